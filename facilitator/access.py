@@ -1,0 +1,72 @@
+"""Deny-by-default access control.
+
+Every view declares who may reach it with ``@allow(...)``. A view without a declaration is
+refused for everyone (and the role-matrix test fails), so a forgotten check cannot open a hole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+
+from facilitator.extensions import db
+from facilitator.models import Role
+
+PUBLIC = "public"
+STAFF = frozenset(r.value for r in Role)
+ADMIN = frozenset({Role.ADMIN.value})
+LEAD_OR_ADMIN = frozenset({Role.ADMIN.value, Role.LEAD.value})
+READERS = frozenset({Role.ADMIN.value, Role.LEAD.value, Role.FACILITATOR.value})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def allow(*roles: str | frozenset[str]) -> Callable[[F], F]:
+    """Declare the roles (or ``PUBLIC``) that may call a view."""
+    allowed: set[str] = set()
+    for role in roles:
+        allowed |= {role} if isinstance(role, str) else set(role)
+
+    def decorate(view: F) -> F:
+        view.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def allowed_roles(app: Flask, endpoint: str) -> frozenset[str] | None:
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", None)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def enforce_access() -> Any:
+    """``before_request`` hook: runs after the user is loaded, before the view."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    roles = allowed_roles(current_app, request.endpoint)
+    if roles is None:
+        current_app.logger.error("Refused %s: the view declares no roles", request.endpoint)
+        abort(403)
+    if PUBLIC in roles:
+        return None
+    user = g.get("user")
+    if user is None:
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if user.role not in roles:
+        abort(403)
+    return None
+
+
+def get_or_404(model: type, ident: Any) -> Any:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj

@@ -1,0 +1,73 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from facilitator.models import ContactRole, Provider, Role
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+CONTACT_ROLE_CHOICES = [(r.value, r.label) for r in ContactRole]
+PROVIDER_CHOICES = [(p.value, p.label) for p in Provider]
+
+
+def coerce_optional_int(value: object) -> int | None:
+    return None if value in ("", None, "None") else int(value)  # type: ignore[arg-type]
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired("Enter an email address."),
+                                            Email("Enter a valid email address."), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    supervisor_id = SelectField("Supervisor (facilitators only)", coerce=coerce_optional_int,
+                                validate_choice=False)
+    password = PasswordField("Password (leave blank to keep)", validators=[Optional(), Length(max=256)],
+                             render_kw={"autocomplete": "new-password"})
+    is_active = BooleanField("Active", default=True)
+
+
+class HomeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the home's name."), Length(max=200)])
+    region = StringField("Region", validators=[Optional(), Length(max=100)])
+    beds = IntegerField("Beds", validators=[Optional(), NumberRange(0, 10000, "Enter 0 to 10,000.")])
+    protected_time_agreed_on = DateField(
+        "Protected time agreed with leadership on (leave blank if not agreed)",
+        validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the contact's name."), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired("Enter an email address."),
+                                            Email("Enter a valid email address."), Length(max=254)])
+    role = SelectField("Role", choices=CONTACT_ROLE_CHOICES)
+    is_active = BooleanField("Active (receives invites)", default=True)
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the group's name."), Length(max=200)])
+    provider = SelectField("Video provider", choices=PROVIDER_CHOICES)
+    default_duration_minutes = IntegerField(
+        "Default length (minutes)", default=90,
+        validators=[InputRequired("Enter a length in minutes."),
+                    NumberRange(15, 480, "Between 15 and 480 minutes.")])
+    facilitator_ids = SelectMultipleField("Facilitators", coerce=int, validate_choice=False)
+
+
+class AddMemberForm(FlaskForm):
+    home_id = SelectField("Home", coerce=coerce_optional_int, validate_choice=False,
+                          validators=[InputRequired("Choose a home.")])
+    joined_on = DateField("Joined on", validators=[InputRequired("Enter the date the home joined.")])
+
+
+class EndMembershipForm(FlaskForm):
+    left_on = DateField("Left on", validators=[InputRequired("Enter the date the home left.")])

@@ -1,0 +1,235 @@
+"""Writes for users, homes, contacts, groups and memberships. Flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from facilitator.auth import services as auth_services
+from facilitator.auth.passwords import hash_password, password_problem
+from facilitator.errors import ConflictError, DomainError
+from facilitator.extensions import db
+from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
+
+UNSET: Any = object()
+
+
+@dataclass
+class ContactData:
+    name: str
+    email: str
+    role: str = ContactRole.OTHER.value
+    is_active: bool = True
+
+
+def _check_choice(value: str, choices: type, field: str, what: str) -> None:
+    allowed = [c.value for c in choices]
+    if value not in allowed:
+        raise DomainError(f"Unknown {what}.", {field: f"Choose one of: {', '.join(allowed)}."})
+
+
+def _check_supervisor(user_role: str, supervisor_id: int | None) -> None:
+    if supervisor_id is None:
+        return
+    if user_role != Role.FACILITATOR:
+        raise DomainError("Only facilitators have a supervisor.",
+                          {"supervisor_id": "Only facilitators have a supervisor."})
+    supervisor = db.session.get(User, supervisor_id)
+    if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.is_active:
+        raise DomainError("Choose an active supervisor.",
+                          {"supervisor_id": "This is not an active user with the supervisor role."})
+
+
+def create_user(email: str, name: str, role: str, password: str | None = None,
+                supervisor_id: int | None = None) -> User:
+    email = auth_services.normalise_email(email)
+    _check_choice(role, Role, "role", "role")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ConflictError("A user with this email already exists.",
+                            {"email": "A user with this email already exists."})
+    _check_supervisor(role, supervisor_id)
+    user = User(email=email, name=name.strip(), role=role, supervisor_id=supervisor_id)
+    if password:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise DomainError("Choose a different password.", {"password": problem})
+    user.password_hash = hash_password(password)
+    if user.id is not None:
+        auth_services.end_all_sessions(user)
+
+
+def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: bool = UNSET,
+                supervisor_id: int | None = UNSET) -> User:
+    if role is not UNSET:
+        _check_choice(role, Role, "role", "role")
+        user.role = role
+        if role != Role.FACILITATOR and supervisor_id is UNSET:
+            user.supervisor_id = None
+    if supervisor_id is not UNSET:
+        _check_supervisor(user.role, supervisor_id)
+        user.supervisor_id = supervisor_id
+    if name is not UNSET:
+        user.name = name.strip()
+    if is_active is not UNSET and is_active != user.is_active:
+        user.is_active = is_active
+        if not is_active:
+            auth_services.end_all_sessions(user)
+    db.session.flush()
+    return user
+
+
+def _validate_home(name: str, beds: int | None) -> None:
+    if not name.strip():
+        raise DomainError("Enter the home's name.", {"name": "Enter the home's name."})
+    if beds is not None and beds < 0:
+        raise DomainError("Beds cannot be negative.", {"beds": "Enter 0 or more."})
+
+
+def create_home(name: str, region: str = "", beds: int | None = None,
+                protected_time_agreed_on: date | None = None, notes: str = "",
+                contacts: Iterable[ContactData] = ()) -> CareHome:
+    _validate_home(name, beds)
+    home = CareHome(name=name.strip(), region=region.strip(), beds=beds,
+                    protected_time_agreed_on=protected_time_agreed_on, notes=notes)
+    db.session.add(home)
+    seen: set[str] = set()
+    for index, data in enumerate(contacts):
+        email = auth_services.normalise_email(data.email)
+        if email in seen:
+            raise DomainError("Each contact needs their own email.",
+                              {f"contacts[{index}].email": "This email is listed twice."})
+        seen.add(email)
+        _check_choice(data.role, ContactRole, f"contacts[{index}].role", "contact role")
+        home.contacts.append(Contact(name=data.name.strip(), email=email, role=data.role,
+                                     is_active=data.is_active))
+    db.session.flush()
+    return home
+
+
+def update_home(home: CareHome, **changes: Any) -> CareHome:
+    allowed = {"name", "region", "beds", "protected_time_agreed_on", "notes"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise DomainError("Unknown fields.", {f: "This field cannot be changed." for f in unknown})
+    _validate_home(changes.get("name", home.name), changes.get("beds", home.beds))
+    for key, value in changes.items():
+        setattr(home, key, value.strip() if isinstance(value, str) and key != "notes" else value)
+    db.session.flush()
+    return home
+
+
+def save_contact(home: CareHome, data: ContactData, contact: Contact | None = None) -> Contact:
+    email = auth_services.normalise_email(data.email)
+    _check_choice(data.role, ContactRole, "role", "contact role")
+    clash = db.session.scalar(
+        select(Contact.id).where(Contact.home_id == home.id, Contact.email == email)
+    )
+    if clash is not None and (contact is None or clash != contact.id):
+        raise ConflictError("This home already has a contact with that email.",
+                            {"email": "This home already has a contact with that email."})
+    if contact is None:
+        contact = Contact(home=home)
+        db.session.add(contact)
+    contact.name, contact.email = data.name.strip(), email
+    contact.role, contact.is_active = data.role, data.is_active
+    db.session.flush()
+    return contact
+
+
+def _facilitators(ids: Iterable[int]) -> list[User]:
+    ids = list(dict.fromkeys(ids))
+    users = list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    found = {u.id for u in users if u.role == Role.FACILITATOR}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise DomainError("Every facilitator must be a user with the facilitator role.",
+                          {"facilitator_ids": f"Not facilitators: {', '.join(map(str, missing))}."})
+    return users
+
+
+def _validate_group(name: str, provider: str, duration: int, group: Group | None) -> None:
+    if not name.strip():
+        raise DomainError("Enter the group's name.", {"name": "Enter the group's name."})
+    _check_choice(provider, Provider, "provider", "provider")
+    if not 15 <= duration <= 480:
+        raise DomainError("Choose a duration between 15 and 480 minutes.",
+                          {"default_duration_minutes": "Between 15 and 480 minutes."})
+    clash = db.session.scalar(select(Group.id).where(Group.name == name.strip()))
+    if clash is not None and (group is None or clash != group.id):
+        raise ConflictError("A group with this name exists.", {"name": "A group with this name exists."})
+
+
+def create_group(name: str, provider: str = Provider.ZOOM.value, default_duration_minutes: int = 90,
+                 facilitator_ids: Iterable[int] = ()) -> Group:
+    _validate_group(name, provider, default_duration_minutes, None)
+    group = Group(name=name.strip(), provider=provider,
+                  default_duration_minutes=default_duration_minutes,
+                  facilitators=_facilitators(facilitator_ids))
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def update_group(group: Group, *, name: str = UNSET, provider: str = UNSET,
+                 default_duration_minutes: int = UNSET, facilitator_ids: Iterable[int] = UNSET) -> Group:
+    _validate_group(
+        group.name if name is UNSET else name,
+        group.provider if provider is UNSET else provider,
+        group.default_duration_minutes if default_duration_minutes is UNSET else default_duration_minutes,
+        group,
+    )
+    if name is not UNSET:
+        group.name = name.strip()
+    if provider is not UNSET:
+        group.provider = provider
+    if default_duration_minutes is not UNSET:
+        group.default_duration_minutes = default_duration_minutes
+    if facilitator_ids is not UNSET:
+        group.facilitators = _facilitators(facilitator_ids)
+    db.session.flush()
+    return group
+
+
+def open_membership(group: Group, home_id: int) -> Membership | None:
+    return next((m for m in group.memberships if m.home_id == home_id and m.left_on is None), None)
+
+
+def add_member(group: Group, home_id: int, joined_on: date) -> Membership:
+    if db.session.get(CareHome, home_id) is None:
+        raise DomainError("Choose a home that exists.", {"home_id": "No home has this id."})
+    if open_membership(group, home_id) is not None:
+        raise ConflictError("This home is already a member of the group.",
+                            {"home_id": "Already a member; remove it first to change the date."})
+    last_left = max((m.left_on for m in group.memberships if m.home_id == home_id and m.left_on),
+                    default=None)
+    if last_left is not None and joined_on < last_left:
+        raise DomainError("A home cannot rejoin before it last left.",
+                          {"joined_on": f"Choose {last_left.isoformat()} or later."})
+    membership = Membership(group=group, home_id=home_id, joined_on=joined_on)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def end_membership(group: Group, home_id: int, left_on: date) -> Membership:
+    membership = open_membership(group, home_id)
+    if membership is None:
+        raise DomainError("This home is not a current member of the group.",
+                          {"home_id": "Not a current member."})
+    if left_on < membership.joined_on:
+        raise DomainError("A home cannot leave before it joined.",
+                          {"left_on": f"Choose {membership.joined_on.isoformat()} or later."})
+    membership.left_on = left_on
+    db.session.flush()
+    return membership

@@ -1,0 +1,225 @@
+"""Screens for users, homes with their contacts, and groups with their memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, get_or_404
+from facilitator.admin import services
+from facilitator.admin.forms import (
+    AddMemberForm,
+    ContactForm,
+    EndMembershipForm,
+    GroupForm,
+    HomeForm,
+    UserForm,
+)
+from facilitator.clock import local_today
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.forms import apply_domain_errors
+from facilitator.models import CareHome, Contact, Group, Membership, Role, User
+
+bp = Blueprint("admin", __name__)
+
+
+def _invalid(template: str, form: Any, exc: DomainError | None = None, **context: Any) -> Any:
+    db.session.rollback()
+    if exc is not None:
+        apply_domain_errors(form, exc)
+    return render_template(template, form=form, **context), 422
+
+
+def _supervisor_choices() -> list[tuple[Any, str]]:
+    supervisors = db.session.scalars(
+        select(User).where(User.role == Role.SUPERVISOR, User.is_active).order_by(User.name))
+    return [("", "None")] + [(u.id, u.name) for u in supervisors]
+
+
+@bp.route("/users")
+@allow(LEAD_OR_ADMIN)
+def users() -> Any:
+    rows = db.session.scalars(select(User).options(selectinload(User.supervisor)).order_by(User.name))
+    return render_template("admin/users.html", users=list(rows))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_user(user_id: int | None = None) -> Any:
+    user = get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=user)
+    form.supervisor_id.choices = _supervisor_choices()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/user_form.html", form=form, user=user), status
+    try:
+        _save_user(user, form)
+    except DomainError as exc:
+        return _invalid("admin/user_form.html", form, exc, user=user)
+    db.session.commit()
+    flash(f"Saved {form.name.data}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+def _save_user(user: User | None, form: UserForm) -> User:
+    if user is None:
+        return services.create_user(form.email.data, form.name.data, form.role.data,
+                                    form.password.data or None, form.supervisor_id.data)
+    if user.id == g.user.id and (not form.is_active.data or form.role.data != Role.ADMIN):
+        raise DomainError("You cannot remove your own admin access.",
+                          {"role": "You cannot remove your own admin access."})
+    services.update_user(user, name=form.name.data, role=form.role.data,
+                         is_active=form.is_active.data, supervisor_id=form.supervisor_id.data)
+    if form.password.data:
+        services.set_password(user, form.password.data)
+    return user
+
+
+@bp.route("/homes")
+@allow(READERS)
+def homes() -> Any:
+    rows = db.session.scalars(select(CareHome).options(selectinload(CareHome.contacts))
+                              .order_by(CareHome.name))
+    return render_template("admin/homes.html", homes=list(rows))
+
+
+@bp.route("/homes/<int:home_id>")
+@allow(READERS)
+def home(home_id: int) -> Any:
+    home = get_or_404(CareHome, home_id)
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
+    return render_template("admin/home.html", home=home, memberships=list(memberships))
+
+
+@bp.route("/homes/new", methods=["GET", "POST"])
+@bp.route("/homes/<int:home_id>/edit", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_home(home_id: int | None = None) -> Any:
+    home = get_or_404(CareHome, home_id) if home_id else None
+    form = HomeForm(obj=home)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/home_form.html", form=form, home=home), status
+    fields = {k: form.data[k] for k in ("name", "region", "beds", "protected_time_agreed_on", "notes")}
+    fields["region"], fields["notes"] = fields["region"] or "", fields["notes"] or ""
+    try:
+        home = services.update_home(home, **fields) if home else services.create_home(**fields)
+    except DomainError as exc:
+        return _invalid("admin/home_form.html", form, exc, home=home)
+    db.session.commit()
+    flash(f"Saved {home.name}.", "success")
+    return redirect(url_for("admin.home", home_id=home.id))
+
+
+@bp.route("/homes/<int:home_id>/contacts/new", methods=["GET", "POST"])
+@bp.route("/homes/<int:home_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_contact(home_id: int, contact_id: int | None = None) -> Any:
+    home = get_or_404(CareHome, home_id)
+    contact = get_or_404(Contact, contact_id) if contact_id else None
+    if contact is not None and contact.home_id != home.id:
+        return render_template("errors/error.html", status=404, message="No such contact."), 404
+    form = ContactForm(obj=contact)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/contact_form.html", form=form, home=home, contact=contact), status
+    data = services.ContactData(form.name.data, form.email.data, form.role.data, form.is_active.data)
+    try:
+        services.save_contact(home, data, contact)
+    except DomainError as exc:
+        return _invalid("admin/contact_form.html", form, exc, home=home, contact=contact)
+    db.session.commit()
+    flash(f"Saved {data.name}.", "success")
+    return redirect(url_for("admin.home", home_id=home.id))
+
+
+@bp.route("/groups")
+@allow(READERS)
+def groups() -> Any:
+    rows = db.session.scalars(select(Group).options(selectinload(Group.facilitators),
+                                                    selectinload(Group.memberships))
+                              .order_by(Group.name))
+    return render_template("admin/groups.html", groups=list(rows), today=local_today())
+
+
+def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int = 200) -> Any:
+    add_form = add_form or AddMemberForm(joined_on=local_today())
+    current_ids = {m.home_id for m in group.memberships if m.left_on is None}
+    homes = db.session.scalars(select(CareHome).order_by(CareHome.name))
+    add_form.home_id.choices = [("", "Choose a home")] + [
+        (h.id, h.name) for h in homes if h.id not in current_ids]
+    return render_template("admin/group.html", group=group, add_form=add_form,
+                           end_form=EndMembershipForm(left_on=local_today())), status
+
+
+@bp.route("/groups/<int:group_id>")
+@allow(READERS)
+def group(group_id: int) -> Any:
+    return _group_page(get_or_404(Group, group_id))
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_group(group_id: int | None = None) -> Any:
+    group = get_or_404(Group, group_id) if group_id else None
+    form = GroupForm(obj=group)
+    facilitators = db.session.scalars(select(User).where(User.role == Role.FACILITATOR).order_by(User.name))
+    form.facilitator_ids.choices = [(u.id, u.name) for u in facilitators]
+    if request.method == "GET" and group is not None:
+        form.facilitator_ids.data = [u.id for u in group.facilitators]
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/group_form.html", form=form, group=group), status
+    fields = {k: form.data[k] for k in ("name", "provider", "default_duration_minutes", "facilitator_ids")}
+    try:
+        group = services.update_group(group, **fields) if group else services.create_group(**fields)
+    except DomainError as exc:
+        return _invalid("admin/group_form.html", form, exc, group=group)
+    db.session.commit()
+    flash(f"Saved {group.name}.", "success")
+    return redirect(url_for("admin.group", group_id=group.id))
+
+
+@bp.route("/groups/<int:group_id>/members", methods=["POST"])
+@allow(ADMIN)
+def add_member(group_id: int) -> Any:
+    group = get_or_404(Group, group_id)
+    form = AddMemberForm()
+    form.home_id.choices = []
+    if not form.validate_on_submit():
+        return _group_page(group, form, 422)
+    try:
+        membership = services.add_member(group, form.home_id.data, form.joined_on.data)
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return _group_page(group, form, 422)
+    db.session.commit()
+    flash(f"{membership.home.name} joins from {membership.joined_on:%-d %B %Y}.", "success")
+    return redirect(url_for("admin.group", group_id=group.id))
+
+
+@bp.route("/groups/<int:group_id>/members/<int:home_id>/end", methods=["POST"])
+@allow(ADMIN)
+def end_membership(group_id: int, home_id: int) -> Any:
+    group = get_or_404(Group, group_id)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.end_membership(group, home_id, form.left_on.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(f"{exc.message} {' '.join(exc.fields.values())}", "error")
+            return _group_page(group, status=422)
+        db.session.commit()
+        flash(f"{membership.home.name} leaves on {membership.left_on:%-d %B %Y}.", "success")
+        return redirect(url_for("admin.group", group_id=group.id))
+    flash("Enter the date the home left.", "error")
+    return _group_page(group, status=422)

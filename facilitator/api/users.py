@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from sqlalchemy import select
+
+from facilitator.access import ADMIN, LEAD_OR_ADMIN, get_or_404
+from facilitator.admin import services
+from facilitator.api.core import operation
+from facilitator.api.schemas import UserCreate, UserList, UserOut, UserUpdate, patch_fields
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.models import Role, User
+
+
+@operation("/users", "GET", roles=LEAD_OR_ADMIN, summary="List staff users", response=UserList)
+def list_users() -> UserList:
+    users = db.session.scalars(select(User).order_by(User.name))
+    return UserList(users=[UserOut.of(u) for u in users])
+
+
+@operation("/users", "POST", roles=ADMIN, summary="Create a staff user", body=UserCreate,
+           response=UserOut, status=201)
+def create_user(body: UserCreate) -> UserOut:
+    user = services.create_user(body.email, body.name, body.role.value, body.password,
+                                body.supervisor_id)
+    db.session.commit()
+    return UserOut.of(user)
+
+
+@operation("/users/<int:user_id>", "GET", roles=LEAD_OR_ADMIN, summary="One staff user",
+           response=UserOut)
+def get_user(user_id: int) -> UserOut:
+    return UserOut.of(get_or_404(User, user_id))
+
+
+@operation("/users/<int:user_id>", "PATCH", roles=ADMIN, body=UserUpdate, response=UserOut,
+           summary="Change a user's name, role, active flag or supervisor")
+def update_user(user_id: int, body: UserUpdate) -> UserOut:
+    user = get_or_404(User, user_id)
+    changes: dict[str, Any] = patch_fields(body, nullable=frozenset({"supervisor_id"}))
+    if "active" in changes:
+        changes["is_active"] = changes.pop("active")
+    if "role" in changes:
+        changes["role"] = changes["role"].value
+    if user.id == g.user.id and (changes.get("is_active") is False
+                                 or changes.get("role", Role.ADMIN) != Role.ADMIN):
+        raise DomainError("You cannot remove your own admin access.",
+                          {"role": "You cannot remove your own admin access."})
+    services.update_user(user, **changes)
+    db.session.commit()
+    return UserOut.of(user)

@@ -1,0 +1,131 @@
+"""Signing in and out: server-side sessions, the database-backed throttle, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from facilitator.auth.passwords import verify_password
+from facilitator.extensions import db
+from facilitator.models import ApiToken, LoginAttempt, User, UserSession, utcnow
+
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+API_TOKEN_PREFIX = "fac_"  # noqa: S105 - a prefix, not a secret
+
+
+def token_hash(token: str) -> str:
+    """Tokens carry 256 random bits, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass
+class SignInResult:
+    user: User | None
+    error: str | None
+
+
+def throttle_wait_minutes(email: str, now: datetime) -> int:
+    """Minutes until this address may try again, or 0 when it is not locked."""
+    cfg = current_app.config
+    window = timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    failures = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.created_at)).where(
+            LoginAttempt.email == email,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.created_at > now - window,
+        )
+    ).one()
+    count, oldest = failures
+    if count < cfg["LOGIN_MAX_FAILURES"]:
+        return 0
+    return max(1, math.ceil((oldest + window - now).total_seconds() / 60))
+
+
+def check_credentials(email: str, password: str, ip: str | None) -> SignInResult:
+    """Verify a sign-in, counting failures per address (known or not) in the database."""
+    email = normalise_email(email)
+    now = utcnow()
+    wait = throttle_wait_minutes(email, now)
+    if wait:
+        return SignInResult(None, f"Too many failed attempts. Please try again in {wait} minutes.")
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else None, password)
+    ok = ok and user is not None and user.is_active
+    db.session.add(LoginAttempt(email=email, succeeded=ok, ip_address=ip, created_at=now))
+    if not ok:
+        return SignInResult(None, "That email and password do not match an active account.")
+    return SignInResult(user, None)
+
+
+def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
+    """Create a server-side session and return the random id for the cookie."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            token_hash=token_hash(sid),
+            user_id=user.id,
+            ip_address=ip,
+            user_agent=(user_agent or "")[:300],
+        )
+    )
+    return sid
+
+
+def load_session_user(sid: str) -> User | None:
+    """The user behind a cookie's session id, or None when it has ended or expired."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(sid)))
+    if row is None:
+        return None
+    now = utcnow()
+    cfg = current_app.config
+    idle = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
+    if not row.user.is_active or now - row.last_seen_at > idle or now - row.created_at > absolute:
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
+
+
+def end_session(sid: str) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(sid)))
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def issue_api_token(user: User, label: str = "") -> str:
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
+    return token
+
+
+def revoke_api_tokens(user: User) -> None:
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def load_token_user(token: str) -> User | None:
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.is_active:
+        return None
+    return row.user

@@ -1,0 +1,76 @@
+"""``flask --app facilitator ...`` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from facilitator.admin import services
+from facilitator.auth.services import issue_api_token, normalise_email
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.models import Role, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(api_token_command)
+    app.cli.add_command(demo_command)
+
+
+def _fail(exc: DomainError) -> None:
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message} {details}".strip())
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default=None, help="Full name (defaults to the part of the email before @).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, name: str | None, password_stdin: bool) -> None:
+    """Create a staff user and set their password."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(email, name or email.split("@")[0], role, password)
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).", err=True)
+
+
+@click.command("api-token")
+@click.argument("email")
+@click.option("--label", default="", help="A note to recognise the token by.")
+def api_token_command(email: str, label: str) -> None:
+    """Print a new API token for a user (only the token goes to standard output)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        raise click.ClickException(f"No active user with email {email}.")
+    token = issue_api_token(user, label)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("demo")
+@click.option("--password", default="demo-password-2024", show_default=True,
+              help="Password given to every demo account.")
+def demo_command(password: str) -> None:
+    """Fill an empty database with a realistic demo and print how to sign in."""
+    from facilitator.demo import load_demo
+
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("The database already has users: demo data not loaded.")
+        return
+    accounts = load_demo(password)
+    db.session.commit()
+    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
+    for email, role in accounts:
+        click.echo(f"  {role:<12} {email:<36} password: {password}")
