@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from facilitator.admin import services
+from facilitator.auth.passwords import password_problem
 from facilitator.auth.services import issue_api_token, normalise_email
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -37,6 +38,11 @@ def create_user_command(email: str, role: str, name: str | None, password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # The service accepts "no password" (for accounts set up later); an account made here must
+    # have one, so an empty line on standard input is refused like any other too-short password.
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"Password refused: {problem}")
     try:
         user = services.create_user(email, name or email.split("@")[0], role, password)
     except DomainError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from facilitator.errors import DomainError
 
@@ -22,3 +23,8 @@ def apply_domain_errors(form: FlaskForm, exc: DomainError) -> None:
 
 def blank_to_none(value: Any) -> Any:
     return None if value in ("", None) else value
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -17,6 +18,20 @@ from facilitator.extensions import db
 from tests import dbsetup, factories
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-check"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Flask reuses an already pushed app context of the same app, which would share ``g`` and the
+    database session between the test and its requests. The test's own transaction is ended
+    first, so it neither holds a lock nor keeps reading an old snapshot.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -58,6 +73,7 @@ def make_app(test_database: dbsetup.TestDatabase, tmp_path: Any) -> Iterator[Any
 
     def build(**extra: Any) -> Flask:
         app = create_app(base_config(test_database, **extra), instance_path=str(tmp_path / "instance"))
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 

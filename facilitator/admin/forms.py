@@ -12,11 +12,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from facilitator.forms import choices
 from facilitator.models import ContactRole, Provider, Role
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
-CONTACT_ROLE_CHOICES = [(r.value, r.label) for r in ContactRole]
-PROVIDER_CHOICES = [(p.value, p.label) for p in Provider]
+ROLE_CHOICES = choices((r.value, r.label) for r in Role)
+CONTACT_ROLE_CHOICES = choices((r.value, r.label) for r in ContactRole)
+PROVIDER_CHOICES = choices((p.value, p.label) for p in Provider)
 
 
 def coerce_optional_int(value: object) -> int | None:

@@ -84,7 +84,10 @@ def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: 
     if is_active is not UNSET and is_active != user.is_active:
         user.is_active = is_active
         if not is_active:
+            # Tokens are revoked, not just refused while inactive: reactivating an account must
+            # not bring back tokens that were handed out before (and may have leaked since).
             auth_services.end_all_sessions(user)
+            auth_services.revoke_api_tokens(user)
     db.session.flush()
     return user
 

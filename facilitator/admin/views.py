@@ -21,7 +21,7 @@ from facilitator.admin.forms import (
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import apply_domain_errors
+from facilitator.forms import apply_domain_errors, choices
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 
 bp = Blueprint("admin", __name__)
@@ -37,7 +37,7 @@ def _invalid(template: str, form: Any, exc: DomainError | None = None, **context
 def _supervisor_choices() -> list[tuple[Any, str]]:
     supervisors = db.session.scalars(
         select(User).where(User.role == Role.SUPERVISOR, User.is_active).order_by(User.name))
-    return [("", "None")] + [(u.id, u.name) for u in supervisors]
+    return choices([("", "None")] + [(u.id, u.name) for u in supervisors])
 
 
 @bp.route("/users")
@@ -148,14 +148,17 @@ def groups() -> Any:
     return render_template("admin/groups.html", groups=list(rows), today=local_today())
 
 
-def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int = 200) -> Any:
+def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int = 200,
+                end_form: EndMembershipForm | None = None, end_home_id: int | None = None) -> Any:
+    """The group page; ``end_form`` is a refused removal of ``end_home_id``, shown in its row."""
     add_form = add_form or AddMemberForm(joined_on=local_today())
     current_ids = {m.home_id for m in group.memberships if m.left_on is None}
     homes = db.session.scalars(select(CareHome).order_by(CareHome.name))
-    add_form.home_id.choices = [("", "Choose a home")] + [
-        (h.id, h.name) for h in homes if h.id not in current_ids]
+    add_form.home_id.choices = choices([("", "Choose a home")] + [
+        (h.id, h.name) for h in homes if h.id not in current_ids])
     return render_template("admin/group.html", group=group, add_form=add_form,
-                           end_form=EndMembershipForm(left_on=local_today())), status
+                           end_form=EndMembershipForm(left_on=local_today()),
+                           failed_end_form=end_form, failed_end_home_id=end_home_id), status
 
 
 @bp.route("/groups/<int:group_id>")
@@ -171,7 +174,7 @@ def edit_group(group_id: int | None = None) -> Any:
     group = get_or_404(Group, group_id) if group_id else None
     form = GroupForm(obj=group)
     facilitators = db.session.scalars(select(User).where(User.role == Role.FACILITATOR).order_by(User.name))
-    form.facilitator_ids.choices = [(u.id, u.name) for u in facilitators]
+    form.facilitator_ids.choices = choices((u.id, u.name) for u in facilitators)
     if request.method == "GET" and group is not None:
         form.facilitator_ids.data = [u.id for u in group.facilitators]
     if not form.validate_on_submit():
@@ -216,10 +219,12 @@ def end_membership(group_id: int, home_id: int) -> Any:
             membership = services.end_membership(group, home_id, form.left_on.data)
         except DomainError as exc:
             db.session.rollback()
-            flash(f"{exc.message} {' '.join(exc.fields.values())}", "error")
-            return _group_page(group, status=422)
-        db.session.commit()
-        flash(f"{membership.home.name} leaves on {membership.left_on:%-d %B %Y}.", "success")
-        return redirect(url_for("admin.group", group_id=group.id))
-    flash("Enter the date the home left.", "error")
-    return _group_page(group, status=422)
+            apply_domain_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{membership.home.name} leaves on {membership.left_on:%-d %B %Y}.", "success")
+            return redirect(url_for("admin.group", group_id=group.id))
+    # A problem with the date is shown next to the date in the home's row, with the date as
+    # entered; one that is not about the date (no longer a member) only in the message on top.
+    flash(" ".join(form.form_errors) or "The home was not removed: check the date.", "error")
+    return _group_page(group, status=422, end_form=form, end_home_id=home_id)

@@ -12,6 +12,10 @@ from facilitator.models import CareHome, Contact, ContactRole, Group, Membership
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 RoleName = Annotated[str, Field(json_schema_extra={"enum": [r.value for r in Role]})]
+# Row ids are PostgreSQL ``integer`` columns. A bigger number can name no row, and passing it to
+# the database driver fails (SQLite: "int too large"), which answered 500 instead of 422.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class Input(BaseModel):
@@ -56,14 +60,14 @@ class UserCreate(Input):
     name: Name
     role: Role
     password: str | None = Field(default=None, min_length=12, max_length=256)
-    supervisor_id: int | None = None
+    supervisor_id: RowId | None = None
 
 
 class UserUpdate(Input):
     name: Name | None = None
     role: Role | None = None
     active: bool | None = None
-    supervisor_id: int | None = None
+    supervisor_id: RowId | None = None
 
 
 # Homes -----------------------------------------------------------------------------------------
@@ -144,14 +148,14 @@ class GroupCreate(Input):
     name: Name
     provider: Provider = Provider.ZOOM
     default_duration_minutes: int = Field(default=90, ge=15, le=480)
-    facilitator_ids: list[int] = Field(default_factory=list, max_length=50)
+    facilitator_ids: list[RowId] = Field(default_factory=list, max_length=50)
 
 
 class GroupUpdate(Input):
     name: Name | None = None
     provider: Provider | None = None
     default_duration_minutes: int | None = Field(default=None, ge=15, le=480)
-    facilitator_ids: list[int] | None = Field(default=None, max_length=50)
+    facilitator_ids: list[RowId] | None = Field(default=None, max_length=50)
 
 
 class GroupOut(Output):
@@ -175,7 +179,7 @@ class GroupList(Output):
 
 
 class MemberAdd(Input):
-    home_id: int
+    home_id: RowId
     joined_on: date
 
 

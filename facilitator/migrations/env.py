@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from facilitator.models.base import UTCDateTime
+from facilitator.models.base import UTCDateTime, alembic_compare_type
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -23,18 +23,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def compare_type(context_, inspected_column, metadata_column, inspected_type, metadata_type):
-    if isinstance(metadata_type, UTCDateTime):
-        return not isinstance(inspected_type, type(metadata_type.impl))
-    return None
-
-
 def _configure_args():
     return {
         **current_app.extensions["migrate"].configure_args,
         "target_metadata": db.metadata,
         "render_item": render_item,
-        "compare_type": compare_type,
+        "compare_type": alembic_compare_type,
         "render_as_batch": True,
     }
 

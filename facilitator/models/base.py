@@ -41,6 +41,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def alembic_compare_type(context: Any, inspected_column: Any, metadata_column: Any,
+                         inspected_type: Any, metadata_type: Any) -> bool | None:
+    """Tell Alembic that our UTC column is a plain DateTime in the database."""
+    if isinstance(metadata_type, UTCDateTime):
+        return not isinstance(inspected_type, DateTime)
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -1,0 +1,277 @@
+"""Build iCalendar objects (RFC 5545/5546) for invites, cancellations and feeds.
+
+Everything goes through the ``icalendar`` library; nothing is assembled by string
+concatenation. All times are written in UTC (``Z``) so no VTIMEZONE is needed and
+Outlook's "list of dates" VTIMEZONE problem cannot occur. User text is cleaned with
+:func:`clean_text` before it reaches the library, because the library writes some
+properties (``NAME``, ``X-WR-CALNAME``, plain-string ``X-`` values) unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText, vUri
+
+__all__ = [
+    "DEFAULT_PRODID",
+    "REFRESH_INTERVAL",
+    "REMINDER_BEFORE",
+    "Attendee",
+    "EventData",
+    "build_cancel",
+    "build_download",
+    "build_feed",
+    "build_request",
+    "clean_param",
+    "clean_text",
+]
+
+DEFAULT_PRODID = "-//Facilitator//Peer Support Sessions//EN"
+REMINDER_BEFORE = timedelta(minutes=30)
+REFRESH_INTERVAL = timedelta(hours=1)
+STATUSES = frozenset({"CONFIRMED", "CANCELLED"})
+
+# C0 controls, DEL, C1 controls (U+0085 NEL is a line break to some parsers) and the
+# Unicode line/paragraph separators (str.splitlines and some clients break on them).
+_BREAKS = re.compile("\r\n|[\r\n\u0085\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile("[ \t]+")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EventData:
+    """One session as it appears in a calendar.
+
+    ``start``/``end`` must be timezone-aware (any zone; they are written in UTC).
+    ``sequence`` is owned by the server and must rise on every change that is sent.
+    """
+
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    location_url: str | None
+    organizer_email: str
+    organizer_name: str
+    status: str = "CONFIRMED"
+
+    def __post_init__(self) -> None:
+        for label, value in (("start", self.start), ("end", self.end)):
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"EventData.{label} must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError("EventData.end must be after start")
+        if self.status not in STATUSES:
+            raise ValueError(f"EventData.status must be one of {sorted(STATUSES)}")
+        if self.sequence < 0:
+            raise ValueError("EventData.sequence must be >= 0")
+        if not self.uid or _BREAKS.search(self.uid) or _CONTROLS.search(self.uid):
+            raise ValueError("EventData.uid must be a non-empty single line")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def clean_text(s: str | None, *, multiline: bool = False) -> str:
+    """Remove control characters from user text before it reaches the library.
+
+    Single-line fields (titles, names): every line break and tab becomes one space.
+    ``multiline`` fields (descriptions): CRLF, lone CR and Unicode separators become
+    ``\\n`` (the library escapes that as ``\\n``), tabs are kept. Other C0/C1 controls
+    are dropped in both cases, so a lone CR can never reach the output.
+    """
+    if not s:
+        return ""
+    if multiline:
+        text = _BREAKS.sub("\n", s)
+        return _CONTROLS.sub("", text).strip()
+    text = _BREAKS.sub(" ", s).replace("\t", " ")
+    text = _CONTROLS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_param(s: str | None) -> str:
+    """Clean a parameter value such as ``CN``.
+
+    Parameter values cannot hold ``"``; the library encodes it (and ``^``) per
+    RFC 6868 as ``^'``/``^^``, which Outlook and vobject show literally. A name is
+    better served by an apostrophe, and ``^`` is dropped.
+    """
+    return clean_text(s).replace('"', "'").replace("^", "")
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _mailto(email: str) -> str:
+    address = email.strip()
+    if not address or _BREAKS.search(address) or _CONTROLS.search(address) or " " in address:
+        raise ValueError(f"invalid email address: {email!r}")
+    return f"mailto:{address}"
+
+
+def _cal_address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(_mailto(email))
+    cn = clean_param(name)
+    if cn:
+        address.params["CN"] = cn
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _calendar(method: str, prodid: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", clean_text(prodid))
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    return cal
+
+
+def _description(event: EventData) -> str:
+    """The description always carries the recipient's own join link."""
+    text = clean_text(event.description, multiline=True)
+    link = event.location_url
+    if link and link not in text:
+        text = f"{text}\n\nJoin: {link}" if text else f"Join: {link}"
+    return text
+
+
+def _alarm(summary: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"Reminder: {summary}" if summary else "Reminder")
+    alarm.add("trigger", -REMINDER_BEFORE)
+    return alarm
+
+
+def _vevent(event: EventData, now: datetime, status: str) -> Event:
+    """The properties shared by every method (no ATTENDEE, no VALARM)."""
+    summary = clean_text(event.summary)
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", _utc(now))
+    vevent.add("dtstart", _utc(event.start))
+    vevent.add("dtend", _utc(event.end))
+    vevent.add("summary", summary)
+    vevent.add("description", _description(event))
+    if event.location_url:
+        vevent.add("location", event.location_url)
+        vevent.add("url", vUri(event.location_url))
+    vevent.add("organizer", _cal_address(event.organizer_email, event.organizer_name))
+    vevent.add("status", status)
+    return vevent
+
+
+def _add_attendee(vevent: Event, event: EventData, attendee: Attendee) -> None:
+    if attendee.email.strip().lower() == event.organizer_email.strip().lower():
+        raise ValueError("the organizer must never be one of the recipients")
+    vevent.add(
+        "attendee",
+        _cal_address(
+            attendee.email,
+            attendee.name,
+            ROLE="REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="TRUE",
+        ),
+    )
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+# -------------------------------------------------------------------------- build
+
+
+def build_request(
+    event: EventData,
+    attendee: Attendee,
+    *,
+    prodid: str = DEFAULT_PRODID,
+    now: datetime | None = None,
+) -> bytes:
+    """A ``METHOD:REQUEST`` for one recipient (new invite, reschedule or rename)."""
+    if event.status != "CONFIRMED":
+        # REQUEST + STATUS:CANCELLED leaves the event in every client; use build_cancel.
+        raise ValueError("a cancelled event must be sent with build_cancel")
+    cal = _calendar("REQUEST", prodid)
+    vevent = _vevent(event, _now(now), "CONFIRMED")
+    _add_attendee(vevent, event, attendee)
+    vevent.add_component(_alarm(clean_text(event.summary)))
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
+def build_cancel(
+    event: EventData,
+    attendee: Attendee,
+    *,
+    prodid: str = DEFAULT_PRODID,
+    now: datetime | None = None,
+) -> bytes:
+    """A ``METHOD:CANCEL`` for one recipient; ``event.sequence`` must already be raised."""
+    cal = _calendar("CANCEL", prodid)
+    vevent = _vevent(event, _now(now), "CANCELLED")
+    _add_attendee(vevent, event, attendee)
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
+def build_feed(
+    name: str,
+    events: Iterable[EventData],
+    *,
+    prodid: str = DEFAULT_PRODID,
+    now: datetime | None = None,
+) -> bytes:
+    """A ``METHOD:PUBLISH`` subscription feed; cancelled events stay as CANCELLED."""
+    cal = _calendar("PUBLISH", prodid)
+    title = clean_text(name)
+    # vText: the library writes plain-str NAME / X-WR-CALNAME values unescaped.
+    cal.add("name", vText(title))
+    cal.add("x-wr-calname", vText(title))
+    cal.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
+    stamp = _now(now)
+    for event in events:
+        cal.add_component(_vevent(event, stamp, event.status))
+    return cal.to_ical()
+
+
+def build_download(
+    event: EventData,
+    *,
+    prodid: str = DEFAULT_PRODID,
+    now: datetime | None = None,
+) -> bytes:
+    """A single-event ``METHOD:PUBLISH`` file for a person to download (no ATTENDEE)."""
+    cal = _calendar("PUBLISH", prodid)
+    cal.add_component(_vevent(event, _now(now), event.status))
+    return cal.to_ical()

@@ -1,0 +1,1 @@
+"""Meeting providers (Zoom, Microsoft Teams, plain links); build them with ``registry``."""

@@ -1,0 +1,86 @@
+"""What every meeting provider offers the app, and the small records they exchange."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    """One of our sessions as a provider should schedule it."""
+
+    uid: str  # our session's stable uid: Teams externalId, Zoom agenda marker
+    topic: str
+    start: datetime  # aware; providers send it as UTC
+    duration_minutes: int
+    timezone: str  # IANA display zone, e.g. "Europe/London"
+    agenda: str = ""
+    join_url: str | None = None  # only for the plain-link provider
+    host: str | None = None  # overrides the configured host/organizer
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise ValueError("MeetingRequest.start must be timezone-aware")
+        if self.duration_minutes <= 0:
+            raise ValueError("MeetingRequest.duration_minutes must be positive")
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ProviderMeeting:
+    """What the provider made. ``host_url`` can start the meeting as host: never persist it."""
+
+    meeting_id: str
+    join_url: str
+    passcode: str | None = None
+    dial_in: str | None = None
+    host_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class AttendanceInterval:
+    joined_at: datetime  # aware UTC
+    left_at: datetime | None  # None while still in the meeting
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One raw attendance row; the app merges rows that belong to the same person."""
+
+    name: str
+    email: str | None
+    provider_user_key: str | None  # the provider's id for the person, None for guests
+    intervals: list[AttendanceInterval]
+
+
+class MeetingProvider(ABC):
+    """A place meetings can be held. Errors are those of :mod:`integrations.http`."""
+
+    name: str  # the key the registry files the provider under
+    label: str  # how people see it, e.g. "Microsoft Teams"
+
+    @abstractmethod
+    def create(self, meeting: MeetingRequest) -> ProviderMeeting:
+        """Schedule ``meeting``. After ``ProviderUnavailable(maybe_sent=True)`` call
+        :meth:`find_existing` before creating again."""
+
+    @abstractmethod
+    def update(self, meeting_id: str, meeting: MeetingRequest) -> None:
+        """Change topic, time and agenda of an existing meeting."""
+
+    @abstractmethod
+    def delete(self, meeting_id: str) -> None:
+        """Remove the meeting; one already gone counts as done."""
+
+    @abstractmethod
+    def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:
+        """Raw attendance rows of a past meeting (one instance of it, if given)."""
+
+    @abstractmethod
+    def find_existing(self, meeting: MeetingRequest) -> ProviderMeeting | None:
+        """The meeting a possibly-received earlier ``create`` made, if any."""

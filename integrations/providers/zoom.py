@@ -1,0 +1,258 @@
+"""Zoom meetings through a Server-to-Server OAuth app.
+
+Zoom create has no idempotency key, so every meeting carries a marker line with our uid in its
+agenda; :meth:`ZoomProvider.find_existing` uses it to adopt a meeting an ambiguous create made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from integrations.http import (
+    AuthError,
+    JsonHttpClient,
+    NotFound,
+    ProviderError,
+    Rejected,
+    parse_timestamp,
+)
+from integrations.providers.base import (
+    AttendanceInterval,
+    MeetingProvider,
+    MeetingRequest,
+    Participant,
+    ProviderMeeting,
+)
+from integrations.tokens import BearerClient, CachedToken, MemoryTokenStore, TokenStore, token_key
+
+ZOOM_API_BASE = "https://api.zoom.us/v2"
+ZOOM_OAUTH_URL = "https://zoom.us/oauth/token"
+SCHEDULED_MEETING = 2
+AGENDA_LIMIT = 1900  # Zoom documents 2,000 characters; keep Cal.com's margin.
+TOPIC_LIMIT = 200
+PAGE_SIZE = 300  # the maximum Zoom allows
+MEETING_NOT_FOUND = 3001
+
+
+@dataclass(frozen=True)
+class ZoomSettings:
+    account_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    host_user: str  # Zoom user id or email that owns the meetings
+    api_base: str = ZOOM_API_BASE
+    oauth_url: str = ZOOM_OAUTH_URL
+    waiting_room: bool = True
+    join_before_host: bool = False
+
+    def __post_init__(self) -> None:
+        _check_host(self.host_user)
+        object.__setattr__(self, "api_base", self.api_base.rstrip("/"))
+
+
+def agenda_marker(uid: str) -> str:
+    return f"[facilitator:{uid}]"
+
+
+def agenda_with_marker(agenda: str, uid: str) -> str:
+    """The agenda, shortened if needed so that it plus the marker fits Zoom's limit."""
+    marker = agenda_marker(uid)
+    room = AGENDA_LIMIT - len(marker) - 2
+    text = agenda.strip()
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return f"{text}\n\n{marker}" if text else marker
+
+
+def encode_meeting_ref(ref: str) -> str:
+    """Path segment for a meeting id or instance UUID.
+
+    Zoom requires UUIDs that start with "/" or contain "//" to be encoded twice.
+    """
+    once = quote(ref, safe="")
+    return quote(once, safe="") if ref.startswith("/") or "//" in ref else once
+
+
+class ZoomProvider(MeetingProvider):
+    name = "zoom"
+    label = "Zoom"
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        *,
+        http: JsonHttpClient | None = None,
+        token_store: TokenStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.http = http or JsonHttpClient(service="Zoom")
+        key = token_key(
+            "zoom",
+            settings.oauth_url,
+            settings.account_id,
+            settings.client_id,
+            settings.client_secret,
+        )
+        store = token_store or MemoryTokenStore()
+        token = CachedToken(store, key, self._fetch_token, clock=self.http.clock)
+        self.api = BearerClient(self.http, token)
+
+    def create(self, meeting: MeetingRequest) -> ProviderMeeting:
+        url = f"{self._user_url(meeting)}/meetings"
+        return _meeting_from(self.api.json("POST", url, (201,), json=self._body(meeting)))
+
+    def update(self, meeting_id: str, meeting: MeetingRequest) -> None:
+        self.api.request("PATCH", self._meeting_url(meeting_id), (204,), json=self._body(meeting))
+
+    def delete(self, meeting_id: str) -> None:
+        params = {"schedule_for_reminder": "false"}
+        try:
+            self.api.request("DELETE", self._meeting_url(meeting_id), (204,), params=params)
+        except NotFound as exc:
+            if exc.code != MEETING_NOT_FOUND:
+                raise
+
+    def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:
+        """Participants of the latest ended instance, or of ``instance_uuid``."""
+        ref = encode_meeting_ref(instance_uuid or str(meeting_id))
+        url = f"{self.settings.api_base}/past_meetings/{ref}/participants"
+        rows = self._pages(url, "participants", {"page_size": PAGE_SIZE})
+        return [participant for row in rows if (participant := _participant(row))]
+
+    def find_existing(self, meeting: MeetingRequest) -> ProviderMeeting | None:
+        """The host's upcoming meeting carrying our uid marker, if an earlier create made one.
+
+        List entries may lack the agenda; then topic and start narrow it down and the full
+        meeting is fetched to check the marker.
+        """
+        url = f"{self._user_url(meeting)}/meetings"
+        params = {"type": "upcoming", "page_size": PAGE_SIZE}
+        for item in self._pages(url, "meetings", params):
+            if _could_be(item, meeting):
+                found = self._confirm(str(item["id"]), meeting.uid)
+                if found:
+                    return found
+        return None
+
+    def _confirm(self, meeting_id: str, uid: str) -> ProviderMeeting | None:
+        try:
+            data = self.api.json("GET", self._meeting_url(meeting_id))
+        except NotFound:
+            return None
+        return _meeting_from(data) if agenda_marker(uid) in (data.get("agenda") or "") else None
+
+    def _body(self, meeting: MeetingRequest) -> dict[str, Any]:
+        waiting_room = self.settings.waiting_room
+        return {
+            "topic": meeting.topic[:TOPIC_LIMIT],
+            "type": SCHEDULED_MEETING,
+            "start_time": _zoom_time(meeting.start_utc),
+            "duration": int(meeting.duration_minutes),
+            "timezone": meeting.timezone,
+            "agenda": agenda_with_marker(meeting.agenda, meeting.uid),
+            "settings": {
+                "waiting_room": waiting_room,
+                # The two conflict; the waiting room wins.
+                "join_before_host": self.settings.join_before_host and not waiting_room,
+            },
+        }
+
+    def _pages(self, url: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Rows of every page; the last page has an empty or absent ``next_page_token``."""
+        params = dict(params)
+        while True:
+            page = self.api.json("GET", url, params=params)
+            yield from page.get(key) or []
+            next_token = page.get("next_page_token")
+            if not next_token or next_token == params.get("next_page_token"):
+                return
+            params["next_page_token"] = next_token
+
+    def _fetch_token(self) -> tuple[str, datetime]:
+        """A new S2S token; credentials in Basic auth, parameters in the form body."""
+        settings = self.settings
+        form = {"grant_type": "account_credentials", "account_id": settings.account_id}
+        auth = (settings.client_id, settings.client_secret)
+        try:
+            body = self.http.json("POST", settings.oauth_url, data=form, auth=auth, idempotent=True)
+        except (AuthError, Rejected) as exc:
+            raise _credentials_error(exc.detail, exc.status, exc.code) from exc
+        if not body.get("access_token"):
+            raise _credentials_error("no access token in the answer", None, None)
+        lifetime = timedelta(seconds=int(body.get("expires_in") or 3599))
+        return str(body["access_token"]), self.http.clock() + lifetime
+
+    def _user_url(self, meeting: MeetingRequest) -> str:
+        host = meeting.host or self.settings.host_user
+        _check_host(host)
+        return f"{self.settings.api_base}/users/{quote(host, safe='@')}"
+
+    def _meeting_url(self, meeting_id: str) -> str:
+        return f"{self.settings.api_base}/meetings/{quote(str(meeting_id), safe='')}"
+
+
+def _check_host(host: str) -> None:
+    """S2S tokens belong to the app owner, so "me" would not mean the configured host."""
+    if not host or host.strip().lower() == "me":
+        raise ValueError("Zoom needs the host's user id or email, not 'me'.")
+
+
+def _credentials_error(detail: str | None, status: int | None, code: Any) -> AuthError:
+    message = (
+        "Zoom did not accept the app credentials. Check the account ID, client ID and "
+        f"client secret of the Server-to-Server OAuth app (Zoom said: {detail})."
+    )
+    return AuthError(message, status=status, code=code, detail=detail)
+
+
+def _zoom_time(moment: datetime) -> str:
+    """UTC with a trailing Z: without the Z Zoom would read it as local time in ``timezone``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _could_be(item: dict[str, Any], meeting: MeetingRequest) -> bool:
+    if "agenda" in item:
+        return agenda_marker(meeting.uid) in (item.get("agenda") or "")
+    start = parse_timestamp(item.get("start_time"))
+    same_start = start == meeting.start_utc.replace(microsecond=0)
+    return same_start and item.get("topic") == meeting.topic[:TOPIC_LIMIT]
+
+
+def _meeting_from(data: dict[str, Any]) -> ProviderMeeting:
+    if not data.get("id") or not data.get("join_url"):
+        raise ProviderError("Zoom's answer did not include the meeting id and join link.")
+    return ProviderMeeting(
+        meeting_id=str(data["id"]),
+        join_url=str(data["join_url"]),
+        passcode=data.get("password") or None,
+        dial_in=_dial_in(data),
+        host_url=data.get("start_url") or None,
+    )
+
+
+def _dial_in(data: dict[str, Any]) -> str | None:
+    numbers = (data.get("settings") or {}).get("global_dial_in_numbers") or []
+    number = next((n.get("number") for n in numbers if n.get("number")), None)
+    if not number:
+        return None
+    passcode = data.get("pstn_password")
+    suffix = f", passcode {passcode}" if passcode else ""
+    return f"{number} (meeting ID {data['id']}{suffix})"
+
+
+def _participant(row: dict[str, Any]) -> Participant | None:
+    """One raw row (Zoom makes a new row per rejoin); rows without a join time are skipped."""
+    joined_at = parse_timestamp(row.get("join_time"))
+    if joined_at is None:
+        return None
+    interval = AttendanceInterval(joined_at, parse_timestamp(row.get("leave_time")))
+    return Participant(
+        name=row.get("name") or "",
+        email=row.get("user_email") or None,
+        provider_user_key=row.get("id") or None,
+        intervals=[interval],
+    )
