@@ -1,16 +1,20 @@
 """Engine set-up that differs per database.
 
-SQLite is the embedded default, so it gets WAL (readers never wait for the writer), foreign keys,
-a busy timeout, and ``BEGIN IMMEDIATE`` transactions: a deferred transaction that upgrades from
-reading to writing fails at once with "database is locked" instead of waiting, which concurrent
-requests would otherwise see.
+SQLite is the embedded default, so it gets WAL (readers never wait for the writer), foreign keys
+and a busy timeout. A deferred transaction that reads and then writes fails at once with
+"database is locked" when another writer got in between (the busy timeout cannot help it), so
+work that means to write starts with ``BEGIN IMMEDIATE`` and waits its turn instead: every
+non-GET request, and any code inside ``write_intent()`` (workers, GET pages that record things).
+Read-only work keeps deferred transactions, so a long read never holds up writers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,9 +31,32 @@ def engine_options(app: Flask) -> dict[str, Any]:
     return options
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _mark_write_intent() -> None:
+    g.db_write_intent = request.method not in SAFE_METHODS
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Begin the transactions started inside this block with ``BEGIN IMMEDIATE`` on SQLite."""
+    previous = g.get("db_write_intent", False)
+    g.db_write_intent = True
+    try:
+        yield
+    finally:
+        g.db_write_intent = previous
+
+
+def _wants_immediate() -> bool:
+    return has_app_context() and bool(g.get("db_write_intent", False))
+
+
 def init_app(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     db.init_app(app)
+    app.before_request(_mark_write_intent)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -51,6 +78,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
 
     engine._facilitator_configured = True  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from facilitator.auth.passwords import verify_password
 from facilitator.extensions import db
@@ -92,12 +93,21 @@ def load_session_user(sid: str) -> User | None:
     absolute = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
     if not row.user.is_active or now - row.last_seen_at > idle or now - row.created_at > absolute:
         db.session.delete(row)
-        db.session.commit()
+        _commit_best_effort()
         return None
+    user = row.user
     if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
         row.last_seen_at = now
+        _commit_best_effort()
+    return user
+
+
+def _commit_best_effort() -> None:
+    """Housekeeping writes of a read-only request: losing one to a busy database is harmless."""
+    try:
         db.session.commit()
-    return row.user
+    except OperationalError:
+        db.session.rollback()
 
 
 def end_session(sid: str) -> None:
