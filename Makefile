@@ -24,7 +24,7 @@ system-deps:
 	fi
 
 db-upgrade: install
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 
 demo: db-upgrade
 	$(FLASK) demo

@@ -61,7 +61,7 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbsetup.
     with dbsetup.database(tmp_path_factory.mktemp("db")) as database:
         app = create_app(base_config(database), instance_path=str(tmp_path_factory.mktemp("inst")))
         with app.app_context():
-            upgrade()
+            upgrade(revision="heads")
             db.engine.dispose()
         yield database
 

@@ -23,10 +23,10 @@ def test_upgrade_an_empty_database_to_head_then_models_match(tmp_path):
     with dbsetup.database(tmp_path, "migrations") as database:
         app = create_app(base_config(database), instance_path=str(tmp_path / "inst"))
         with app.app_context():
-            upgrade()
+            upgrade(revision="heads")
             assert _differences() == []
             downgrade(revision="base")
-            upgrade()
+            upgrade(revision="heads")
             assert _differences() == []
             db.engine.dispose()
 
