@@ -65,7 +65,13 @@ def enforce_access() -> Any:
     return None
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
 def get_or_404(model: type, ident: Any) -> Any:
+    """Load a row by primary key or answer 404 (an id no column can hold is simply not found)."""
+    if isinstance(ident, int) and not 0 < ident <= MAX_ID:
+        abort(404)
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

@@ -74,3 +74,16 @@ def test_an_unexpected_error_is_json_without_a_traceback(make_app):
     assert response.status_code == 500
     assert response.is_json
     assert "secret internals" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/homes/99999999999999999999", "/api/v1/homes/2147483648"])
+def test_an_id_too_large_for_the_database_is_not_found(api, url):
+    api.as_user("admin")
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_an_html_page_with_a_huge_id_is_not_found(auth, client):
+    auth.login("admin")
+    assert client.get("/homes/99999999999999999999").status_code == 404
