@@ -1,17 +1,19 @@
-"""Sessions of a group (called MeetingSession in code: "session" means too many things)."""
+"""Sessions of a group (called MeetingSession in code: "session" means too many things), and the
+shared state the provider sync keeps in the database: cached provider tokens, per-host daily
+budgets and the circuit breaker of each provider."""
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
 from facilitator.models.groups import Group
-from facilitator.models.users import User
+from facilitator.models.users import Role, User
 
 
 class SessionStatus(enum.StrEnum):
@@ -59,6 +61,7 @@ class MeetingSession(Base):
     join_url: Mapped[str | None] = mapped_column(Text)
     passcode: Mapped[str | None] = mapped_column(String(64))
     dial_in: Mapped[str | None] = mapped_column(String(200))
+    # The provider user the meeting belongs to (a Zoom host); None means the configured default.
     provider_host: Mapped[str | None] = mapped_column(String(254))
     sync_state: Mapped[str] = mapped_column(String(10), default=SyncState.PENDING.value)
     sync_action: Mapped[str] = mapped_column(String(10), default=SyncAction.CREATE.value)
@@ -87,3 +90,71 @@ class MeetingSession(Base):
     @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_backfill(self) -> bool:
+        """Recorded after it started (a session that already happened): no meeting, no invites."""
+        return self.starts_at <= self.created_at
+
+    def can_manage(self, user: User | None) -> bool:
+        return can_manage_group(user, self.group)
+
+
+def can_manage_group(user: User | None, group: Group) -> bool:
+    """Admins manage every group's sessions, facilitators those of their own groups."""
+    if user is None or not user.is_active:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.FACILITATOR and group.is_facilitated_by(user))
+
+
+class MeetingSessionRevision(Base):
+    """What a session looked like at each version, so a conflicting edit can say what changed."""
+
+    __tablename__ = "meeting_session_revisions"
+    __table_args__ = (UniqueConstraint("session_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship()
+
+
+class ProviderToken(Base):
+    """A provider access token shared by every process. ``token`` is encrypted (it is a secret)."""
+
+    __tablename__ = "provider_tokens"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProviderHostBudget(Base):
+    """Calls made (or reserved) today for one provider host, against the provider's daily cap."""
+
+    __tablename__ = "provider_host_budgets"
+
+    provider: Mapped[str] = mapped_column(String(10), primary_key=True)
+    host: Mapped[str] = mapped_column(String(254), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)  # the UTC day the cap counts
+    used: Mapped[int] = mapped_column(default=0)
+
+
+class ProviderCircuit(Base):
+    """Consecutive failures of one provider; while ``open_until`` is ahead nobody calls it."""
+
+    __tablename__ = "provider_circuits"
+
+    provider: Mapped[str] = mapped_column(String(10), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,53 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from facilitator.forms import choices
+
+REPEAT_CHOICES = choices([("", "Does not repeat"), ("week", "Every week"), ("fortnight", "Every fortnight"),
+                          ("month", "Every month (same date)")])
+SCOPE_CHOICES = choices([("this", "This session only"),
+                         ("following", "This and the later sessions of the series")])
+LENGTH = [InputRequired("Enter a length in minutes."), NumberRange(15, 480, "Between 15 and 480 minutes.")]
+
+
+class SessionTimeFields(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    date = DateField("Date", validators=[InputRequired("Enter the date.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Enter the start time, e.g. 10:00.")])
+    duration_minutes = IntegerField("Length (minutes)", validators=LENGTH)
+
+
+class BookingForm(SessionTimeFields):
+    provider = SelectField("Video provider", validate_choice=False)
+    join_url = URLField("Meeting link (only when you paste a link)",
+                        validators=[Optional(), Length(max=2000)])
+    repeat_every = SelectField("Repeat", choices=REPEAT_CHOICES, validate_choice=True)
+    repeat_count = IntegerField("Number of sessions (including the first)", default=1,
+                                validators=[Optional(), NumberRange(1, 52, "From 1 to 52 sessions.")])
+    preview = SubmitField("Check the dates")
+    book = SubmitField("Book")
+
+
+class RescheduleForm(SessionTimeFields):
+    scope = RadioField("Change", choices=SCOPE_CHOICES, default="this")
+    version = HiddenField()
+
+
+class CancelForm(FlaskForm):
+    scope = RadioField("Cancel", choices=SCOPE_CHOICES, default="this")
+    version = HiddenField()
+
+
+class RetryForm(FlaskForm):
+    pass

@@ -1,0 +1,509 @@
+"""Booking, rescheduling and cancelling sessions. Flush, never commit; no ``request``, no ``flash``.
+
+Every change leaves the session saying what the provider still has to be told (``sync_action``,
+``sync_state`` pending); the caller commits and only then is the provider called (see ``sync``),
+so a provider that is down never loses a booking. Invitations are queued through
+``facilitator.invites.hooks`` in the same transaction, for sessions still to come only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from facilitator.errors import ConflictError, DomainError
+from facilitator.extensions import db
+from facilitator.invites import hooks
+from facilitator.models import (
+    Group,
+    MeetingSession,
+    MeetingSessionRevision,
+    Provider,
+    SessionStatus,
+    SyncAction,
+    SyncState,
+    User,
+    can_manage_group,
+)
+from integrations.providers.link import validate_join_url
+
+MIN_MINUTES, MAX_MINUTES = 15, 480
+MAX_TITLE = 200
+MAX_SERIES = 52
+REPEATS = {"week": "every week", "fortnight": "every fortnight", "month": "every month"}
+SCOPES = ("this", "following")
+# How far back a session may be recorded, and how far ahead the first one may be booked.
+MAX_PAST = timedelta(days=3660)
+MAX_AHEAD = timedelta(days=731)
+UNSET: Any = object()
+
+
+class ProviderCatalog(Protocol):
+    """What booking needs to know about providers (``providers.ProviderHub`` is one)."""
+
+    def is_known(self, name: str) -> bool: ...
+    def is_connected(self, name: str) -> bool: ...
+    def label(self, name: str) -> str: ...
+    def needs_join_url(self, name: str) -> bool: ...
+    def host_for(self, name: str, users: Iterable[User | None]) -> str | None: ...
+
+
+@dataclass
+class Booking:
+    """What someone asked for. ``starts_at`` is aware; ``every`` None means a single session."""
+
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    provider: str | None = None
+    join_url: str | None = None
+    every: str | None = None
+    count: int = 1
+
+
+@dataclass
+class Plan:
+    """The sessions a booking makes, checked, before anything is written."""
+
+    provider: str
+    title: str
+    join_url: str | None
+    duration_minutes: int
+    starts: list[datetime]  # aware, in the booking's zone, same wall-clock time
+    zone: str
+    past: list[bool]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BookingResult:
+    sessions: list[MeetingSession]
+    series_id: str | None
+    warnings: list[str]
+
+
+# Permissions ---------------------------------------------------------------------------------
+
+class Forbidden(DomainError):
+    status = 403
+
+
+def require_manager(user: User, group: Group) -> None:
+    """Facilitators book only for their own groups, admins for any; everyone else reads."""
+    if not can_manage_group(user, group):
+        raise Forbidden("You can only book and change sessions of groups you facilitate.")
+
+
+# Times ---------------------------------------------------------------------------------------
+
+def as_local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def local_moment(day: date, at: time, zone: str) -> datetime:
+    """``day`` at wall-clock ``at`` in ``zone``. A time skipped by the clocks going forward
+    comes out an hour later (what a clock on the wall would show then)."""
+    tz = ZoneInfo(zone)
+    naive = datetime.combine(day, at.replace(tzinfo=None))
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month ``months`` later, or the month's last day if it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def series_dates(first: date, every: str | None, count: int) -> list[date]:
+    if not every or count <= 1:
+        return [first]
+    if every == "month":
+        return [add_months(first, i) for i in range(count)]
+    step = 7 if every == "week" else 14
+    return [first + timedelta(days=step * i) for i in range(count)]
+
+
+def series_starts(first: datetime, every: str | None, count: int, zone: str) -> list[datetime]:
+    """Starts of a series at the same local time of day: across a clock change the UTC time moves."""
+    local = as_local(first, zone)
+    return [local_moment(day, local.time(), zone) for day in series_dates(local.date(), every, count)]
+
+
+def clock_change_warnings(starts: list[datetime], zone: str) -> list[str]:
+    """Say where a series crosses a clock change, and where a wall-clock time does not exist."""
+    warnings = []
+    for before, after in zip(starts, starts[1:], strict=False):
+        if before.utcoffset() != after.utcoffset():
+            direction = "forward" if after.utcoffset() > before.utcoffset() else "back"
+            warnings.append(
+                f"This series crosses a clock change (the clocks go {direction} between "
+                f"{before:%-d %B} and {after:%-d %B %Y}). Sessions stay at {after:%H:%M} {zone} time; "
+                f"in UTC they move from {before.astimezone(UTC):%H:%M} to {after.astimezone(UTC):%H:%M}.")
+    return warnings
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Booking -------------------------------------------------------------------------------------
+
+def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zone: str,
+                 now: datetime) -> Plan:
+    """Check a booking and work out its sessions; raises DomainError naming every bad field."""
+    errors: dict[str, str] = {}
+    title = _check_title(booking.title, errors)
+    _check_duration(booking.duration_minutes, errors)
+    provider = booking.provider or group.provider
+    _check_provider(provider, catalog, errors)
+    count = _check_repeat(booking.every, booking.count, errors)
+    starts: list[datetime] = []
+    if booking.starts_at.tzinfo is None:
+        errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
+    elif booking.starts_at < now - MAX_PAST:
+        errors["starts_at"] = "Sessions can be recorded up to ten years back."
+    elif booking.starts_at > now + MAX_AHEAD:
+        errors["starts_at"] = "Sessions can be booked up to two years ahead."
+    else:
+        starts = series_starts(booking.starts_at, booking.every, count, zone)
+    past = [start <= now for start in starts]
+    join_url = _check_join_url(booking.join_url, provider, catalog, all(past) and bool(past), errors)
+    if errors:
+        raise DomainError("Some of the details need correcting.", errors)
+    return Plan(provider=provider, title=title, join_url=join_url,
+                duration_minutes=booking.duration_minutes, starts=starts, zone=zone, past=past,
+                warnings=clock_change_warnings(starts, zone))
+
+
+def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderCatalog, *,
+                  zone: str, now: datetime) -> BookingResult:
+    """Save the session (or series). Sessions still to come wait for the provider (pending);
+    one that already started is a back-filled record: no meeting, no invites."""
+    require_manager(user, group)
+    plan = plan_booking(group, booking, catalog, zone=zone, now=now)
+    series_id = str(uuid.uuid4()) if len(plan.starts) > 1 else None
+    host = catalog.host_for(plan.provider, [user, *group.facilitators])
+    sessions = []
+    for start, is_past in zip(plan.starts, plan.past, strict=True):
+        session = MeetingSession(
+            group=group, series_id=series_id, title=plan.title, starts_at=start.astimezone(UTC),
+            ends_at=start.astimezone(UTC) + timedelta(minutes=plan.duration_minutes),
+            timezone=zone, status=SessionStatus.SCHEDULED.value, provider=plan.provider,
+            join_url=plan.join_url, provider_host=host, created_by=user, created_at=now, sequence=0)
+        if is_past:
+            _set_sync(session, SyncAction.NONE, SyncState.SYNCED, None)
+        else:
+            _set_sync(session, SyncAction.CREATE, SyncState.PENDING, now)
+        db.session.add(session)
+        sessions.append(session)
+    db.session.flush()
+    for session, is_past in zip(sessions, plan.past, strict=True):
+        _add_revision(session, user, now)
+        if not is_past:
+            hooks.session_booked(session)
+    db.session.flush()
+    return BookingResult(sessions, series_id, plan.warnings)
+
+
+# Changing ------------------------------------------------------------------------------------
+
+def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, title: str = UNSET,
+                        starts_at: datetime = UNSET, duration_minutes: int = UNSET,
+                        scope: str = "this", expected_version: int | None = None) -> list[MeetingSession]:
+    """Change title, start or length of a session, or of it and the later ones of its series.
+
+    The later sessions move by the same number of days and to the same wall-clock time, so a
+    series stays at its local time across clock changes. Returns the sessions that changed.
+    """
+    _lock(session)
+    require_manager(user, session.group)
+    check_version(session, expected_version)
+    if session.is_cancelled:
+        raise ConflictError("This session was cancelled, so it cannot be changed.",
+                            {"status": "The session is cancelled."})
+    errors: dict[str, str] = {}
+    if title is not UNSET:
+        title = _check_title(title, errors)
+    if duration_minutes is not UNSET:
+        _check_duration(duration_minutes, errors)
+    if starts_at is not UNSET:
+        if starts_at.tzinfo is None:
+            errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
+        elif starts_at < now - MAX_PAST:
+            errors["starts_at"] = "Sessions can be recorded up to ten years back."
+        elif starts_at > now + MAX_AHEAD:
+            errors["starts_at"] = "Sessions can be booked up to two years ahead."
+    _check_scope(scope, errors)
+    if errors:
+        raise DomainError("Some of the details need correcting.", errors)
+    changed = []
+    move = None if starts_at is UNSET else _Move.of(session, starts_at)
+    for target in _targets(session, scope):
+        new_start = target.starts_at if move is None else move.apply(target, session)
+        minutes = target.duration_minutes if duration_minutes is UNSET else duration_minutes
+        new_title = target.title if title is UNSET else title
+        new_end = new_start + timedelta(minutes=minutes)
+        if (new_title, new_start, new_end) == (target.title, target.starts_at, target.ends_at):
+            continue
+        target.title, target.starts_at, target.ends_at = new_title, new_start.astimezone(UTC), new_end
+        target.sequence += 1
+        _plan_sync_after_change(target, now)
+        changed.append(target)
+    _flush()
+    for target in changed:
+        _add_revision(target, user, now)
+        if target.starts_at > now:
+            hooks.session_changed(target)
+    db.session.flush()
+    return changed
+
+
+def cancel_sessions(user: User, session: MeetingSession, *, now: datetime, scope: str = "this",
+                    expected_version: int | None = None) -> list[MeetingSession]:
+    """Cancel a session (or it and the later ones of its series). The rows stay, cancelled; the
+    provider's meeting of a session still to come is deleted. Cancelling twice changes nothing."""
+    _lock(session)
+    require_manager(user, session.group)
+    check_version(session, expected_version)
+    errors: dict[str, str] = {}
+    _check_scope(scope, errors)
+    if errors:
+        raise DomainError("Some of the details need correcting.", errors)
+    cancelled = []
+    for target in _targets(session, scope):
+        if target.is_cancelled:
+            continue
+        target.status = SessionStatus.CANCELLED.value
+        target.sequence += 1
+        in_flight = target.lease_until is not None and target.lease_until > now
+        has_meeting = bool(target.provider_meeting_id) or target.create_maybe_sent or in_flight
+        if has_meeting and (target.starts_at > now or target.sync_action == SyncAction.CREATE):
+            _set_sync(target, SyncAction.DELETE, SyncState.PENDING, now)
+        else:
+            # Nothing made yet, or a meeting that already happened: keep it for its attendance.
+            _set_sync(target, SyncAction.NONE, SyncState.SYNCED, None)
+        cancelled.append(target)
+    _flush()
+    for target in cancelled:
+        _add_revision(target, user, now)
+        if target.starts_at > now:
+            hooks.session_cancelled(target)
+    db.session.flush()
+    return cancelled
+
+
+def retry_sync(user: User, session: MeetingSession, now: datetime) -> None:
+    """Send a failed (or waiting) change to the provider again now.
+
+    Written without touching ``version``: it changes nothing a person edits, so it must not make
+    someone else's open edit form conflict.
+    """
+    require_manager(user, session.group)
+    if session.sync_action == SyncAction.NONE:
+        raise ConflictError("This session has nothing waiting for the provider.",
+                            {"sync_state": "Already up to date."})
+    db.session.execute(
+        update(MeetingSession).where(MeetingSession.id == session.id)
+        .values(sync_state=SyncState.PENDING.value, next_sync_at=now, sync_error=None,
+                sync_attempts=0).execution_options(synchronize_session=False))
+    db.session.expire(session)
+
+
+def set_zoom_hosts(hosts: dict[int, str | None]) -> None:
+    """Map facilitators to their own Zoom host users (an id or email); blank means the default."""
+    errors = {}
+    for user_id, host in hosts.items():
+        value = (host or "").strip()
+        if value.lower() == "me" or any(c.isspace() for c in value) or len(value) > 254:
+            errors[f"host-{user_id}"] = "Enter the Zoom user's id or email address (not 'me')."
+    if errors:
+        raise DomainError("Some hosts are not valid.", errors)
+    for user_id, host in hosts.items():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            user.zoom_host_user = (host or "").strip() or None
+    db.session.flush()
+
+
+# Conflicts -----------------------------------------------------------------------------------
+
+def check_version(session: MeetingSession, expected: int | None) -> None:
+    """Refuse a change based on an older version, saying what changed since."""
+    if expected is None or expected == session.version:
+        return
+    seen = None
+    if 1 <= expected < session.version:  # any other number names no revision (and may not fit a column)
+        seen = db.session.scalar(select(MeetingSessionRevision).where(
+            MeetingSessionRevision.session_id == session.id, MeetingSessionRevision.version == expected))
+    fields = describe_changes(seen, session) if seen is not None else {}
+    if not fields:
+        fields = {"version": f"The session is now at version {session.version}, not {expected}."}
+    who = _changed_by(session)
+    raise ConflictError(
+        f"{who} changed this session while you were editing it: {'; '.join(fields.values())}. "
+        "Your changes were not saved. Check the session and make them again.", fields)
+
+
+def describe_changes(seen: MeetingSessionRevision, session: MeetingSession) -> dict[str, str]:
+    changes = {}
+    if seen.title != session.title:
+        changes["title"] = f"the title is now “{session.title}”"
+    if seen.starts_at != session.starts_at:
+        local = as_local(session.starts_at, session.timezone)
+        changes["starts_at"] = f"it now starts {local:%A %-d %B %Y at %H:%M}"
+    if seen.ends_at - seen.starts_at != session.ends_at - session.starts_at:
+        changes["duration_minutes"] = f"it now lasts {session.duration_minutes} minutes"
+    if seen.status != session.status:
+        changes["status"] = f"it is now {session.status}"
+    return changes
+
+
+def _changed_by(session: MeetingSession) -> str:
+    latest = db.session.scalar(select(MeetingSessionRevision).where(
+        MeetingSessionRevision.session_id == session.id,
+        MeetingSessionRevision.version == session.version))
+    return latest.changed_by.name if latest is not None and latest.changed_by else "Someone else"
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+def _check_title(title: str | None, errors: dict[str, str]) -> str:
+    text = " ".join((title or "").split())
+    if not text:
+        errors["title"] = "Enter a title."
+    elif len(text) > MAX_TITLE:
+        errors["title"] = f"Use at most {MAX_TITLE} characters."
+    return text
+
+
+def _check_duration(minutes: Any, errors: dict[str, str]) -> None:
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        errors["duration_minutes"] = f"Enter a length between {MIN_MINUTES} and {MAX_MINUTES} minutes."
+
+
+def _check_provider(provider: str, catalog: ProviderCatalog, errors: dict[str, str]) -> None:
+    if provider not in {p.value for p in Provider} or not catalog.is_known(provider):
+        errors["provider"] = f"Choose one of: {', '.join(p.value for p in Provider)}."
+    elif not catalog.is_connected(provider):
+        errors["provider"] = (f"{catalog.label(provider)} is not connected: an administrator needs to "
+                              "add its keys. Choose another provider.")
+
+
+def _check_repeat(every: str | None, count: int | None, errors: dict[str, str]) -> int:
+    if not every:
+        return 1
+    if every not in REPEATS:
+        errors["repeat.every"] = f"Choose one of: {', '.join(REPEATS)}."
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SERIES:
+        errors["repeat.count"] = f"Enter a number of sessions from 1 to {MAX_SERIES}."
+        return 1
+    return count
+
+
+def _check_join_url(url: str | None, provider: str, catalog: ProviderCatalog, all_past: bool,
+                    errors: dict[str, str]) -> str | None:
+    url = (url or "").strip() or None
+    if "provider" in errors:
+        return url
+    if not catalog.needs_join_url(provider):
+        if url:
+            errors["join_url"] = (f"{catalog.label(provider)} makes its own join link; "
+                                  "a link is only pasted for a meeting held elsewhere.")
+        return None
+    if url is None and all_past:
+        return None  # a record of a meeting that already happened needs no link
+    try:
+        return validate_join_url(url or "")
+    except ValueError as exc:
+        errors["join_url"] = str(exc)
+        return url
+
+
+def _check_scope(scope: str, errors: dict[str, str]) -> None:
+    if scope not in SCOPES:
+        errors["scope"] = "Choose “this” or “following”."
+
+
+def _set_sync(session: MeetingSession, action: SyncAction, state: SyncState, due: datetime | None) -> None:
+    session.sync_action, session.sync_state = action.value, state.value
+    session.next_sync_at, session.sync_error = due, None
+    session.sync_attempts = 0
+
+
+def _plan_sync_after_change(session: MeetingSession, now: datetime) -> None:
+    """What the provider must hear after a change of time or title of a scheduled session."""
+    in_flight = session.lease_until is not None and session.lease_until > now
+    if session.provider_meeting_id:
+        _set_sync(session, SyncAction.UPDATE, SyncState.PENDING, now)
+    elif session.sync_action == SyncAction.CREATE and (
+            session.starts_at > now or session.create_maybe_sent or in_flight):
+        # Not made yet: the create (or the update after an in-flight create) carries the change.
+        _set_sync(session, SyncAction.CREATE, SyncState.PENDING, now)
+    elif session.starts_at > now:
+        _set_sync(session, SyncAction.CREATE, SyncState.PENDING, now)  # a record moved ahead
+    else:
+        _set_sync(session, SyncAction.NONE, SyncState.SYNCED, None)
+
+
+def _targets(session: MeetingSession, scope: str) -> list[MeetingSession]:
+    if scope != "following" or not session.series_id:
+        return [session]
+    later = db.session.scalars(
+        select(MeetingSession)
+        .where(MeetingSession.series_id == session.series_id, MeetingSession.id != session.id,
+               MeetingSession.starts_at > session.starts_at,
+               MeetingSession.status == SessionStatus.SCHEDULED.value)
+        .order_by(MeetingSession.starts_at)
+        .with_for_update())
+    return [session, *later]
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A session's move, applied to later ones: as many days, to the same local time of day."""
+
+    start: datetime
+    days: timedelta
+    at: time
+    zone: str
+
+    @classmethod
+    def of(cls, session: MeetingSession, new_start: datetime) -> _Move:
+        zone = session.timezone
+        old_local, new_local = as_local(session.starts_at, zone), as_local(new_start, zone)
+        return cls(new_start.astimezone(UTC), new_local.date() - old_local.date(), new_local.time(), zone)
+
+    def apply(self, target: MeetingSession, session: MeetingSession) -> datetime:
+        if target is session:
+            return self.start
+        day = as_local(target.starts_at, self.zone).date() + self.days
+        return local_moment(day, self.at, self.zone).astimezone(UTC)
+
+
+def _lock(session: MeetingSession) -> None:
+    """Re-read the row, locked until commit, so the decisions below see the latest sync state."""
+    db.session.refresh(session, with_for_update=True)
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError("Someone else changed this session at the same time. Nothing was saved; "
+                            "reload it and try again.", {"version": "Changed by someone else."}) from exc
+
+
+def _add_revision(session: MeetingSession, user: User | None, now: datetime) -> None:
+    db.session.add(MeetingSessionRevision(
+        session_id=session.id, version=session.version, title=session.title,
+        starts_at=session.starts_at, ends_at=session.ends_at, status=session.status,
+        changed_by=user, changed_at=now))

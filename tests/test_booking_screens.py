@@ -1,0 +1,264 @@
+"""The booking screens: book from the group page, preview a series, see, reschedule, cancel, retry."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from facilitator.booking import providers, services
+from facilitator.extensions import db
+from facilitator.models import MeetingSession, User
+
+NOW = "2026-03-02T09:00:00+00:00"
+LINK = "https://meet.example.org/psl-group"
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(FROZEN_NOW=NOW)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def facilitator(make):
+    return make.user("facilitator", name="Fiona Facilitator")
+
+
+@pytest.fixture
+def group(make, facilitator):
+    return make.group("Fife Cohort 3", facilitators=[facilitator], homes=[make.home()], provider="link")
+
+
+def form(**changes):
+    values = {"title": "PSL session", "date": "2026-03-16", "start_time": "10:00", "duration_minutes": "90",
+              "provider": "link", "join_url": LINK, "repeat_every": "", "repeat_count": "1", "book": "Book"}
+    values.update(changes)
+    return values
+
+
+def sessions() -> list[MeetingSession]:
+    db.session.rollback()
+    return list(db.session.scalars(select(MeetingSession).order_by(MeetingSession.starts_at)))
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def book_one(user, group, **changes) -> MeetingSession:
+    booking = services.Booking("PSL session", datetime(2026, 3, 16, 10, tzinfo=UTC), 90, provider="link",
+                               join_url=LINK, **changes)
+    result = services.book_sessions(user, group, booking, providers.hub(), zone="Europe/London",
+                                    now=datetime.fromisoformat(NOW))
+    db.session.commit()
+    return result.sessions[0]
+
+
+def test_the_group_page_offers_booking_to_its_facilitators_only(auth, client, make, group, facilitator):
+    auth.login(facilitator)
+    assert "Book a session" in text(client.get(f"/groups/{group.id}"))
+
+    for other in (make.user("facilitator"), make.user("lead")):
+        auth.logout()
+        auth.login(other)
+        assert "Book a session" not in text(client.get(f"/groups/{group.id}"))
+        assert client.get(f"/groups/{group.id}/sessions/new").status_code == 403
+
+
+def test_the_form_defaults_to_the_group_and_marks_providers_not_connected(auth, client, group, facilitator):
+    auth.login(facilitator)
+    page = text(client.get(f"/groups/{group.id}/sessions/new"))
+
+    assert '<option selected value="link">Meeting link</option>' in page
+    assert re.search(r'<option disabled value="zoom">Zoom \(not connected\)</option>', page)
+    assert "Time in Europe/London" in page
+    assert '<script src="/static/js/booking.js" defer></script>' in page
+    assert "<script>" not in page and "style=" not in page  # the CSP allows neither
+
+
+def test_checking_a_series_shows_its_dates_and_warns_of_the_clock_change(auth, client, group, facilitator):
+    auth.login(facilitator)
+    data = form(repeat_every="week", repeat_count="4", book=None, preview="Check the dates")
+    data.pop("book")
+
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", data))
+
+    assert "4 sessions" in page
+    assert "crosses a clock change (the clocks go forward between 23 March and 30 March 2026)" in page
+    assert "Sessions stay at 10:00 Europe/London time; in UTC they move from 10:00 to 09:00" in page
+    assert "10:00 GMT" in page and "10:00 BST" in page
+    assert sessions() == []  # only checked, nothing booked
+
+
+def test_booking_a_weekly_series_from_the_form(auth, client, group, facilitator):
+    auth.login(facilitator)
+
+    response = auth.post(f"/groups/{group.id}/sessions/new", form(repeat_every="week", repeat_count="4"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/groups/{group.id}#sessions")
+    booked = sessions()
+    assert [s.starts_at.strftime("%d %H:%M") for s in booked] == ["16 10:00", "23 10:00", "30 09:00",
+                                                                  "06 09:00"]
+    assert len({s.series_id for s in booked}) == 1
+    assert {s.created_by_id for s in booked} == {facilitator.id}
+    page = text(client.get(f"/groups/{group.id}"))
+    assert "Booked 4 sessions" in page
+    assert "clocks go forward" in page
+    assert page.count('class="session-row') == 4
+    assert "Monday 30 March 2026, 10:00" in page  # shown in local time
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"join_url": "http://meet.example.org/x"}, "join_url", "must start with https://"),
+    ({"duration_minutes": "1000"}, "duration_minutes", "Between 15 and 480 minutes."),
+    ({"title": ""}, "title", "Enter a title."),
+    ({"repeat_every": "week", "repeat_count": "60"}, "repeat_count", "From 1 to 52 sessions."),
+    ({"date": "2031-01-01"}, "date", "up to two years ahead"),
+    ({"provider": "zoom", "join_url": ""}, "provider", "Zoom is not connected"),
+])
+def test_a_bad_booking_shows_the_problem_next_to_the_field(auth, group, facilitator, changes, field, message):
+    auth.login(facilitator)
+
+    response = auth.post(f"/groups/{group.id}/sessions/new", form(**changes))
+
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(rf'<p class="field-error" id="{field}-error">[^<]*{re.escape(message)}', page), page
+    assert sessions() == []
+
+
+def test_the_session_page_shows_the_meeting_and_its_series(auth, client, group, facilitator):
+    session = book_one(facilitator, group, every="week", count=2)
+    auth.login(facilitator)
+
+    page = text(client.get(f"/sessions/{session.id}"))
+
+    assert "Monday 16 March 2026, 10:00" in page
+    assert f'href="{LINK}"' in page
+    assert "Reschedule" in page and "Cancel session" in page
+    assert "All sessions of this series" in page
+
+
+def test_readers_see_a_session_without_the_actions(auth, client, make, group, facilitator):
+    session = book_one(facilitator, group)
+    auth.login(make.user("lead"))
+
+    page = text(client.get(f"/sessions/{session.id}"))
+
+    assert "PSL session" in page
+    assert "Reschedule" not in page
+    assert client.get(f"/sessions/{session.id}/reschedule").status_code == 403
+
+
+def test_reschedule_from_the_session_page(auth, client, group, facilitator):
+    session = book_one(facilitator, group)
+    auth.login(facilitator)
+    page = text(client.get(f"/sessions/{session.id}/reschedule"))
+    assert 'value="2026-03-16"' in page and 'value="10:00"' in page
+
+    response = auth.post(f"/sessions/{session.id}/reschedule",
+                         {"title": "PSL session (moved)", "date": "2026-04-01", "start_time": "14:30",
+                          "duration_minutes": "60", "scope": "this", "version": str(session.version)})
+
+    assert response.status_code == 302
+    moved = sessions()[0]
+    assert moved.starts_at == datetime(2026, 4, 1, 13, 30, tzinfo=UTC)  # 14:30 BST
+    assert moved.duration_minutes == 60 and moved.sequence == 1
+    assert "Saved" in text(client.get(f"/sessions/{session.id}"))
+
+
+def test_a_conflicting_reschedule_says_what_changed_and_saves_nothing(auth, client, make, group, facilitator):
+    session = book_one(facilitator, group)
+    auth.login(facilitator)
+    seen_version = str(session.version)
+    admin = make.user("admin", name="Ailsa Admin")
+    services.reschedule_sessions(admin, db.session.get(MeetingSession, session.id),
+                                 now=datetime.fromisoformat(NOW), title="Changed by Ailsa")
+    db.session.commit()
+
+    response = auth.post(f"/sessions/{session.id}/reschedule",
+                         {"title": "Mine", "date": "2026-03-16", "start_time": "11:00",
+                          "duration_minutes": "90", "scope": "this", "version": seen_version})
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "Ailsa Admin changed this session while you were editing it" in page
+    assert "the title is now “Changed by Ailsa”" in page
+    assert sessions()[0].title == "Changed by Ailsa"
+    version_field = re.search(r'name="version" type="hidden" value="(\d+)"', page) or \
+        re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
+    assert version_field and version_field.group(1) == str(sessions()[0].version)
+
+
+def test_cancel_from_the_session_page(auth, client, group, facilitator):
+    session = book_one(facilitator, group, every="week", count=3)
+    auth.login(facilitator)
+    assert "This and the later sessions" in text(client.get(f"/sessions/{session.id}/cancel"))
+
+    response = auth.post(f"/sessions/{session.id}/cancel", {"scope": "following",
+                                                             "version": str(session.version)})
+
+    assert response.status_code == 302
+    assert [s.status for s in sessions()] == ["cancelled"] * 3
+    page = text(client.get(f"/sessions/{session.id}"))
+    assert "Cancelled 3 sessions" in page and "This session is cancelled." in page
+
+
+def test_a_failed_session_shows_the_reason_and_can_be_retried(auth, client, group, facilitator):
+    session = book_one(facilitator, group)
+    db.session.execute(MeetingSession.__table__.update().values(
+        sync_state="failed", sync_action="update", sync_error="Zoom refused the request: bad topic"))
+    db.session.commit()
+    auth.login(facilitator)
+
+    page = text(client.get(f"/sessions/{session.id}"))
+    assert "Zoom refused the request: bad topic" in page
+    assert "Try again" in page
+
+    auth.post(f"/sessions/{session.id}/retry", {}, page=f"/sessions/{session.id}")
+
+    saved = sessions()[0]
+    assert (saved.sync_state, saved.sync_error) == ("synced", None)  # a link update always succeeds
+
+
+def test_an_open_circuit_shows_a_banner_where_people_book(auth, client, app, group, facilitator):
+    now = datetime.fromisoformat(NOW)
+    for _ in range(app.config["CIRCUIT_FAILURE_THRESHOLD"]):
+        providers.record_failure("zoom", now, "Zoom timed out.")
+    db.session.commit()
+    auth.login(facilitator)
+
+    for url in (f"/groups/{group.id}", f"/groups/{group.id}/sessions/new"):
+        assert "Zoom is not answering at the moment. Bookings are still saved" in text(client.get(url))
+
+
+def test_facilitators_see_their_upcoming_sessions_on_the_home_page(auth, client, make, group, facilitator):
+    book_one(facilitator, group)
+    other_group = make.group(provider="link")
+    book_one(make.user("admin"), other_group)
+    auth.login(facilitator)
+
+    page = text(client.get("/"))
+
+    assert "Your upcoming sessions" in page
+    assert page.count("Monday 16 March 2026, 10:00") == 1
+    assert "Fife Cohort 3" in page
+
+
+def test_admins_see_which_providers_are_connected_and_map_zoom_hosts(auth, client, make, facilitator):
+    auth.login("admin")
+    page = text(client.get("/video-providers"))
+    assert "Not connected: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_HOST_USER" in page
+
+    refused = auth.post("/video-providers", {f"host-{facilitator.id}": "me"})
+    assert refused.status_code == 422
+    assert "(not &#39;me&#39;)" in text(refused)
+
+    auth.post("/video-providers", {f"host-{facilitator.id}": " fiona.zoom@example.org "})
+    db.session.rollback()
+    assert db.session.get(User, facilitator.id).zoom_host_user == "fiona.zoom@example.org"
