@@ -2,30 +2,50 @@
 
 Booking calls these after it has changed a session (and bumped its ``sequence``) and before the
 view commits, so invites are queued in the same transaction as the change and never lost.
+Nothing here sends mail or commits: the outbox worker (``flask --app facilitator outbox send``)
+delivers what was queued once the transaction has committed.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from facilitator.invites import services
 from facilitator.models import Group, MeetingSession
 
 
 def session_booked(session: MeetingSession) -> None:
-    """A new session was saved."""
+    """A new session was saved: invite every active contact of every member home."""
+    services.reconcile_session(session, "booked")
 
 
 def session_changed(session: MeetingSession) -> None:
-    """A session's time or title changed; its ``sequence`` is already higher."""
+    """A session's time or title changed; its ``sequence`` is already higher.
+
+    Everyone invited gets an update (same UID, higher SEQUENCE); if the new date changes which
+    homes are members, the newly included are invited and the no longer included get a CANCEL.
+    """
+    services.reconcile_session(session, "changed", changed=True)
 
 
 def session_cancelled(session: MeetingSession) -> None:
-    """A session was cancelled; its ``sequence`` is already higher."""
+    """A session was cancelled; its ``sequence`` is already higher. Everyone invited gets a CANCEL."""
+    services.reconcile_session(session, "cancelled")
 
 
 def membership_changed(group: Group, home_id: int, on: date) -> None:
-    """A home joined or left ``group`` from ``on``: invite to or cancel future sessions."""
+    """A home joined or left ``group`` from ``on``: invite to or cancel its sessions not yet ended.
+
+    Membership is judged per session on the session's own date, so every open session of the
+    group is checked (the ones before ``on`` come out unchanged).
+    """
+    services.membership_changed(group, home_id)
 
 
 def contact_changed(contact_id: int) -> None:
-    """A contact was added, edited, made inactive or active again."""
+    """A contact was added, edited, made inactive or active again.
+
+    Newly active contacts of member homes are invited to sessions not yet ended; a contact made
+    inactive gets a CANCEL for them; a new email address gets the invites and the old one a CANCEL.
+    """
+    services.contact_changed(contact_id)

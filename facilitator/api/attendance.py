@@ -1,0 +1,238 @@
+"""Attendance over the API: a session's register (read, write with its version in ``If-Match``,
+import from the provider) and every home's engagement."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Response, abort, g, jsonify, request
+from pydantic import Field, RootModel, ValidationError, model_validator
+
+from facilitator.access import READERS, get_or_404
+from facilitator.api.core import operation, validation_error
+from facilitator.api.schemas import Input, Output, RowId
+from facilitator.attendance import queries, services, worker
+from facilitator.attendance.services import UNSET, RegisterConflict, RowInput
+from facilitator.clock import now_utc, zone
+from facilitator.errors import DomainError, json_error
+from facilitator.extensions import db
+from facilitator.models import MeetingSession, Role
+from facilitator.models.attendance import AttendanceStatus, can_read_register, can_take_register
+
+TAKERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
+_VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # text without control characters
+
+
+# Shapes ----------------------------------------------------------------------------------------
+
+class EntryOut(Output):
+    home_id: int
+    home_name: str
+    status: str | None
+    staff_count: int | None
+    engagement: int | None
+    minutes_attended: int | None
+    source: str | None
+    comment: str
+
+
+class UnmatchedOut(Output):
+    name: str
+    email: str | None
+    minutes: int
+
+
+class RegisterOut(Output):
+    version: int
+    entries: list[EntryOut]
+    unmatched: list[UnmatchedOut]
+
+    @classmethod
+    def of(cls, view: queries.RegisterView) -> RegisterOut:
+        entries = []
+        for line in view.lines:
+            e = line.entry
+            entries.append(EntryOut(
+                home_id=line.home.id, home_name=line.home.name, status=e.status if e else None,
+                staff_count=e.staff_count if e else None, engagement=e.engagement if e else None,
+                minutes_attended=e.minutes_attended if e else None, source=e.source if e else None,
+                comment=(e.comment or "") if e else ""))
+        unmatched = [UnmatchedOut(name=p.name, email=p.email, minutes=p.minutes) for p in view.unmatched]
+        return cls(version=view.version, entries=entries, unmatched=unmatched)
+
+
+class RowIn(Input):
+    home_id: RowId
+    status: AttendanceStatus
+    staff_count: int | None = Field(default=None, ge=0, le=services.MAX_STAFF)
+    engagement: int | None = Field(default=None, ge=1, le=4)
+    comment: str | None = Field(default="", max_length=services.MAX_COMMENT, pattern=NO_CONTROL)
+    # Optional: a manager or team leader took part (leave out to keep what is recorded).
+    senior_present: bool | None = None
+
+
+class RegisterIn(RootModel[list[RowIn]]):
+    root: list[RowIn] = Field(max_length=2000)
+
+
+class ChangeOut(Output):
+    home_id: int
+    home_name: str
+    field: str
+    before: str | int | bool | None
+    after: str | int | bool | None
+    by: str | None = None
+
+
+class ImportOut(Output):
+    state: str
+    message: str
+    changes: list[ChangeOut]
+    would_change: list[ChangeOut]
+    unmatched: int
+    next_try_at: str | None
+
+
+class ImportIn(Input):
+    overwrite_manual: bool = False
+
+
+class EngagementQuery(Input):
+    group_id: RowId | None = None
+    region: str | None = Field(default=None, max_length=100, pattern=NO_CONTROL)
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _range(self) -> EngagementQuery:
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise ValueError("'to' is before 'from'.")
+        return self
+
+
+class HomeEngagementOut(Output):
+    home_id: int
+    home_name: str
+    group_id: int
+    expected: int
+    attended: int
+    rate: float | None
+    last_attended: date | None
+    missed_in_a_row: int
+    status: str
+    senior_share: float | None
+    protected_time: bool
+
+
+class EngagementOut(Output):
+    homes: list[HomeEngagementOut]
+
+
+# The register --------------------------------------------------------------------------------
+
+def _session(session_id: int, *, write: bool) -> MeetingSession:
+    session = get_or_404(MeetingSession, session_id)
+    allowed = can_take_register if write else can_read_register
+    if not allowed(g.user, session.group):
+        abort(403)
+    return session
+
+
+def _register_response(session: MeetingSession, status: int = 200) -> Response:
+    view = queries.register_view(session)
+    response = jsonify(RegisterOut.of(view).model_dump(mode="json"))
+    response.status_code = status
+    response.headers["ETag"] = f'"{view.version}"'
+    return response
+
+
+@operation("/sessions/<int:session_id>/attendance", "GET", roles=READERS, response=RegisterOut,
+           summary="A session's register: every member home, and the people an import could not place. "
+                   "The ETag is the register's version.")
+def get_attendance(session_id: int) -> Response:
+    return _register_response(_session(session_id, write=False))
+
+
+def expected_version() -> int:
+    match = _VERSION.match(request.headers.get("If-Match", ""))
+    if match is None:
+        raise DomainError(
+            "Send the version you started from as If-Match (the ETag or \"version\" of GET), so that "
+            "nobody's changes are overwritten unseen. A register never saved is version 0.",
+            {"If-Match": "Required."})
+    return int(match.group(1))
+
+
+@operation("/sessions/<int:session_id>/attendance", "PUT", roles=TAKERS, body=RegisterIn,
+           response=RegisterOut,
+           summary="Record homes' attendance, all or nothing. Needs If-Match with the version read "
+                   "(0 before the first save); a newer version answers 409, its fields saying what "
+                   "changed and its ETag the current version.")
+def put_attendance(session_id: int, body: RegisterIn) -> Response:
+    session = _session(session_id, write=True)
+    version = expected_version()
+    rows = [RowInput(home_id=r.home_id, status=r.status.value, staff_count=r.staff_count,
+                     engagement=r.engagement, comment=(r.comment or "").strip(),
+                     senior_present=r.senior_present if "senior_present" in r.model_fields_set else UNSET)
+            for r in body.root]
+    try:
+        services.save_register(session, rows, expected_version=version, user=g.user, now=now_utc())
+    except RegisterConflict as exc:
+        db.session.rollback()
+        response = json_error(409, exc.message, exc.fields)
+        response.headers["ETag"] = f'"{exc.version}"'
+        return response
+    db.session.commit()
+    return _register_response(session)
+
+
+@operation("/sessions/<int:session_id>/attendance/import", "POST", roles=TAKERS, response=ImportOut,
+           summary="Import the register from the Zoom or Teams report. Optional body "
+                   "{\"overwrite_manual\": true} also replaces entries people typed. state: done, "
+                   "queued (the worker tries again at next_try_at) or failed (message says why).")
+def import_attendance(session_id: int) -> ImportOut:
+    session = _session(session_id, write=True)
+    options = _import_options()
+    outcome = worker.import_now(session, user=g.user, overwrite_manual=options.overwrite_manual)
+    summary = outcome.summary
+    return ImportOut(
+        state=outcome.state, message=outcome.message,
+        changes=[ChangeOut(**c.as_dict()) for c in (summary.changes if summary else [])],
+        would_change=[ChangeOut(**c.as_dict()) for c in (summary.proposals if summary else [])],
+        unmatched=summary.unmatched if summary else 0,
+        next_try_at=outcome.next_try_at.isoformat() if outcome.next_try_at else None)
+
+
+def _import_options() -> ImportIn:
+    data = request.get_json(silent=True) if request.get_data() else {}
+    if data is None:
+        raise DomainError("The body must be JSON (or empty).", {"body": "Not valid JSON."})
+    try:
+        return ImportIn.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
+# Engagement ----------------------------------------------------------------------------------
+
+@operation("/engagement", "GET", roles=READERS, query=EngagementQuery, response=EngagementOut,
+           summary="Every home's engagement per group (facilitators: their own groups), with filters "
+                   "group_id, region, from, to (dates).")
+def engagement(query: EngagementQuery) -> EngagementOut:
+    only = queries.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
+    filters = queries.Filters(group_id=query.group_id, region=query.region or None, date_from=query.date_from,
+                              date_to=query.date_to, only_groups=only)
+    report = queries.engagement_report(filters, now=now_utc(), zone=zone())
+    return EngagementOut(homes=[_home_out(row) for row in report.rows])
+
+
+def _home_out(row: queries.HomeRow) -> HomeEngagementOut:
+    e = row.engagement
+    return HomeEngagementOut(
+        home_id=row.home.id, home_name=row.home.name, group_id=row.group.id, expected=e.expected,
+        attended=e.attended, rate=round(e.rate, 4) if e.rate is not None else None,
+        last_attended=e.last_attended, missed_in_a_row=e.missed_in_a_row, status=e.status.value,
+        senior_share=round(e.senior_share, 4) if e.senior_share is not None else None,
+        protected_time=row.home.protected_time_agreed)

@@ -1,0 +1,291 @@
+"""Screens: a session's register (with import, the unmatched queue and the import's proposals),
+the list of registers, and the leads' dashboard with its printable version and CSV export."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from facilitator.access import LEAD_OR_ADMIN, READERS, allow, get_or_404
+from facilitator.attendance import export, queries, services, worker
+from facilitator.attendance.forms import (
+    AcceptImportForm,
+    AssignForm,
+    FilterForm,
+    ImportForm,
+    RegisterForm,
+    assign_choices,
+)
+from facilitator.attendance.services import RegisterConflict, RowInput
+from facilitator.clock import now_utc, zone
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.forms import choices
+from facilitator.models import MeetingSession, Role, SessionStatus
+from facilitator.models.attendance import (
+    AttendanceParticipant,
+    AttendanceRegister,
+    can_read_register,
+    can_take_register,
+)
+
+bp = Blueprint("attendance", __name__)
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+TAKERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
+RECENT_DAYS = 90
+
+
+def _readable(session_id: int) -> MeetingSession:
+    session = get_or_404(MeetingSession, session_id)
+    if not can_read_register(g.user, session.group):
+        abort(403)
+    return session
+
+
+def _takeable(session_id: int) -> MeetingSession:
+    session = get_or_404(MeetingSession, session_id)
+    if not can_take_register(g.user, session.group):
+        abort(403)
+    return session
+
+
+def _back(session: MeetingSession) -> Any:
+    return redirect(url_for("attendance.register", session_id=session.id))
+
+
+# Registers -----------------------------------------------------------------------------------
+
+@bp.route("/registers")
+@allow(READERS)
+def registers() -> Any:
+    now = now_utc()
+    query = (select(MeetingSession, AttendanceRegister)
+             .outerjoin(AttendanceRegister, AttendanceRegister.session_id == MeetingSession.id)
+             .where(MeetingSession.status != SessionStatus.CANCELLED, MeetingSession.starts_at <= now,
+                    MeetingSession.starts_at >= now - timedelta(days=RECENT_DAYS))
+             .options(selectinload(MeetingSession.group))
+             .order_by(MeetingSession.starts_at.desc()).limit(300))
+    if g.user.role == Role.FACILITATOR:
+        query = query.where(MeetingSession.group_id.in_(queries.facilitator_groups(g.user) or {0}))
+    return render_template("attendance/registers.html", rows=db.session.execute(query).all(),
+                           days=RECENT_DAYS)
+
+
+@bp.route("/sessions/<int:session_id>/register")
+@allow(READERS)
+def register(session_id: int) -> Any:
+    session = _readable(session_id)
+    view = queries.register_view(session)
+    return _page(view, _form_for(view))
+
+
+def _form_for(view: queries.RegisterView) -> RegisterForm:
+    rows = []
+    for line in view.lines:
+        e = line.entry
+        rows.append({"home_id": str(line.home.id), "status": e.status if e else None,
+                     "staff_count": e.staff_count if e else None, "engagement": e.engagement if e else None,
+                     "senior_present": e.senior_present if e else None, "comment": e.comment if e else ""})
+    return RegisterForm(data={"version": str(view.version), "rows": rows})
+
+
+def _page(view: queries.RegisterView, form: RegisterForm, status: int = 200,
+          conflict: RegisterConflict | None = None) -> Any:
+    now = now_utc()
+    can_take = can_take_register(g.user, view.session.group)
+    assign_form = AssignForm(formdata=None)
+    assign_form.target.choices = assign_choices([line.home for line in view.lines])
+    session = view.session
+    importable = session.provider in services.IMPORTABLE and bool(session.provider_meeting_id)
+    return render_template(
+        "attendance/register.html", view=view, form=form, lines={line.home.id: line for line in view.lines},
+        can_take=can_take, started=session.starts_at <= now, assign_form=assign_form, conflict=conflict,
+        import_form=ImportForm(), accept_form=AcceptImportForm(), importable=importable), status
+
+
+@bp.route("/sessions/<int:session_id>/register", methods=["POST"])
+@allow(TAKERS)
+def save_register(session_id: int) -> Any:
+    session = _takeable(session_id)
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return _page(queries.register_view(session), form, 422)
+    rows = [_row_input(row.form) for row in form.rows]
+    try:
+        services.save_register(session, rows, expected_version=int(form.version.data), user=g.user,
+                               now=now_utc())
+    except RegisterConflict as exc:
+        db.session.rollback()
+        form.version.data = str(exc.version)
+        _row_errors(form, exc)
+        return _page(queries.register_view(session), form, 409, conflict=exc)
+    except DomainError as exc:
+        db.session.rollback()
+        _row_errors(form, exc)
+        return _page(queries.register_view(session), form, 422)
+    db.session.commit()
+    flash("The register is saved.", "success")
+    return _back(session)
+
+
+def _row_input(row: Any) -> RowInput:
+    return RowInput(home_id=int(row.home_id.data), status=row.status.data, staff_count=row.staff_count.data,
+                    engagement=row.engagement.data, comment=(row.comment.data or "").strip(),
+                    senior_present=row.senior_present.data, confirm_join=bool(row.confirm_join.data))
+
+
+def _row_errors(form: RegisterForm, exc: DomainError) -> None:
+    """``[2].status`` → the status field of the third line; anything else on top."""
+    form.form_errors.append(exc.message)
+    for name, message in exc.fields.items():
+        index, _, field = name.partition("].")
+        if not index.startswith("[") or not index[1:].isdigit() or int(index[1:]) >= len(form.rows):
+            continue
+        target = getattr(form.rows[int(index[1:])].form, field, None)
+        if target is not None:
+            target.errors = [*target.errors, message]
+
+
+@bp.route("/sessions/<int:session_id>/register/import", methods=["POST"])
+@allow(TAKERS)
+def import_register(session_id: int) -> Any:
+    session = _takeable(session_id)
+    if not ImportForm().validate_on_submit():
+        flash("The form had expired. Please try again.", "error")
+        return _back(session)
+    try:
+        outcome = worker.import_now(session, user=g.user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(session)
+    category = {"done": "success", "queued": "info"}.get(outcome.state, "error")
+    flash(f"Import: {outcome.message}", category)
+    return _back(session)
+
+
+@bp.route("/sessions/<int:session_id>/register/accept-import", methods=["POST"])
+@allow(TAKERS)
+def accept_import(session_id: int) -> Any:
+    session = _takeable(session_id)
+    if not AcceptImportForm().validate_on_submit():
+        flash("The form had expired. Please try again.", "error")
+        return _back(session)
+    try:
+        changes = services.accept_proposals(session, user=g.user, now=now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(session)
+    db.session.commit()
+    flash(f"Used the imported figures ({len(changes)} changes).", "success")
+    return _back(session)
+
+
+@bp.route("/sessions/<int:session_id>/register/people", methods=["POST"])
+@allow(TAKERS)
+def assign_person(session_id: int) -> Any:
+    session = _takeable(session_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Please try again.", "error")
+        return _back(session)
+    person = db.session.get(AttendanceParticipant, int(form.participant_id.data))
+    if person is None or person.session_id != session.id:
+        abort(404)
+    try:
+        services.assign_participant(person, home_id=form.home_id, ignored_as=form.ignored_as, user=g.user,
+                                    now=now_utc(), rules=services.current_rules())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(session)
+    db.session.commit()
+    flash(f"Saved. {person.name or 'They'} will be recognised by themselves next time.", "success")
+    return _back(session)
+
+
+# The leads' dashboard ------------------------------------------------------------------------
+
+def filters_from_request() -> tuple[FilterForm, queries.Filters | None]:
+    """The filters in the query string (group_id, region, from, to); None when not valid."""
+    form = FilterForm(formdata=request.args)
+    groups, regions = queries.filter_choices()
+    form.group_id.choices = choices([("", "All groups")] + [(gr.id, gr.name) for gr in groups])
+    form.region.choices = choices([("", "All regions")] + [(r, r) for r in regions])
+    # Regions are matched whatever their case, as in the API ("glasgow" is Glasgow).
+    known = {r.casefold(): r for r in regions}
+    form.region.data = known.get(str(form.region.data or "").strip().casefold(), form.region.data)
+    if not form.validate():
+        return form, None
+    return form, queries.Filters(group_id=form.group_id.data, region=form.region.data or None,
+                                 date_from=form.date_from.data, date_to=form.date_to.data)
+
+
+def _report(template: str) -> Any:
+    form, filters = filters_from_request()
+    if filters is None:
+        return render_template(template, form=form, report=None, generated=now_utc()), 422
+    report = queries.engagement_report(filters, now=now_utc(), zone=zone())
+    return render_template(template, form=form, report=report, generated=now_utc())
+
+
+@reports_bp.route("/attendance")
+@allow(LEAD_OR_ADMIN)
+def dashboard() -> Any:
+    return _report("reports/dashboard.html")
+
+
+@reports_bp.route("/attendance/print")
+@allow(LEAD_OR_ADMIN)
+def printable() -> Any:
+    return _report("reports/print.html")
+
+
+@reports_bp.route("/attendance.csv")
+@allow(LEAD_OR_ADMIN)
+def attendance_csv() -> Any:
+    form, filters = filters_from_request()
+    if filters is None:
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return Response(f"The filters are not valid: {problems}\n", status=422, mimetype="text/plain")
+    now = now_utc()
+    plan = queries.export_plan(filters, now=now, zone=zone())
+    engine = db.engine
+
+    def stream() -> Any:
+        # Its own connection: the stream outlives the request's context and its session.
+        with engine.connect() as connection:
+            yield from export.csv_lines(queries.export_rows(plan, connection))
+
+    name = f"attendance-{now.astimezone(zone()):%Y-%m-%d}.csv"
+    return Response(stream(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Content-Type": "text/csv; charset=utf-8"})
+
+
+# The facilitator's home page ------------------------------------------------------------------
+
+def facilitator_overview() -> dict[str, Any]:
+    """For the home page: registers still to take, and the homes to contact this week."""
+    now: datetime = now_utc()
+    user = g.user
+    registers = queries.registers_to_take(user, now)
+    report = queries.engagement_report(queries.Filters(only_groups=queries.facilitator_groups(user)),
+                                       now=now, zone=zone())
+    return {"registers": registers, "contact": report.attention}

@@ -1,0 +1,258 @@
+"""Runs the attendance imports the queue holds: the Import button, the API, Zoom's
+``meeting.ended`` webhook and the sweep for sessions that ended all put a row there.
+
+This module owns its transactions (like the outbox and the sync worker): the job is claimed and
+committed, the provider is called with no transaction open (on SQLite an open write transaction
+would hold every other writer back for as long as the provider takes), and the result is
+written in one transaction. A provider failure writes nothing but the job's retry time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from facilitator.attendance import services
+from facilitator.attendance.matching import Person, merge_people
+from facilitator.attendance.services import ImportSummary
+from facilitator.booking import providers as booking_providers
+from facilitator.clock import now_utc
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.models import MeetingSession, SessionStatus, User
+from facilitator.models.attendance import AttendanceImport, ImportState, LiveInterval
+from integrations.http import NotFound, ProviderError, ProviderUnavailable, RateLimited
+from integrations.providers.base import AttendanceInterval, MeetingProvider, Participant
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+LABELS = {"zoom": "Zoom", "teams": "Microsoft Teams"}
+
+
+def provider_for(name: str) -> MeetingProvider | None:
+    """The app's client for a provider, or None when it is not connected.
+
+    The one place attendance finds provider clients: booking's hub, built in the app factory.
+    """
+    return booking_providers.hub().get(name)
+
+
+@dataclass
+class Outcome:
+    state: str  # done, queued (will be retried) or failed
+    message: str
+    summary: ImportSummary | None = None
+    next_try_at: datetime | None = None
+
+
+@dataclass
+class RunReport:
+    queued: int = 0
+    done: int = 0
+    retrying: int = 0
+    failed: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.queued} queued, {self.done} imported, {self.retrying} to retry, "
+                f"{self.failed} failed")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What an import needs, read before the provider is called (the transaction is closed then)."""
+
+    job_id: int
+    session_id: int
+    provider: str
+    meeting_id: str
+    instance_uuid: str | None
+    close_open_at: datetime
+    overwrite_manual: bool
+    requested_by_id: int | None
+    live: tuple[Participant, ...]
+
+
+class NotConnected(ProviderError):
+    """No credentials are configured for the session's provider."""
+
+
+def import_now(session: MeetingSession, *, user: User | None, overwrite_manual: bool = False,
+               now: datetime | None = None) -> Outcome:
+    """Queue the session's import and run it at once (one attempt; the worker retries)."""
+    now = now or now_utc()
+    job = services.queue_import(session, now=now, requested_by=user, overwrite_manual=overwrite_manual)
+    job_id = job.id
+    db.session.commit()
+    return run_import(job_id, now=now)
+
+
+def run_import(job_id: int, *, now: datetime | None = None) -> Outcome:
+    now = now or now_utc()
+    job = _claim(job_id, now)
+    if job is None:
+        db.session.rollback()
+        return Outcome(ImportState.QUEUED.value,
+                       "This import is already running. Reload the page in a minute.")
+    db.session.commit()
+    try:
+        people = fetch_people(job)
+    except ProviderError as exc:
+        return _failed_attempt(job, exc, now)
+    except (ValueError, TypeError, KeyError) as exc:  # a report we could not read
+        log.warning("Unreadable attendance report for session %s: %r", job.session_id, exc)
+        label = LABELS.get(job.provider, job.provider)
+        return _failed_attempt(job, ProviderUnavailable(f"{label} sent a report we could not read."), now)
+    try:
+        summary = _apply(job, people, now)
+    except DomainError as exc:
+        db.session.rollback()
+        return _failed_attempt(job, ProviderError(exc.message), now)
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        return _failed_attempt(job, ProviderUnavailable("Someone saved the register at the same time."), now)
+    db.session.commit()
+    return Outcome(ImportState.DONE.value, summary.describe(), summary)
+
+
+def _claim(job_id: int, now: datetime) -> _Job | None:
+    """Take the job for ``LEASE`` (a crashed worker's claim runs out) and read what it needs."""
+    claimed = db.session.execute(
+        update(AttendanceImport)
+        .where(AttendanceImport.id == job_id, AttendanceImport.state == ImportState.QUEUED,
+               or_(AttendanceImport.lease_until.is_(None), AttendanceImport.lease_until < now))
+        .values(lease_until=now + LEASE, attempts=AttendanceImport.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return None
+    job = db.session.get(AttendanceImport, job_id, populate_existing=True)
+    session = job.session
+    return _Job(job.id, session.id, session.provider, session.provider_meeting_id or "", job.instance_uuid,
+                min(now, session.ends_at), job.overwrite_manual, job.requested_by_id,
+                tuple(live_participants(session.id)))
+
+
+def live_participants(session_id: int) -> list[Participant]:
+    """What Zoom's webhooks reported while the meeting ran, as provider rows."""
+    rows = db.session.scalars(select(LiveInterval).where(LiveInterval.session_id == session_id)
+                              .order_by(LiveInterval.joined_at, LiveInterval.id))
+    return [Participant(name=r.name, email=r.email, provider_user_key=r.provider_user_key,
+                        intervals=[AttendanceInterval(r.joined_at, r.left_at)]) for r in rows]
+
+
+def fetch_people(job: _Job) -> list[Person]:
+    """Every page of the provider's report, merged by person. Nothing is written here.
+
+    Zoom returns nothing for a meeting with one participant, and a provider may not be
+    connected at all: then what the webhooks saw live is used, if anything.
+    """
+    provider = provider_for(job.provider)
+    if provider is None:
+        if not job.live:
+            label = LABELS.get(job.provider, job.provider)
+            raise NotConnected(f"{label} is not connected, so its report cannot be fetched. An admin can "
+                               "connect it under Video providers.")
+        rows = list(job.live)
+    else:
+        rows = provider.fetch_attendance(job.meeting_id, job.instance_uuid) or list(job.live)
+    return merge_people(rows, job.close_open_at)
+
+
+def _apply(job: _Job, people: list[Person], now: datetime) -> ImportSummary:
+    session = db.session.get(MeetingSession, job.session_id)
+    user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+    summary = services.apply_import(session, people, source=services.IMPORTABLE[job.provider], now=now,
+                                    rules=services.current_rules(), overwrite_manual=job.overwrite_manual,
+                                    user=user)
+    db.session.execute(update(AttendanceImport).where(AttendanceImport.id == job.job_id).values(
+        state=ImportState.DONE.value, lease_until=None, last_error=None, finished_at=now, next_try_at=None,
+        overwrite_manual=False).execution_options(synchronize_session=False))
+    return summary
+
+
+def _failed_attempt(job: _Job, exc: ProviderError, now: datetime) -> Outcome:
+    """Write down the failure (nothing else): retry later if it may pass, else stop."""
+    config = current_app.config
+    attempts = db.session.scalar(
+        select(AttendanceImport.attempts).where(AttendanceImport.id == job.job_id)) or 1
+    transient = isinstance(exc, ProviderUnavailable | RateLimited | NotFound)
+    if isinstance(exc, NotFound):
+        message = ("The provider has no attendance report for this meeting yet (it appears shortly "
+                   "after the meeting ends).")
+    else:
+        message = exc.message
+    if transient and attempts < int(config["ATTENDANCE_IMPORT_MAX_ATTEMPTS"]):
+        retry_at = getattr(exc, "retry_at", None) or now + backoff(attempts)
+        values: dict[str, Any] = {"next_try_at": retry_at}
+        state = ImportState.QUEUED.value
+        text = f"{message} We will try again at {retry_at:%H:%M} UTC."
+    else:
+        values, state, text = {"finished_at": now}, ImportState.FAILED.value, message
+    db.session.execute(update(AttendanceImport).where(AttendanceImport.id == job.job_id).values(
+        state=state, lease_until=None, last_error=message[:2000], **values)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    log.info("Attendance import of session %s: %s", job.session_id, text)
+    return Outcome(state, text, next_try_at=values.get("next_try_at"))
+
+
+def backoff(attempts: int) -> timedelta:
+    config = current_app.config
+    base = int(config["ATTENDANCE_IMPORT_BACKOFF_SECONDS"])
+    cap = int(config["ATTENDANCE_IMPORT_BACKOFF_MAX_SECONDS"])
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+# The sweep -----------------------------------------------------------------------------------
+
+def queue_ended_sessions(now: datetime) -> int:
+    """Queue an import for every Zoom or Teams session that ended a little while ago and has
+    none yet (the webhook queues Zoom's at once; this catches Teams and missed webhooks)."""
+    config = current_app.config
+    ended_before = now - timedelta(minutes=int(config["ATTENDANCE_IMPORT_DELAY_MINUTES"]))
+    ended_after = now - timedelta(days=int(config["ATTENDANCE_IMPORT_LOOKBACK_DAYS"]))
+    sessions = db.session.scalars(
+        select(MeetingSession)
+        .outerjoin(AttendanceImport, AttendanceImport.session_id == MeetingSession.id)
+        .where(AttendanceImport.id.is_(None), MeetingSession.status == SessionStatus.SCHEDULED,
+               MeetingSession.provider.in_(tuple(services.IMPORTABLE)),
+               MeetingSession.provider_meeting_id.is_not(None),
+               MeetingSession.ends_at <= ended_before, MeetingSession.ends_at >= ended_after)).all()
+    for session in sessions:
+        services.queue_import(session, now=now)
+    db.session.commit()
+    return len(sessions)
+
+
+def due_jobs(now: datetime, limit: int) -> list[int]:
+    return list(db.session.scalars(
+        select(AttendanceImport.id)
+        .where(AttendanceImport.state == ImportState.QUEUED, AttendanceImport.next_try_at <= now,
+               or_(AttendanceImport.lease_until.is_(None), AttendanceImport.lease_until < now))
+        .order_by(AttendanceImport.next_try_at, AttendanceImport.id).limit(limit)))
+
+
+def import_due(*, limit: int = 50, now: datetime | None = None) -> RunReport:
+    """One pass of the worker: queue what ended, then run what is due."""
+    now = now or now_utc()
+    report = RunReport(queued=queue_ended_sessions(now))
+    ids = due_jobs(now, limit)
+    db.session.rollback()
+    for job_id in ids:
+        outcome = run_import(job_id, now=now)
+        if outcome.state == ImportState.DONE:
+            report.done += 1
+        elif outcome.state == ImportState.QUEUED:
+            report.retrying += 1
+        else:
+            report.failed += 1
+        report.messages.append(f"session import {job_id}: {outcome.message}")
+    return report

@@ -1,0 +1,43 @@
+"""``flask --app facilitator outbox send | status``: the outbox worker, for cron or a service."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+
+from facilitator.extensions import db
+from facilitator.invites import outbox, queries
+from integrations.mailer import FileBackend
+
+
+@click.group("outbox")
+def outbox_command() -> None:
+    """Deliver queued email (invites, updates, cancellations, reminders)."""
+
+
+@outbox_command.command("send")
+@click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, help="Seconds between passes with --loop.")
+@click.option("--limit", type=int, default=None, help="Messages per pass (default OUTBOX_BATCH_SIZE).")
+def send_command(loop: bool, interval: int, limit: int | None) -> None:
+    """Queue due reminders, then send due messages. Safe to run from cron, several at once."""
+    while True:
+        result = outbox.run_once(limit=limit)
+        db.session.remove()
+        click.echo(f"Outbox: {result.summary()}.")
+        if not loop:
+            break
+        time.sleep(max(interval, 1))
+    backend = outbox.mail_backend()
+    if isinstance(backend, FileBackend):
+        click.echo(f"Email is written as .eml files to {backend.directory} (MAIL_BACKEND=file).")
+
+
+@outbox_command.command("status")
+def status_command() -> None:
+    """Count messages by status."""
+    counts = queries.outbox_counts()
+    click.echo(", ".join(f"{status}: {n}" for status, n in counts.items()))
+    click.echo(f"Mail backend: {current_app.config['MAIL_BACKEND']}")

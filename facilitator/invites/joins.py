@@ -1,0 +1,87 @@
+"""Opening a join link: the join window, who counts as a person, what to store about the browser."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from facilitator.models import MeetingSession, SessionStatus
+
+# Mail security gateways and chat previews open every link in a message before a person does.
+# They must not count as a home joining. Matched case-insensitively against the User-Agent.
+_SCANNERS = re.compile(
+    r"bot\b|bot/|crawler|spider|slurp|preview|scanner|safelinks|safe links|proofpoint|mimecast|"
+    r"barracuda|forcepoint|messagelabs|trendmicro|sophos|fireeye|ironport|"
+    r"microsoft office|ms-office|msoffice|outlook-ios-android|"
+    r"google-safety|googleimageproxy|feedfetcher|facebookexternalhit|whatsapp/|"
+    r"skypeuripreview|curl/|wget/|python-|python/|go-http-client|java/|"
+    r"libwww|okhttp|axios|node-fetch|headlesschrome|phantomjs|lighthouse",
+    re.IGNORECASE,
+)
+_BROWSERS = [
+    (re.compile(r"Edg(e|A|iOS)?/"), "Edge"),
+    (re.compile(r"OPR/|Opera"), "Opera"),
+    (re.compile(r"SamsungBrowser/"), "Samsung Internet"),
+    (re.compile(r"Firefox/|FxiOS/"), "Firefox"),
+    (re.compile(r"Chrome/|CriOS/|Chromium/"), "Chrome"),
+    (re.compile(r"Safari/"), "Safari"),
+]
+_DEVICES = [
+    (re.compile(r"iPad"), "iPad"),
+    (re.compile(r"iPhone"), "iPhone"),
+    (re.compile(r"Android"), "Android"),
+    (re.compile(r"Windows"), "Windows"),
+    (re.compile(r"Macintosh|Mac OS X"), "Mac"),
+    (re.compile(r"CrOS"), "ChromeOS"),
+    (re.compile(r"Linux"), "Linux"),
+]
+
+
+def is_link_scanner(user_agent: str) -> bool:
+    """An empty User-Agent or a known scanner, preview fetcher or script."""
+    return not user_agent.strip() or bool(_SCANNERS.search(user_agent))
+
+
+def user_agent_family(user_agent: str) -> str:
+    """"Safari on iPad", "Chrome on Windows": enough to help a home, nothing more is kept."""
+    browser = next((name for pattern, name in _BROWSERS if pattern.search(user_agent)), "Other browser")
+    device = next((name for pattern, name in _DEVICES if pattern.search(user_agent)), "")
+    return f"{browser} on {device}" if device else browser
+
+
+def safe_join_url(url: str | None) -> str | None:
+    """The stored meeting URL if it is an absolute http(s) URL; nothing else is ever redirected to."""
+    if not url or any(ch in url for ch in "\r\n\t ") or "\\" in url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return url
+
+
+@dataclass(frozen=True)
+class JoinState:
+    """Where a session stands for someone opening its link at ``now``."""
+
+    cancelled: bool
+    window_opens: datetime
+    open: bool
+    ended: bool
+    target: str | None
+
+    @property
+    def redirects(self) -> bool:
+        return self.open and self.target is not None
+
+
+def join_state(session: MeetingSession, now: datetime) -> JoinState:
+    window = timedelta(minutes=int(current_app.config["JOIN_WINDOW_MINUTES"]))
+    opens = session.starts_at - window
+    cancelled = session.status != SessionStatus.SCHEDULED
+    is_open = not cancelled and opens <= now < session.ends_at
+    return JoinState(cancelled=cancelled, window_opens=opens, open=is_open, ended=now >= session.ends_at,
+                     target=safe_join_url(session.join_url))

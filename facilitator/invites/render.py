@@ -1,0 +1,272 @@
+"""Turn an outbox row into an email: decide whether it still applies, then fill in its content.
+
+A message is rendered once, on its first delivery attempt, and its content kept: retries and the
+resend after a crash between sending and recording it are byte-identical (same Message-ID, same
+Date, same MIME boundaries), so receiving servers and mail clients can drop the duplicate.
+Rendering mints the message's own join and personal links; only their hashes are stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from facilitator.extensions import db
+from facilitator.invites import queries
+from facilitator.invites.tokens import mint_contact_token, mint_join_token
+from facilitator.invites.wording import duration_words, session_time, short_when
+from facilitator.models import (
+    Contact,
+    MeetingSession,
+    MessageKind,
+    Method,
+    OutboxMessage,
+    Provider,
+    ReminderSend,
+    Role,
+    SessionStatus,
+)
+from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
+from integrations.mailer import OutgoingEmail
+
+PRODID = "-//Facilitator//Peer Support and Learning//EN"
+
+
+class RenderError(Exception):
+    """The message cannot be built (for example the organizer is the recipient): do not retry."""
+
+
+@dataclass(frozen=True)
+class Links:
+    home: str
+    feed: str
+    webcal: str
+    reminders: str
+    join: str | None = None
+
+
+def base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def join_url(token: str) -> str:
+    return f"{base_url()}/j/{token}"
+
+
+def home_url(token: str) -> str:
+    return f"{base_url()}/h/{token}"
+
+
+def feed_url(token: str) -> str:
+    return f"{base_url()}/feeds/{token}.ics"
+
+
+def webcal_url(url: str) -> str:
+    """The feed as ``webcal://``: iPad and Outlook offer to subscribe when it is tapped."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def contact_links(contact_token: str, join_token: str | None = None) -> Links:
+    feed = feed_url(contact_token)
+    return Links(home=home_url(contact_token), feed=feed, webcal=webcal_url(feed),
+                 reminders=f"{home_url(contact_token)}/reminders",
+                 join=join_url(join_token) if join_token else None)
+
+
+# --------------------------------------------------------------------------- calendar data
+
+
+def organizer_for(session: MeetingSession, recipient: str = "") -> tuple[str, str]:
+    """A monitored mailbox or the facilitator, never the recipient."""
+    config = current_app.config
+    facilitators = list(session.group.facilitators)
+    creator = session.created_by
+    candidates: list[tuple[str, str]] = []
+    if config["ORGANIZER_EMAIL"]:
+        candidates.append((config["ORGANIZER_EMAIL"], config["ORGANIZER_NAME"] or "PSL sessions"))
+    if creator is not None and creator.role == Role.FACILITATOR and session.group.is_facilitated_by(creator):
+        candidates.append((creator.email, creator.name))
+    candidates += [(f.email, f.name) for f in facilitators if f.is_active]
+    name, address = parseaddr(str(config["MAIL_FROM"]))
+    candidates.append((address, name or "PSL sessions"))
+    for email, cn in candidates:
+        if email and email.strip().lower() != recipient.strip().lower():
+            return email, cn
+    raise RenderError("no organizer address differs from the recipient's")
+
+
+def provider_label(session: MeetingSession) -> str:
+    try:
+        return Provider(session.provider).label if session.provider != Provider.LINK else "the meeting link"
+    except ValueError:
+        return "the meeting"
+
+
+def description(session: MeetingSession, now: datetime, home_name: str = "") -> str:
+    lines = [f"{session.group.name}: Peer Support and Learning session"]
+    if home_name:
+        lines.append(f"For {home_name}")
+    lines.append(f"When: {session_time(session, now)}")
+    if session.dial_in:
+        lines.append(f"Join by phone: {session.dial_in}")
+    if session.passcode:
+        lines.append(f"Passcode: {session.passcode}")
+    return "\n".join(lines)
+
+
+def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequence: int | None = None,
+               recipient: str = "", home_name: str = "") -> EventData:
+    organizer, organizer_name = organizer_for(session, recipient)
+    cancelled = session.status == SessionStatus.CANCELLED
+    return EventData(
+        uid=session.ical_uid, sequence=session.sequence if sequence is None else sequence,
+        start=session.starts_at, end=session.ends_at, summary=session.title,
+        description=description(session, now, home_name), location_url=link,
+        organizer_email=organizer, organizer_name=organizer_name,
+        status="CANCELLED" if cancelled else "CONFIRMED")
+
+
+def download_ics(session: MeetingSession, link: str | None, now: datetime, home_name: str = "") -> bytes:
+    """A single-event file to add to a calendar by hand (PUBLISH, so no attendee)."""
+    return build_download(event_data(session, link, now, home_name=home_name), prodid=PRODID, now=now)
+
+
+# ------------------------------------------------------------------------------- applies?
+
+
+def why_skip(message: OutboxMessage, now: datetime) -> str | None:
+    """The reason this message no longer applies, or None. Checked before every attempt."""
+    kind = MessageKind(message.kind)
+    if kind == MessageKind.HOME_LINK:
+        return None if message.contact.is_active else "The contact is inactive."
+    session = message.session
+    if session is None:
+        return "The session no longer exists."
+    if kind.is_calendar:
+        if queries.newer_calendar_message(message):
+            return "Replaced by a newer message before it was sent."
+        if kind == MessageKind.REQUEST and session.status != SessionStatus.SCHEDULED:
+            return "The session was cancelled before the invite was sent."
+        return None
+    return _reminder_skip(message, session, now)
+
+
+def _reminder_skip(message: OutboxMessage, session: MeetingSession, now: datetime) -> str | None:
+    delivery = queries.delivery(session.id, message.contact_id)
+    if session.status != SessionStatus.SCHEDULED:
+        return "The session was cancelled."
+    if message.reminder_starts_at != session.starts_at:
+        return "The session moved to another time."
+    if now >= session.starts_at:
+        return "The session has started."
+    if delivery is None or not delivery.is_invited or delivery.email != message.to_email:
+        return "The contact is no longer invited."
+    if queries.is_opted_out(message.contact_id):
+        return "The contact stopped reminders."
+    return None
+
+
+# ---------------------------------------------------------------------------------- render
+
+
+def render(message: OutboxMessage, now: datetime) -> None:
+    """Fill in subject, bodies, calendar and headers (minting the message's links)."""
+    contact = message.contact
+    contact_token = mint_contact_token(contact)
+    kind = MessageKind(message.kind)
+    if kind == MessageKind.HOME_LINK:
+        links = contact_links(contact_token)
+        context = {"contact": contact, "home": contact.home, "links": links}
+        subject = f"Your link for {contact.home.name}'s Peer Support and Learning sessions"
+        _fill(message, now, subject, "home_link", context)
+        return
+    session = message.session
+    assert session is not None
+    join_token = mint_join_token(session, contact) if kind != MessageKind.CANCEL else None
+    links = contact_links(contact_token, join_token)
+    if kind == MessageKind.REMINDER:
+        _render_reminder(message, session, contact, links, now)
+    else:
+        _render_calendar(message, session, contact, links, now, kind)
+
+
+def _context(session: MeetingSession, contact: Contact, links: Links, now: datetime) -> dict[str, object]:
+    return {
+        "contact": contact, "home": contact.home, "session": session, "group": session.group,
+        "when": session_time(session, now), "links": links, "provider": provider_label(session),
+        "window": int(current_app.config["JOIN_WINDOW_MINUTES"]),
+    }
+
+
+def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,
+                     now: datetime, kind: MessageKind) -> None:
+    previous = queries.highest_sequence(session.id, contact.id)
+    # SEQUENCE only rises for each recipient: the session's, or one above the last they were sent.
+    sequence = session.sequence if previous is None else max(session.sequence, previous + 1)
+    message.sequence = sequence
+    event = event_data(session, links.join, now, sequence=sequence, recipient=message.to_email,
+                       home_name=contact.home.name)
+    attendee = Attendee(message.to_email, contact.name)
+    try:
+        if kind == MessageKind.CANCEL:
+            calendar = build_cancel(event, attendee, prodid=PRODID, now=now)
+        else:
+            calendar = build_request(event, attendee, prodid=PRODID, now=now)
+    except ValueError as exc:
+        raise RenderError(f"cannot build the calendar: {exc}") from exc
+    context = _context(session, contact, links, now)
+    context["is_update"] = previous is not None
+    title, when = session.title, short_when(session, now)
+    if kind == MessageKind.CANCEL:
+        subject, template, method = f"Cancelled: {title}, {when}", "cancel", Method.CANCEL
+    else:
+        prefix = "Updated" if previous is not None else "Invitation"
+        subject, template, method = f"{prefix}: {title}, {when}", "request", Method.REQUEST
+    _fill(message, now, subject, template, context, calendar=calendar, method=method.value)
+
+
+def _render_reminder(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,
+                     now: datetime) -> None:
+    context = _context(session, contact, links, now)
+    offset = reminder_offset_of(message)
+    context["starts_in"] = duration_words(session.starts_at - now if offset is None else offset)
+    headers = {"List-Unsubscribe": f"<{links.reminders}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    subject = f"Reminder: {session.title}, {short_when(session, now)}"
+    _fill(message, now, subject, "reminder", context, headers=headers)
+
+
+def reminder_offset_of(message: OutboxMessage) -> timedelta | None:
+    minutes = db.session.scalar(
+        select(ReminderSend.offset_minutes).where(ReminderSend.outbox_message_id == message.id))
+    return None if minutes is None else timedelta(minutes=minutes)
+
+
+def _fill(message: OutboxMessage, now: datetime, subject: str, template: str, context: dict[str, object],
+          *, calendar: bytes | None = None, method: str | None = None,
+          headers: dict[str, str] | None = None) -> None:
+    config = current_app.config
+    organizer = organizer_for(message.session, message.to_email)[0] if message.session else ""
+    message.subject = subject[:300]
+    message.body_text = render_template(f"invites/email/{template}.txt", **context)
+    message.body_html = render_template(f"invites/email/{template}.html", **context)
+    message.calendar, message.calendar_method = calendar, method
+    message.headers_json = json.dumps({"Auto-Submitted": "auto-generated", **(headers or {})})
+    message.from_addr = str(config["MAIL_FROM"])
+    message.reply_to = str(config["MAIL_REPLY_TO"] or organizer) or None
+    message.rendered_at = now
+
+
+def outgoing(message: OutboxMessage) -> OutgoingEmail:
+    """The email exactly as rendered (the same bytes on every attempt)."""
+    return OutgoingEmail(
+        to_email=message.to_email, to_name=message.to_name, subject=message.subject,
+        text=message.body_text or "", html=message.body_html or "", message_id=message.message_id,
+        from_addr=message.from_addr or str(current_app.config["MAIL_FROM"]), reply_to=message.reply_to,
+        calendar=message.calendar, calendar_method=message.calendar_method,
+        headers=json.loads(message.headers_json or "{}"), date=message.rendered_at)

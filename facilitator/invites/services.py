@@ -1,0 +1,251 @@
+"""Writes for invitations: queue invites, updates and cancellations; resend; retry; opt out.
+
+Everything here flushes and never commits: outbox rows ride in the transaction of the change that
+caused them (a booking, a membership, a contact edit), so a change is never saved without its
+emails, nor an email queued for a change that was rolled back.
+
+Who is invited: every active contact of every home that is a member of the session's group on
+the session's date. ``reconcile_session`` compares that with who was invited before and queues
+the difference: a REQUEST for the newly invited (or for everyone, when the session changed), a
+CANCEL for whoever is no longer invited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from facilitator.clock import now_utc
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.invites import queries
+from facilitator.invites.tokens import revoke_contact_links
+from facilitator.models import (
+    Contact,
+    DeliveryStatus,
+    Group,
+    InviteDelivery,
+    JoinRecord,
+    MeetingSession,
+    MessageKind,
+    Method,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderOptOut,
+)
+from facilitator.models.invites import CALENDAR_KINDS
+
+REPLACED = "Replaced by a newer message before it was sent."
+
+
+# ------------------------------------------------------------------------------ messages
+
+
+def mail_domain() -> str:
+    _, address = parseaddr(str(current_app.config["MAIL_FROM"]))
+    return address.rpartition("@")[2] or "facilitator.invalid"
+
+
+def new_message_id(kind: str) -> str:
+    """A Message-ID fixed when the row is written, so every (re)send carries the same one."""
+    return f"<{kind}.{secrets.token_hex(16)}@{mail_domain()}>"
+
+
+def new_message(kind: MessageKind, reason: str, contact: Contact, to_email: str,
+                 session: MeetingSession | None = None, **extra: object) -> OutboxMessage:
+    now = now_utc()
+    message = OutboxMessage(
+        kind=kind.value, reason=reason, status=OutboxStatus.PENDING.value, message_id=new_message_id(kind),
+        session_id=session.id if session else None, contact_id=contact.id, to_email=to_email,
+        to_name=contact.name, next_attempt_at=now, created_at=now, **extra)
+    db.session.add(message)
+    return message
+
+
+def _calendar_rows(session_id: int, contact_id: int, to_email: str) -> object:
+    return and_(OutboxMessage.session_id == session_id, OutboxMessage.contact_id == contact_id,
+                OutboxMessage.to_email == to_email, OutboxMessage.kind.in_(CALENDAR_KINDS))
+
+
+def _supersede(session_id: int, contact_id: int, to_email: str) -> None:
+    """Pending invites/cancels to this address that no worker holds are replaced by the new one."""
+    now = now_utc()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(_calendar_rows(session_id, contact_id, to_email),
+               OutboxMessage.status == OutboxStatus.PENDING,
+               or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
+        .values(status=OutboxStatus.SKIPPED.value, last_error=REPLACED, locked_until=None)
+        .execution_options(synchronize_session="fetch"))
+
+
+def _maybe_delivered(session_id: int, contact_id: int, to_email: str) -> bool:
+    """Could an invite have reached this address (sent, or rendered and perhaps sent)?"""
+    now = now_utc()
+    found = db.session.scalar(select(OutboxMessage.id).where(
+        _calendar_rows(session_id, contact_id, to_email),
+        or_(OutboxMessage.status == OutboxStatus.SENT,
+            and_(OutboxMessage.status == OutboxStatus.PENDING,
+                 or_(OutboxMessage.rendered_at.is_not(None), OutboxMessage.locked_until >= now)))).limit(1))
+    return found is not None
+
+
+def queue_request(session: MeetingSession, contact: Contact, delivery: InviteDelivery | None,
+                  reason: str) -> OutboxMessage:
+    """Queue an invite (or an update) to the contact's current address."""
+    now = now_utc()
+    _supersede(session.id, contact.id, contact.email)
+    if delivery is None:
+        delivery = InviteDelivery(session_id=session.id, contact_id=contact.id)
+        db.session.add(delivery)
+    delivery.email, delivery.method = contact.email, Method.REQUEST.value
+    delivery.status, delivery.error, delivery.updated_at = DeliveryStatus.PENDING.value, None, now
+    delivery.invited_at = delivery.invited_at or now
+    return new_message(MessageKind.REQUEST, reason, contact, contact.email, session)
+
+
+def queue_cancel(session: MeetingSession, delivery: InviteDelivery, reason: str) -> OutboxMessage | None:
+    """Queue a CANCEL to the address the invite went to; nothing when no invite can have arrived."""
+    # Asked before superseding: a rendered message still pending may have gone out (a crash).
+    reached = _maybe_delivered(session.id, delivery.contact_id, delivery.email)
+    _supersede(session.id, delivery.contact_id, delivery.email)
+    delivery.method, delivery.error, delivery.updated_at = Method.CANCEL.value, None, now_utc()
+    if not reached:
+        delivery.status = DeliveryStatus.SKIPPED.value
+        return None
+    delivery.status = DeliveryStatus.PENDING.value
+    return new_message(MessageKind.CANCEL, reason, delivery.contact, delivery.email, session)
+
+
+# ---------------------------------------------------------------------------- reconcile
+
+
+def reconcile_session(session: MeetingSession, reason: str, *, changed: bool = False,
+                      contact_ids: Iterable[int] | None = None) -> list[OutboxMessage]:
+    """Bring who is invited to ``session`` in line with the rules; returns the queued messages.
+
+    ``changed``: the session itself changed, so everyone still invited gets the update.
+    ``contact_ids`` limits the work to those contacts. A session that has ended is left alone.
+    """
+    if session.ends_at <= now_utc():
+        return []
+    db.session.flush()
+    existing = queries.deliveries(session)
+    scope = set(contact_ids) if contact_ids is not None else None
+    if session.is_cancelled:
+        targets = [d for d in existing.values() if d.is_invited and (scope is None or d.contact_id in scope)]
+        return [m for d in targets if (m := queue_cancel(session, d, reason)) is not None]
+    eligible = queries.eligible_contacts(session)
+    wanted = set(eligible) | {cid for cid, d in existing.items() if d.is_invited}
+    queued: list[OutboxMessage | None] = []
+    for contact_id in sorted(wanted if scope is None else wanted & scope):
+        queued += _reconcile_contact(session, eligible.get(contact_id), existing.get(contact_id),
+                                     reason, changed)
+    return [m for m in queued if m is not None]
+
+
+def _reconcile_contact(session: MeetingSession, contact: Contact | None, delivery: InviteDelivery | None,
+                       reason: str, changed: bool) -> list[OutboxMessage | None]:
+    invited = delivery is not None and delivery.is_invited
+    if contact is None:
+        return [queue_cancel(session, delivery, reason)] if invited and delivery else []
+    if invited and delivery and delivery.email != contact.email:
+        # A new address: the old one gets a CANCEL, the new one the invite.
+        return [queue_cancel(session, delivery, reason), queue_request(session, contact, delivery, reason)]
+    if not invited or changed:
+        return [queue_request(session, contact, delivery, reason)]
+    return []
+
+
+def membership_changed(group: Group, home_id: int) -> None:
+    contact_ids = list(db.session.scalars(select(Contact.id).where(Contact.home_id == home_id)))
+    for session in queries.open_sessions_of_groups([group.id], now_utc()):
+        reconcile_session(session, "membership", contact_ids=contact_ids)
+
+
+def contact_changed(contact_id: int) -> None:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        return
+    now = now_utc()
+    group_ids = {m.group_id for m in queries.memberships_of_home(contact.home_id)}
+    sessions = {s.id: s for s in queries.open_sessions_of_groups(group_ids, now)}
+    sessions.update({s.id: s for s in queries.sessions_with_invited(contact.id, now)})
+    for session in sorted(sessions.values(), key=lambda s: (s.starts_at, s.id)):
+        reconcile_session(session, "contact", contact_ids=[contact.id])
+
+
+# ------------------------------------------------------------------------------- resend
+
+
+def resend(session: MeetingSession, contact_id: int | None = None) -> int:
+    """Send the current invite (or the cancellation) again to one contact or to everyone."""
+    if session.ends_at <= now_utc():
+        raise DomainError("This session has ended, so there is nothing to resend.")
+    scope = None if contact_id is None else [contact_id]
+    if session.is_cancelled:
+        targets = [d for d in queries.deliveries(session).values()
+                   if d.status != DeliveryStatus.SKIPPED and (scope is None or d.contact_id in scope)]
+        queued = [m for d in targets if (m := queue_cancel(session, d, "resend")) is not None]
+    else:
+        queued = reconcile_session(session, "resend", changed=True, contact_ids=scope)
+    if not queued:
+        who = "this contact" if contact_id is not None else "anyone"
+        raise DomainError(f"There is nothing to send to {who}: not invited to this session.")
+    return len(queued)
+
+
+def retry_message(message: OutboxMessage) -> None:
+    """Put a failed (or waiting) message back in the queue for the next worker run."""
+    if message.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
+        raise DomainError("Only failed or waiting messages can be retried.")
+    message.status, message.attempts = OutboxStatus.PENDING.value, 0
+    message.next_attempt_at, message.locked_until = now_utc(), None
+    if message.body_text is None:
+        message.rendered_at = None  # its content was cleared when it failed: build it afresh
+    if message.kind in CALENDAR_KINDS and message.session_id is not None:
+        delivery = queries.delivery(message.session_id, message.contact_id)
+        if delivery is not None and delivery.email == message.to_email:
+            delivery.status, delivery.error = DeliveryStatus.PENDING.value, None
+
+
+def retry_failed() -> int:
+    failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))
+    count = 0
+    for message in failed:
+        retry_message(message)
+        count += 1
+    return count
+
+
+# ------------------------------------------------------------------------- contact links
+
+
+def revoke_links(contact: Contact) -> int:
+    return revoke_contact_links(contact)
+
+
+def send_home_link(contact: Contact) -> OutboxMessage:
+    if not contact.is_active:
+        raise DomainError("This contact is inactive; make them active before sending a link.")
+    return new_message(MessageKind.HOME_LINK, "home_link", contact, contact.email)
+
+
+def set_reminders(contact: Contact, wanted: bool) -> None:
+    row = db.session.scalar(select(ReminderOptOut).where(ReminderOptOut.contact_id == contact.id))
+    if wanted and row is not None:
+        db.session.delete(row)
+    elif not wanted and row is None:
+        db.session.add(ReminderOptOut(contact_id=contact.id, created_at=now_utc()))
+    db.session.flush()
+
+
+def record_join(session: MeetingSession, contact: Contact, family: str, in_window: bool, via: str) -> None:
+    db.session.add(JoinRecord(session_id=session.id, home_id=contact.home_id, contact_id=contact.id,
+                              joined_at=now_utc(), user_agent_family=family[:60], in_window=in_window,
+                              via=via))
+    db.session.flush()

@@ -1,0 +1,249 @@
+"""Pages reached through personal links, made for a shared iPad: no sign-in, no JavaScript.
+
+``/j/<token>`` joins one session, ``/h/<token>`` is a contact's page for their home,
+``/feeds/<token>.ics`` the home's calendar feed. Every token page sends ``Referrer-Policy:
+no-referrer`` (the meeting provider never sees the link), ``Cache-Control: no-store`` and
+``X-Robots-Tag: noindex``; an unknown, revoked or expired token gets the same friendly 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request
+from werkzeug.exceptions import NotFound
+
+from facilitator.access import PUBLIC, allow
+from facilitator.clock import now_utc
+from facilitator.extensions import csrf, db
+from facilitator.invites import queries, services
+from facilitator.invites.joins import is_link_scanner, join_state, user_agent_family
+from facilitator.invites.outbox import reminder_offsets
+from facilitator.invites.render import PRODID, base_url, contact_links, download_ics, event_data
+from facilitator.invites.tokens import find_contact_token, find_join_token
+from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
+from facilitator.models import Contact, ContactToken, MeetingSession, SessionStatus
+from integrations.ical import build_feed
+from integrations.icslint import lint
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("links", __name__)
+
+FEED_DAYS_BACK = 90
+NOT_RECORDED = ("Not recorded", False)
+LAST_USED_EVERY = timedelta(hours=1)
+
+
+@bp.before_request
+def _token_page_headers() -> None:
+    g.referrer_policy = "no-referrer"
+    # Token pages write on GET (a join, a link's last use): on SQLite, begin with the write lock
+    # (the flag ``facilitator.database.write_intent`` sets; the app sets it for non-GET requests).
+    g.db_write_intent = True
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.errorhandler(404)
+def _not_found(_exc: NotFound) -> Any:
+    return render_template("join/not_found.html"), 404
+
+
+def _contact_token(token: str) -> ContactToken:
+    row = find_contact_token(token)
+    if row is None:
+        abort(404)
+    now = now_utc()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
+        row.last_used_at = now
+        db.session.commit()
+    return row
+
+
+def _calendar_response(ics: bytes, filename: str) -> Response:
+    response = Response(ics, content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ----------------------------------------------------------------------------- joining
+
+
+def _join(session: MeetingSession, contact: Contact, via: str, here: str, calendar: str,
+          next_url: str | None) -> Any:
+    """Record the click (not HEAD, not a link scanner), then forward or show the session page."""
+    now = now_utc()
+    state = join_state(session, now)
+    agent = request.headers.get("User-Agent", "")
+    if request.method == "GET" and not is_link_scanner(agent):
+        services.record_join(session, contact, user_agent_family(agent), state.redirects, via)
+        db.session.commit()
+    if state.redirects:
+        return redirect(state.target, code=303)
+    upcoming = None
+    if state.cancelled:
+        upcoming = queries.next_session_for_home(contact.home_id, now, exclude=session.id)
+    return render_template(
+        "join/session.html", session=session, contact=contact, state=state, here=here, calendar=calendar,
+        next_session=upcoming, next_url=next_url, when=session_time(session, now),
+        starts_in=starts_in(session, now), opens_at=local_clock(state.window_opens, session.timezone),
+        next_when=session_time(upcoming, now) if upcoming else None)
+
+
+@bp.route("/j/<token>")
+@allow(PUBLIC)
+def join(token: str) -> Any:
+    row = find_join_token(token)
+    if row is None or not _still_invited(row.session, row.contact):
+        abort(404)
+    return _join(row.session, row.contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics",
+                 f"/j/{token}/next")
+
+
+@bp.route("/j/<token>/next")
+@allow(PUBLIC)
+def join_next(token: str) -> Any:
+    """From a cancelled session's page: the home's next session, through the same link."""
+    row = find_join_token(token)
+    if row is None:
+        abort(404)
+    upcoming = queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
+    if upcoming is None:
+        abort(404)
+    return _join(upcoming, row.contact, "email", f"/j/{token}/next", f"/j/{token}/next/calendar.ics", None)
+
+
+@bp.route("/j/<token>/calendar.ics")
+@allow(PUBLIC)
+def join_calendar(token: str) -> Any:
+    row = find_join_token(token)
+    if row is None or not _still_invited(row.session, row.contact):
+        abort(404)
+    ics = download_ics(row.session, f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
+    return _calendar_response(ics, "session.ics")
+
+
+@bp.route("/j/<token>/next/calendar.ics")
+@allow(PUBLIC)
+def join_next_calendar(token: str) -> Any:
+    row = find_join_token(token)
+    upcoming = row and queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
+    if not upcoming:
+        abort(404)
+    ics = download_ics(upcoming, f"{base_url()}/j/{token}/next", now_utc(), row.contact.home.name)
+    return _calendar_response(ics, "session.ics")
+
+
+def _still_invited(session: MeetingSession, contact: Contact) -> bool:
+    """A cancelled session's page stays (it says so); a withdrawn invitation's link does not."""
+    if session.status == SessionStatus.CANCELLED:
+        return True
+    delivery = queries.delivery(session.id, contact.id)
+    return delivery is not None and delivery.is_invited and queries.session_visible_to_home(
+        session, contact.home_id)
+
+
+# ------------------------------------------------------------------------- home page
+
+
+def _home_session(token: str, session_id: int) -> tuple[ContactToken, MeetingSession]:
+    row = _contact_token(token)
+    session = db.session.get(MeetingSession, session_id)
+    if session is None or not queries.session_visible_to_home(session, row.contact.home_id):
+        abort(404)
+    return row, session
+
+
+@bp.route("/h/<token>")
+@allow(PUBLIC)
+def home(token: str) -> Any:
+    row = _contact_token(token)
+    contact, now = row.contact, now_utc()
+    sessions = queries.home_sessions(contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
+    upcoming = [s for s in sessions if s.ends_at > now]
+    past = [s for s in sessions if s.ends_at <= now and s.status == SessionStatus.SCHEDULED]
+    attendance = queries.home_attendance(contact.home_id, [s.id for s in past])
+    return render_template(
+        "join/home.html", contact=contact, home=contact.home, token=token, now=now,
+        upcoming=[(s, session_time(s, now), starts_in(s, now)) for s in upcoming],
+        past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
+        attended_count=sum(1 for _, came in attendance.values() if came), links=contact_links(token),
+        reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when())
+
+
+@bp.route("/h/<token>/sessions/<int:session_id>")
+@allow(PUBLIC)
+def home_join(token: str, session_id: int) -> Any:
+    row, session = _home_session(token, session_id)
+    here = f"/h/{token}/sessions/{session.id}"
+    return _join(session, row.contact, "home", here, f"{here}/calendar.ics", None)
+
+
+@bp.route("/h/<token>/sessions/<int:session_id>/calendar.ics")
+@allow(PUBLIC)
+def home_calendar(token: str, session_id: int) -> Any:
+    row, session = _home_session(token, session_id)
+    ics = download_ics(session, f"{base_url()}/h/{token}/sessions/{session.id}", now_utc(),
+                       row.contact.home.name)
+    return _calendar_response(ics, "session.ics")
+
+
+@bp.route("/h/<token>/reminders", methods=["GET", "POST"])
+@allow(PUBLIC)
+@csrf.exempt
+def reminders(token: str) -> Any:
+    """GET only shows (link scanners open every link); POST stops, or starts with action=start.
+
+    A POST with the body ``List-Unsubscribe=One-Click`` is a mail client's one-click
+    unsubscribe (RFC 8058, announced in each reminder's headers): it stops reminders.
+    """
+    row = _contact_token(token)
+    changed = None
+    if request.method == "POST":
+        wanted = request.form.get("action") == "start"
+        services.set_reminders(row.contact, wanted)
+        db.session.commit()
+        changed = "started" if wanted else "stopped"
+    return render_template("join/reminders.html", contact=row.contact, token=token, changed=changed,
+                           reminders_on=not queries.is_opted_out(row.contact_id),
+                           reminder_when=_reminder_when())
+
+
+def _reminder_when() -> str:
+    return reminder_phrase(reminder_offsets(current_app.config["REMINDER_OFFSETS"]))
+
+
+# ------------------------------------------------------------------------------- feed
+
+
+@bp.route("/feeds/<token>.ics")
+@allow(PUBLIC)
+def feed(token: str) -> Any:
+    """The home's sessions from 90 days back and all future ones, as a PUBLISH feed."""
+    row = _contact_token(token)
+    home_ = row.contact.home
+    now = now_utc()
+    sessions = queries.home_sessions(home_.id, now - timedelta(days=FEED_DAYS_BACK))
+    stamp = max((s.updated_at for s in sessions), default=home_.created_at).replace(microsecond=0)
+    base = base_url()
+    events = [event_data(s, f"{base}/h/{token}/sessions/{s.id}", stamp, home_name=home_.name)
+              for s in sessions]
+    ics = build_feed(home_.name, events, prodid=PRODID, now=stamp)
+    problems = lint(ics, expected_method="PUBLISH")
+    if problems:
+        log.error("Feed for home %s fails the lint: %s", home_.id, "; ".join(problems[:5]))
+    response = Response(ics, content_type="text/calendar; charset=utf-8")
+    response.set_etag(hashlib.sha256(ics).hexdigest())
+    response.last_modified = stamp
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Content-Disposition"] = 'inline; filename="sessions.ics"'
+    return response.make_conditional(request)

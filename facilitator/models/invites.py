@@ -1,0 +1,206 @@
+"""Invitations: the email outbox, who was sent what, personal links, joins and reminders.
+
+Tokens (join links and personal home-page links) are never stored: only their SHA-256. Every
+email that carries a link gets freshly minted tokens, so an old email's link keeps working
+until it expires or an admin revokes the contact's links.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from facilitator.models.base import Base, UTCDateTime, utcnow
+from facilitator.models.homes import CareHome, Contact
+from facilitator.models.meetings import MeetingSession
+
+
+class MessageKind(enum.StrEnum):
+    REQUEST = "request"  # an invite or an update (iMIP METHOD:REQUEST)
+    CANCEL = "cancel"  # iMIP METHOD:CANCEL
+    REMINDER = "reminder"  # a plain email before the session
+    HOME_LINK = "home_link"  # a plain email with a new personal home-page link
+
+    @property
+    def is_calendar(self) -> bool:
+        return self in (MessageKind.REQUEST, MessageKind.CANCEL)
+
+
+CALENDAR_KINDS = (MessageKind.REQUEST.value, MessageKind.CANCEL.value)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # superseded by a newer message, or no longer applies
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nothing had reached them, so nothing needed cancelling
+
+
+class Method(enum.StrEnum):
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+class OutboxMessage(Base):
+    """One email to one address, written in the transaction of the change that causes it.
+
+    The worker renders the content on its first attempt and keeps it, so every retry (and the
+    resend after a crash between sending and recording it) is byte-identical, with the same
+    ``Message-ID``. Bodies hold fresh tokens, so they are cleared once the message is sent.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_session_id_contact_id", "session_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING.value)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    # For a reminder: the start time it reminds of (a session that moved makes it void).
+    reminder_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Filled in when rendered.
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    sequence: Mapped[int | None]
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    calendar: Mapped[bytes | None] = mapped_column(LargeBinary)
+    calendar_method: Mapped[str | None] = mapped_column(String(10))
+    headers_json: Mapped[str | None] = mapped_column(Text)
+    from_addr: Mapped[str | None] = mapped_column(String(300))
+    reply_to: Mapped[str | None] = mapped_column(String(300))
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Delivery bookkeeping.
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[MeetingSession | None] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+
+class InviteDelivery(Base):
+    """Per session and contact: invited or cancelled, and what reached them (for the facilitator)."""
+
+    __tablename__ = "invite_deliveries"
+    __table_args__ = (UniqueConstraint("session_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # REQUEST: invited (the latest calendar message queued for them is an invite or update).
+    method: Mapped[str] = mapped_column(String(10))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING.value)
+    sequence: Mapped[int | None]  # the SEQUENCE last sent to them
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[MeetingSession] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+    @property
+    def is_invited(self) -> bool:
+        return self.method == Method.REQUEST
+
+
+class InvitationToken(Base):
+    """A join link (``/j/<token>``) for one contact and one session; only the hash is kept."""
+
+    __tablename__ = "invitation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[MeetingSession] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+
+class ContactToken(Base):
+    """A personal link (``/h/<token>``, its feed and reminder settings); only the hash is kept."""
+
+    __tablename__ = "contact_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship()
+
+
+class JoinRecord(Base):
+    """Someone opened a join link (not a HEAD request, not a known link scanner)."""
+
+    __tablename__ = "join_records"
+    __table_args__ = (Index("ix_join_records_session_id_home_id", "session_id", "home_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    home_id: Mapped[int] = mapped_column(ForeignKey("care_homes.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent_family: Mapped[str] = mapped_column(String(60), default="")
+    # True when the link forwarded to the meeting (from the join window until the end).
+    in_window: Mapped[bool] = mapped_column(default=False)
+    via: Mapped[str] = mapped_column(String(10), default="email")
+
+    session: Mapped[MeetingSession] = relationship()
+    home: Mapped[CareHome] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+
+class ReminderSend(Base):
+    """A reminder queued for one contact, session and offset: at most one each, ever."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (UniqueConstraint("session_id", "contact_id", "offset_minutes"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    offset_minutes: Mapped[int]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Null when it was not worth sending (a nearer reminder was due too, or the invite was late).
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderOptOut(Base):
+    """A contact asked for no more reminders (invites, updates and cancellations still go)."""
+
+    __tablename__ = "reminder_optouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
