@@ -1,0 +1,1 @@
+"""Confidential session notes, the reflective supervision log and the audit trail that guards them."""

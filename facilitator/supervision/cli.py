@@ -1,0 +1,83 @@
+"""``flask --app facilitator notes ...`` (keys, rotation, retention) and ``audit verify``."""
+
+from __future__ import annotations
+
+import click
+
+from facilitator.clock import local_today
+from facilitator.database import write_intent
+from facilitator.extensions import db
+from facilitator.supervision import audit, crypto, queries, services
+from facilitator.supervision.crypto import NotesUnavailable
+
+
+@click.group("notes")
+def notes_command() -> None:
+    """Encryption keys and retention of confidential notes and reflections."""
+
+
+@notes_command.command("new-key")
+def new_key_command() -> None:
+    """Print a new key for NOTES_KEYS (32 random bytes, URL-safe base64) and nothing else."""
+    click.echo(crypto.new_key())
+
+
+@notes_command.command("rotate")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000),
+              help="Rows re-encrypted per transaction.")
+def rotate_command(batch_size: int) -> None:
+    """Re-encrypt every note and reflection under the newest key in NOTES_KEYS.
+
+    Put the new key first in NOTES_KEYS and keep the old ones after it, run this, then remove the
+    old keys. Each batch is committed on its own: interrupt it at any time and run it again.
+    """
+    ring = crypto.keyring()
+    try:
+        newest = ring.newest_id
+    except NotesUnavailable as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    with write_intent():
+        result = services.rotate_keys(
+            batch_size, on_batch=lambda table, n: click.echo(f"{table}: {n} rows re-encrypted", err=True))
+    click.echo(f"Re-encrypted {result.rotated} rows under key {newest}.")
+    if result.failed:
+        for line in result.failed:
+            click.echo(f"  could not open {line}", err=True)
+        raise click.ClickException(
+            f"{len(result.failed)} rows could not be opened with the configured keys: add the key they "
+            "were written with to NOTES_KEYS (after the newest) and run this again.")
+
+
+@notes_command.command("purge")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted, and delete nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Delete notes and supervision records older than NOTES_RETENTION_MONTHS (audited)."""
+    cutoff = queries.retention_cutoff(local_today())
+    if dry_run:
+        items = queries.expired(cutoff)
+        for item in items:
+            click.echo(f"would delete {item.kind} {item.id} of user {item.owner_id}, dated {item.dated}")
+        click.echo(f"{len(items)} records older than {cutoff} would be deleted (dry run: nothing deleted).")
+        return
+    db.session.commit()
+    with write_intent():
+        gone = services.purge(cutoff, None, audit.CLI)
+        db.session.commit()
+    for item in gone:
+        click.echo(f"deleted {item.kind} {item.id} of user {item.owner_id}, dated {item.dated}", err=True)
+    click.echo(f"Deleted {len(gone)} records older than {cutoff}.")
+
+
+@click.group("audit")
+def audit_command() -> None:
+    """The audit trail of confidential records."""
+
+
+@audit_command.command("verify")
+def verify_command() -> None:
+    """Check the hash chain; name the first audit row that was changed or removed."""
+    result = audit.verify()
+    if not result.ok:
+        raise click.ClickException(f"{result.problem} Rows checked before it: {result.rows}.")
+    click.echo(f"The audit trail is intact: {result.rows} rows. Last hash {result.head_hash}")

@@ -1,0 +1,417 @@
+"""Writes and audited reads of confidential notes and the supervision log.
+
+Every function takes the acting user and an ``Origin``, asks the model whether the actor may do
+it, writes exactly one audit row for the operation (two when an edit also changes sharing),
+seals text under the newest key, and flushes; the caller commits. A refused attempt writes a
+``denied`` row and raises ``Denied``, and the error handler commits that row (nothing else is
+pending by then), so refusals are on the record too. Nothing here logs or raises note text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NoReturn
+
+from sqlalchemy import select, update
+
+from facilitator.errors import DomainError
+from facilitator.extensions import db
+from facilitator.models import MeetingSession, Membership, Role, User
+from facilitator.models.base import utcnow
+from facilitator.models.supervision import (
+    SEALED_MODELS,
+    SessionNote,
+    SupervisionAction,
+    SupervisionFormat,
+    SupervisionRecord,
+)
+from facilitator.supervision import audit
+from facilitator.supervision.audit import Origin
+from facilitator.supervision.crypto import NotesUnavailable, keyring
+from facilitator.supervision.queries import Expired, expired
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 20000
+MAX_ACTION = 1000
+MAX_ACTIONS = 30
+MAX_THEMES = 30
+MAX_THEME = 60
+THEMES = (
+    "Vicarious trauma and my own reactions",
+    "Boundaries",
+    "Group dynamics",
+    "Engaging care homes",
+    "Safeguarding concerns",
+    "Staff wellbeing in homes",
+    "My wellbeing and self-care",
+    "Skills and knowledge of TIP",
+    "Organisational pressures",
+    "Endings and transitions",
+)
+
+
+class Denied(Exception):  # noqa: N818 - the word the call sites read
+    """The actor may not do this; the attempt is already in the audit trail."""
+
+    status = 403
+    keep_audit = True
+
+
+# Sealing --------------------------------------------------------------------------------------
+
+def _seal(obj: Any, text: str) -> None:
+    obj.key_id, obj.ciphertext = keyring().encrypt(text.encode(), obj.associated_data())
+
+
+def _open(obj: Any) -> str:
+    return keyring().decrypt(obj.key_id, obj.ciphertext, obj.associated_data()).decode()
+
+
+def _open_audited(obj: Any, actor: User, origin: Origin, action: str = "read") -> str:
+    """Decrypt for ``actor`` and record the read; a failed decryption is recorded as an error."""
+    try:
+        text = _open(obj)
+    except NotesUnavailable as exc:
+        audit.record_for(action, obj, actor, origin, outcome="error", detail=exc.reason)
+        log.error("Could not open %s %s (key id %s): %s", obj.audit_type, obj.id, obj.key_id, exc.reason)
+        exc.keep_audit = True
+        raise
+    audit.record_for(action, obj, actor, origin)
+    return text
+
+
+def _require(allowed: bool, action: str, obj: Any, actor: User, origin: Origin) -> None:
+    if not allowed:
+        audit.record_for(action, obj, actor, origin, outcome="denied")
+        log.info("Refused %s of %s %s for user %s", action, obj.audit_type, obj.id, actor.id)
+        raise Denied(action)
+
+
+def refuse(action: str, object_type: str, object_id: int | None, owner_id: int | None, actor: User,
+           origin: Origin) -> NoReturn:
+    """Record a refused attempt on something that is not a note or record (a session, a log)."""
+    audit.record(action, actor=actor, object_type=object_type, object_id=object_id, owner_id=owner_id,
+                 origin=origin, outcome="denied")
+    raise Denied(action)
+
+
+def _text(value: str | None, name: str, required: bool, limit: int = MAX_TEXT) -> str:
+    value = value or ""
+    if required and not value.strip():
+        raise DomainError("Some fields are not valid.", {name: "Write something first."})
+    if len(value) > limit:
+        raise DomainError("Some fields are not valid.", {name: f"Keep this under {limit} characters."})
+    return value
+
+
+# Notes ----------------------------------------------------------------------------------------
+
+def can_write_notes_for(user: User, session: MeetingSession) -> bool:
+    return user.role == Role.FACILITATOR and session.group.is_facilitated_by(user)
+
+
+def _check_home(session: MeetingSession, home_id: int | None) -> int | None:
+    if home_id is None:
+        return None
+    member = db.session.scalar(select(Membership.id).where(
+        Membership.group_id == session.group_id, Membership.home_id == home_id))
+    if member is None:
+        raise DomainError("Some fields are not valid.",
+                          {"home_id": "Choose a home that belongs to this session's group."})
+    return home_id
+
+
+def create_note(author: User, session_id: int, body: str, origin: Origin, home_id: int | None = None,
+                shared: bool = False) -> SessionNote:
+    keyring().require()
+    session = db.session.get(MeetingSession, session_id)
+    if session is None:
+        raise DomainError("Some fields are not valid.", {"session_id": "There is no such session."})
+    if not can_write_notes_for(author, session):
+        refuse("create", "session", session.id, None, author, origin)
+    body = _text(body, "body", required=True)
+    note = SessionNote(author_id=author.id, session_id=session.id, home_id=_check_home(session, home_id),
+                       is_shared_with_supervisor=shared, ciphertext=b"", key_id="")
+    db.session.add(note)
+    db.session.flush()
+    _seal(note, body)
+    audit.record_for("create", note, author, origin, detail="shared" if shared else "private")
+    log.info("Note %s created by user %s", note.id, author.id)
+    return note
+
+
+def read_note(note: SessionNote, actor: User, origin: Origin, action: str = "read") -> str:
+    """The note's text for ``actor``: one audit row, ``denied`` when they may not read it."""
+    _require(note.can_read(actor, origin.via), action, note, actor, origin)
+    return _open_audited(note, actor, origin, action)
+
+
+def check_can_change(note: SessionNote | SupervisionRecord, actor: User, origin: Origin,
+                     action: str) -> None:
+    _require(note.can_change(actor), action, note, actor, origin)
+
+
+def update_note(note: SessionNote, actor: User, origin: Origin, **changes: Any) -> SessionNote:
+    """Change any of ``body``, ``home_id``, ``shared``: an ``update`` row for the text or home,
+    a ``share``/``unshare`` row for the sharing."""
+    check_can_change(note, actor, origin, "update")
+    keyring().require()
+    altered: list[str] = []
+    if "body" in changes:
+        body = _text(changes["body"], "body", required=True)
+        if body != _open(note):
+            _seal(note, body)
+            altered.append("text")
+    if "home_id" in changes and changes["home_id"] != note.home_id:
+        if note.session is None:
+            raise DomainError("Some fields are not valid.", {"home_id": "This note's session was removed."})
+        note.home_id = _check_home(note.session, changes["home_id"])
+        altered.append("home")
+    if altered:
+        audit.record_for("update", note, actor, origin, detail=", ".join(altered))
+    if "shared" in changes and bool(changes["shared"]) != note.is_shared_with_supervisor:
+        note.is_shared_with_supervisor = bool(changes["shared"])
+        audit.record_for("share" if note.is_shared_with_supervisor else "unshare", note, actor, origin)
+        altered.append("sharing")
+    if altered:
+        note.updated_at = utcnow()
+    db.session.flush()
+    return note
+
+
+def delete_note(note: SessionNote, actor: User, origin: Origin) -> None:
+    check_can_change(note, actor, origin, "delete")
+    audit.record_for("delete", note, actor, origin)
+    db.session.delete(note)
+    db.session.flush()
+    log.info("Note %s deleted by user %s", note.id, actor.id)
+
+
+def audit_trail(obj: SessionNote | SupervisionRecord, actor: User, origin: Origin) -> None:
+    """Check that ``actor`` may see the trail of ``obj`` (the author or an admin)."""
+    _require(obj.can_view_audit(actor), "view_audit", obj, actor, origin)
+
+
+# Supervision ----------------------------------------------------------------------------------
+
+@dataclass
+class ActionInput:
+    text: str
+    done: bool = False
+
+
+@dataclass
+class RecordInput:
+    held_on: date | None
+    minutes: int | None
+    format: str
+    supervisor_id: int | None = None
+    external_supervisor: str | None = None
+    themes: list[str] = field(default_factory=list)
+    reflections: str = ""
+    actions: list[ActionInput] = field(default_factory=list)
+    next_on: date | None = None
+    shared: bool = False
+
+
+@dataclass
+class RecordContent:
+    """What only the facilitator (and, if shared, their supervisor) may see."""
+
+    themes: list[str]
+    reflections: str
+    actions: list[tuple[SupervisionAction, str]]
+
+
+def clean_themes(values: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        theme = " ".join((value or "").split())
+        if theme:
+            if len(theme) > MAX_THEME:
+                raise DomainError("Some fields are not valid.",
+                                  {"themes": f"Keep each theme under {MAX_THEME} characters."})
+            seen.setdefault(theme, None)
+    if len(seen) > MAX_THEMES:
+        raise DomainError("Some fields are not valid.", {"themes": f"Choose at most {MAX_THEMES} themes."})
+    return list(seen)
+
+
+def _validate_record(data: RecordInput, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.held_on is None:
+        errors["held_on"] = "Enter the date of the supervision."
+    elif data.held_on > today:
+        errors["held_on"] = "The date cannot be in the future."
+    if data.minutes is None or not 5 <= data.minutes <= 600:
+        errors["minutes"] = "Enter the length in minutes, between 5 and 600."
+    if data.format not in {f.value for f in SupervisionFormat}:
+        errors["format"] = "Choose one-to-one, group or peer."
+    external = (data.external_supervisor or "").strip()
+    if (data.supervisor_id is None) == (not external):
+        errors["supervisor_id"] = "Choose a supervisor, or name an external supervisor (not both)."
+    elif data.supervisor_id is not None:
+        supervisor = db.session.get(User, data.supervisor_id)
+        if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.is_active:
+            errors["supervisor_id"] = "Choose an active user with the supervisor role."
+    elif len(external) > 200:
+        errors["external_supervisor"] = "Keep the name under 200 characters."
+    if data.next_on is not None and data.held_on is not None and data.next_on <= data.held_on:
+        errors["next_on"] = "The next date must be after this supervision."
+    if len(data.actions) > MAX_ACTIONS:
+        errors["actions"] = f"Record at most {MAX_ACTIONS} actions."
+    for index, action in enumerate(data.actions):
+        if not action.text.strip() or len(action.text) > MAX_ACTION:
+            errors[f"actions[{index}].text"] = f"Write the action in 1 to {MAX_ACTION} characters."
+    return errors
+
+
+def _check_record(data: RecordInput, today: date) -> None:
+    errors = _validate_record(data, today)
+    if errors:
+        raise DomainError("Some fields are not valid.", errors)
+
+
+def _apply_record(record: SupervisionRecord, data: RecordInput) -> None:
+    """Copy validated input onto the record, sealing themes, reflections and action texts."""
+    reflections = _text(data.reflections, "reflections", required=False)
+    themes = clean_themes(data.themes)
+    record.held_on, record.minutes, record.format = data.held_on, data.minutes, data.format  # type: ignore[assignment]
+    record.supervisor_id = data.supervisor_id
+    record.external_supervisor = (data.external_supervisor or "").strip() or None
+    record.next_on = data.next_on
+    _seal(record, json.dumps({"themes": themes, "reflections": reflections}))
+    record.actions.clear()
+    db.session.flush()
+    for position, item in enumerate(data.actions):
+        action = SupervisionAction(position=position, is_done=item.done, ciphertext=b"", key_id="")
+        record.actions.append(action)
+        db.session.flush()
+        _seal(action, item.text.strip())
+
+
+def record_supervision(facilitator: User, data: RecordInput, origin: Origin,
+                       today: date) -> SupervisionRecord:
+    keyring().require()
+    _check_record(data, today)
+    record = SupervisionRecord(facilitator_id=facilitator.id, held_on=data.held_on, minutes=data.minutes,
+                               format=data.format, is_shared_with_supervisor=data.shared,
+                               ciphertext=b"", key_id="")
+    db.session.add(record)
+    db.session.flush()
+    _apply_record(record, data)
+    audit.record_for("create", record, facilitator, origin, detail="shared" if data.shared else "private")
+    log.info("Supervision record %s created by user %s", record.id, facilitator.id)
+    return record
+
+
+def read_record(record: SupervisionRecord, actor: User, origin: Origin,
+                action: str = "read") -> RecordContent:
+    """Themes, reflections and actions for ``actor``: one audit row (``denied`` when refused)."""
+    _require(record.can_read(actor, origin.via), action, record, actor, origin)
+    try:
+        payload = json.loads(_open(record))
+        actions = [(a, _open(a)) for a in record.actions]
+    except NotesUnavailable as exc:
+        audit.record_for(action, record, actor, origin, outcome="error", detail=exc.reason)
+        log.error("Could not open supervision record %s: %s", record.id, exc.reason)
+        exc.keep_audit = True
+        raise
+    audit.record_for(action, record, actor, origin)
+    return RecordContent(payload["themes"], payload["reflections"], actions)
+
+
+def update_record(record: SupervisionRecord, actor: User, origin: Origin, data: RecordInput,
+                  today: date) -> SupervisionRecord:
+    check_can_change(record, actor, origin, "update")
+    keyring().require()
+    _check_record(data, today)
+    _apply_record(record, data)
+    audit.record_for("update", record, actor, origin)
+    if data.shared != record.is_shared_with_supervisor:
+        record.is_shared_with_supervisor = data.shared
+        audit.record_for("share" if data.shared else "unshare", record, actor, origin)
+    record.updated_at = utcnow()
+    db.session.flush()
+    return record
+
+
+def delete_record(record: SupervisionRecord, actor: User, origin: Origin) -> None:
+    check_can_change(record, actor, origin, "delete")
+    audit.record_for("delete", record, actor, origin)
+    db.session.delete(record)
+    db.session.flush()
+    log.info("Supervision record %s deleted by user %s", record.id, actor.id)
+
+
+# Retention ------------------------------------------------------------------------------------
+
+def purge(cutoff: date, actor: User | None, origin: Origin) -> list[Expired]:
+    """Delete what is past retention, leaving a ``purge`` audit row for each record."""
+    gone = expired(cutoff)
+    for item in gone:
+        model = SessionNote if item.kind == "note" else SupervisionRecord
+        obj = db.session.get(model, item.id)
+        audit.record_for("purge", obj, actor, origin, detail=f"older than {cutoff.isoformat()}")
+        db.session.delete(obj)
+        db.session.flush()
+    if gone:
+        log.info("Purged %s confidential records older than %s", len(gone), cutoff.isoformat())
+    return gone
+
+
+# Key rotation ---------------------------------------------------------------------------------
+
+@dataclass
+class Rotation:
+    rotated: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def rotate_keys(batch_size: int = 100, on_batch: Any = None) -> Rotation:
+    """Re-seal every note, reflection and action under the newest key, one committed batch at a time.
+
+    Safe to interrupt and to run again: a batch is one transaction, rows already under the newest
+    key are skipped, and each row is only replaced if it still holds the ciphertext that was read
+    (an edit made meanwhile wins and is already under the newest key). Rows that cannot be opened
+    (their key is not configured) are left as they are and reported.
+    """
+    ring = keyring()
+    newest = ring.newest_id
+    result = Rotation()
+    for model in SEALED_MODELS:
+        last_id = 0
+        while True:
+            rows = list(db.session.scalars(
+                select(model).where(model.key_id != newest, model.id > last_id)
+                .order_by(model.id).limit(batch_size)))
+            if not rows:
+                break
+            done = 0
+            for row in rows:
+                try:
+                    plaintext = ring.decrypt(row.key_id, row.ciphertext, row.associated_data())
+                except NotesUnavailable as exc:
+                    where = f"{model.__tablename__} {row.id} (key id {row.key_id})"
+                    result.failed.append(f"{where}: {exc.reason}")
+                    continue
+                key_id, blob = ring.encrypt(plaintext, row.associated_data())
+                changed = db.session.execute(
+                    update(model)
+                    .where(model.id == row.id, model.key_id == row.key_id, model.ciphertext == row.ciphertext)
+                    .values(key_id=key_id, ciphertext=blob)
+                    .execution_options(synchronize_session=False))
+                done += changed.rowcount
+            last_id = rows[-1].id
+            if done:
+                audit.record("rotate", actor=None, object_type="keyring", object_id=None, owner_id=None,
+                             origin=audit.CLI, detail=f"{model.__tablename__}: {done} rows to key {newest}")
+            db.session.commit()
+            result.rotated += done
+            if on_batch is not None:
+                on_batch(model.__tablename__, done)
+    return result

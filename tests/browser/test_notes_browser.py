@@ -1,0 +1,92 @@
+"""In a real browser: a facilitator writes a confidential note; a co-facilitator cannot reach it."""
+
+from __future__ import annotations
+
+from facilitator.extensions import db
+from facilitator.models.supervision import AuditEvent
+from tests.browser.conftest import serious_accessibility_problems, sign_in
+from tests.factories import PASSWORD, Factory
+from tests.test_notes_support import NOTE_TEXT, REFLECTION_TEXT, add_session, leaked
+
+
+def test_a_note_written_by_one_facilitator_cannot_be_reached_by_another(live_server, page, browser):
+    make = Factory(live_server.app)
+    supervisor = make.user("supervisor", name="Dr Ruth Sinclair")
+    author = make.user("facilitator", name="Ailsa Fraser", supervisor_id=supervisor.id)
+    other = make.user("facilitator", name="Callum Reid")
+    home = make.home("Ardenlea House")
+    group = make.group(name="West of Scotland PSL", facilitators=[author, other], homes=[home])
+    session = add_session(group, title="Week 3: staff wellbeing")
+    session_id, other_id = session.id, other.id
+    db.session.commit()
+
+    sign_in(page, live_server, author.email, PASSWORD)
+    page.get_by_role("link", name="Notes", exact=True).click()
+    page.get_by_role("link", name="Write a note").click()
+    assert serious_accessibility_problems(page) == []
+    page.get_by_label("Session").select_option(str(session_id))
+    page.get_by_label("About one home (optional)").select_option(label="Ardenlea House")
+    page.get_by_label("Note", exact=True).fill(NOTE_TEXT)
+    page.get_by_role("button", name="Save note").click()
+    page.wait_for_url(f"{live_server.url}/notes/*")
+    note_url = page.url
+    assert page.get_by_text("Your note is saved and encrypted.").is_visible()
+    assert page.locator(".confidential").inner_text() == NOTE_TEXT
+    assert serious_accessibility_problems(page) == []
+
+    context = browser.new_context()
+    intruder = context.new_page()
+    try:
+        sign_in(intruder, live_server, other.email, PASSWORD)
+        response = intruder.goto(note_url)
+        assert response.status == 403
+        assert intruder.get_by_role("heading", name="You do not have access to this page.").is_visible()
+        assert leaked(intruder.content()) == []
+        intruder.goto(f"{live_server.url}/notes")
+        assert leaked(intruder.content()) == []
+        assert "There are no notes yet." in intruder.content()
+        assert serious_accessibility_problems(intruder) == []
+    finally:
+        context.close()
+
+    db.session.commit()
+    denied = db.session.scalars(db.select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    assert [(e.actor_id, e.action, e.object_type) for e in denied] == [(other_id, "read", "note")]
+    assert "Chrome" in (denied[0].user_agent or "")
+
+
+def test_recording_supervision_and_the_lead_overview_are_accessible(live_server, page, browser):
+    make = Factory(live_server.app)
+    supervisor = make.user("supervisor", name="Dr Ruth Sinclair")
+    author = make.user("facilitator", name="Ailsa Fraser", supervisor_id=supervisor.id)
+    lead = make.user("lead", name="Iain MacLeod")
+    db.session.commit()
+
+    sign_in(page, live_server, author.email, PASSWORD)
+    assert page.get_by_text("No supervision is recorded yet.").is_visible()
+    page.get_by_role("link", name="Record supervision").first.click()
+    assert serious_accessibility_problems(page) == []
+    page.get_by_label("Length in minutes").fill("50")
+    page.get_by_label("Boundaries").check()
+    page.get_by_label("Other themes (separate them with commas)").fill("Endings")
+    page.get_by_label("Reflections").fill(REFLECTION_TEXT)
+    page.get_by_label("Action 1", exact=True).fill("Book a debrief")
+    page.get_by_label("Share this record with my supervisor").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{live_server.url}/supervision/records/*")
+    assert page.locator(".confidential").inner_text() == REFLECTION_TEXT
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("link", name="Supervision", exact=True).click()
+    assert page.get_by_text("Your next supervision is due by").is_visible()
+    assert serious_accessibility_problems(page) == []
+
+    context = browser.new_context()
+    lead_page = context.new_page()
+    try:
+        sign_in(lead_page, live_server, lead.email, PASSWORD)
+        lead_page.get_by_role("link", name="Supervision cadence", exact=True).click()
+        assert lead_page.get_by_role("cell", name="Ailsa Fraser").is_visible()
+        assert leaked(lead_page.content()) == [] and "Boundaries" not in lead_page.content()
+        assert serious_accessibility_problems(lead_page) == []
+    finally:
+        context.close()
