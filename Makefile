@@ -29,6 +29,8 @@ db-upgrade: install
 demo: db-upgrade
 	$(FLASK) demo
 
+# The demo signs in without two-step sign-in (export FACILITATOR_MFA_REQUIRED_ROLES to require it).
+run: export FACILITATOR_MFA_REQUIRED_ROLES ?=
 run: demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
@@ -42,5 +44,22 @@ test-postgres: install system-deps
 lint: install
 	$(BIN)/ruff check .
 
+# Static security checks: bandit (medium and high findings fail) and our own semgrep rules, offline.
+.PHONY: security
+security: install
+	$(BIN)/bandit -c pyproject.toml -r facilitator integrations --severity-level medium --quiet
+	SEMGREP_SEND_METRICS=off SEMGREP_ENABLE_VERSION_CHECK=0 $(BIN)/semgrep scan --config .semgrep/rules.yml \
+		--metrics=off --disable-version-check --no-git-ignore --error --quiet facilitator integrations templates
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Performance (bench/): `make bench` seeds a national-scale dataset and writes bench/results.json and
+# bench/RESULTS.md (BENCH_ARGS=--postgres for PostgreSQL); `make load` is the 10 o'clock load test
+# against gunicorn and PostgreSQL (LOAD_ARGS=--sqlite for the embedded database). Loopback only.
+.PHONY: bench load
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)

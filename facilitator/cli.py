@@ -9,17 +9,31 @@ from flask import Flask
 from sqlalchemy import select
 
 from facilitator.admin import services
+from facilitator.attendance.cli import attendance_command
+from facilitator.auth.commands import mfa_summary, reset_mfa_command
 from facilitator.auth.passwords import password_problem
 from facilitator.auth.services import issue_api_token, normalise_email
+from facilitator.backup import backup_command
+from facilitator.booking.sync import sync_command
 from facilitator.errors import DomainError
 from facilitator.extensions import db
+from facilitator.invites.cli import outbox_command
+from facilitator.invites.outbox import mail_backend, run_once
 from facilitator.models import Role, User
+from facilitator.supervision.cli import audit_command, notes_command
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(api_token_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(reset_mfa_command)
+    app.cli.add_command(outbox_command)
+    app.cli.add_command(sync_command)
+    app.cli.add_command(notes_command)
+    app.cli.add_command(audit_command)
+    app.cli.add_command(attendance_command)
+    app.cli.add_command(backup_command)
 
 
 def _fail(exc: DomainError) -> None:
@@ -80,3 +94,9 @@ def demo_command(password: str) -> None:
     click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
     for email, role in accounts:
         click.echo(f"  {role:<12} {email:<36} password: {password}")
+    # Invites the demo queued go out now, so a new user sees them at once (file backend: .eml files).
+    sent = run_once()
+    where = getattr(mail_backend(), "directory", None)
+    click.echo(f"Outbox: {sent.summary()}." + (f" Emails are in {where}." if where else ""))
+    click.echo(mfa_summary())
+    click.echo("Send queued email at any time with: flask --app facilitator outbox send [--loop]")

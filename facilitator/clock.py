@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,4 +18,15 @@ def local_today() -> date:
     return datetime.now(zone()).date()
 
 
-__all__ = ["local_today", "utcnow", "zone"]
+def now_utc() -> datetime:
+    """The current time in UTC; the ``FROZEN_NOW`` setting pins it (tests, demos)."""
+    frozen = current_app.config.get("FROZEN_NOW")
+    if not frozen:
+        return utcnow()
+    value = datetime.fromisoformat(frozen) if isinstance(frozen, str) else frozen
+    if value.tzinfo is None:
+        raise ValueError("FROZEN_NOW must include a UTC offset")
+    return value.astimezone(UTC)
+
+
+__all__ = ["local_today", "now_utc", "utcnow", "zone"]

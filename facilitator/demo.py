@@ -70,6 +70,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
         agreed_on = today - timedelta(days=60 + index * 7) if agreed else None
         homes.append(services.create_home(name, region, beds, agreed_on, "", _contacts(index, name)))
     _groups(users[Role.FACILITATOR], homes, today)
+    _attendance_history(today)
     return [(email, role.value) for email, _, role in STAFF]
 
 
@@ -79,3 +80,50 @@ def _groups(facilitators: list, homes: list, today: date) -> None:
                                       [facilitators[index % len(facilitators)].id])
         for n, home_index in enumerate(home_indexes):
             services.add_member(group, homes[home_index].id, today - timedelta(days=120 - n * 14))
+
+
+# Each group's last eight weekly sessions and their registers, oldest first (P present, L late,
+# E left early, A absent, X excused): one home of each group engaged, one at risk, one
+# disengaged, so the leads' dashboard has something to show.
+ATTENDANCE_PATTERNS = ["PPLPPEPP", "PPPPPPAA", "PLPAAAAA", "XPPAPPLP"]
+HISTORY_WEEKS = 8
+
+
+def _attendance_history(today: date) -> None:
+    """Past sessions of every demo group, each with a register taken by its facilitator."""
+    # Imported here so that the demo's own imports stay as they were (this area was added later).
+    from datetime import UTC, datetime, time
+
+    from sqlalchemy import select
+
+    from facilitator.attendance import services as attendance
+    from facilitator.clock import now_utc, zone
+    from facilitator.extensions import db
+    from facilitator.models import Group, MeetingSession
+
+    now = now_utc()
+    letters = {"P": "present", "L": "late", "E": "left_early", "A": "absent", "X": "excused"}
+    for index, group in enumerate(db.session.scalars(select(Group).order_by(Group.id))):
+        facilitator = group.facilitators[0]
+        homes = sorted((m.home for m in group.memberships), key=lambda h: h.id)
+        for week in range(HISTORY_WEEKS, 0, -1):
+            local = datetime.combine(today - timedelta(weeks=week), time(10, 0), tzinfo=zone())
+            starts_at = local.astimezone(UTC)
+            session = MeetingSession(
+                group=group, title="Peer Support and Learning", starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=group.default_duration_minutes),
+                timezone=str(zone()), provider=group.provider, status="scheduled", sync_state="synced",
+                sync_action="none", created_by_id=facilitator.id)
+            db.session.add(session)
+            db.session.flush()
+            rows = []
+            for n, home in enumerate(homes):
+                pattern = ATTENDANCE_PATTERNS[(n + index) % len(ATTENDANCE_PATTERNS)]
+                status = letters[pattern[HISTORY_WEEKS - week]]
+                came = status in ("present", "late", "left_early")
+                rows.append(attendance.RowInput(
+                    home_id=home.id, status=status, staff_count=1 + (week + n) % 3 if came else 0,
+                    engagement=1 + (week + n) % 4 if came else None,
+                    senior_present=(week + n) % 2 == 0 if came else None,
+                    comment="Shared a resident's care plan" if came and (week + n) % 5 == 0 else ""))
+            attendance.save_register(session, rows, expected_version=0, user=facilitator, now=now)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from flask import Flask, abort, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from facilitator.errors import DomainError
+
+# Row ids are PostgreSQL ``integer`` columns: a bigger number names no row, and handing it to the
+# database fails ("integer out of range", SQLite: "int too large") with a 500 instead of a message.
+MAX_ROW_ID = 2**31 - 1
 
 
 def apply_domain_errors(form: FlaskForm, exc: DomainError) -> None:
@@ -28,3 +34,49 @@ def blank_to_none(value: Any) -> Any:
 def choices(pairs: Any) -> list[SelectChoice]:
     """``(value, label)`` pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def row_id(value: Any) -> int:
+    """``coerce`` for a select of rows: a ValueError (WTForms: "not a valid choice") unless an id."""
+    number = int(value)
+    if not 1 <= number <= MAX_ROW_ID:
+        raise ValueError(f"{value!r} is not a row id")
+    return number
+
+
+def optional_row_id(value: Any) -> int | None:
+    """``row_id`` that takes a blank choice ("", "None") as no row."""
+    return None if value in ("", None, "None") else row_id(value)
+
+
+def _has_nul(values: Iterable[Any]) -> bool:
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict) and _has_nul(value.values()):
+            return True
+        if isinstance(value, list) and _has_nul(value):
+            return True
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """``before_request``: refuse input holding a NUL character (U+0000) with a 400.
+
+    PostgreSQL text cannot store NUL, so such a value failed deep in a service with a 500 (and
+    SQLite kept it, so the two databases disagreed). No field of ours has a use for one; a person
+    typing cannot enter one. Checked: the path, query, form fields, JSON body and User-Agent.
+    """
+    parts: list[Any] = [request.path, request.headers.get("User-Agent", "")]
+    parts += request.args.listvalues()
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        parts += request.form.listvalues()
+    elif request.is_json:
+        parts.append(request.get_json(silent=True))
+    flat = [v for part in parts for v in (part if isinstance(part, list) else [part])]
+    if _has_nul(flat):
+        abort(400, description="Text may not contain the NUL character (U+0000).")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)

@@ -1,8 +1,18 @@
-"""Response headers every page carries."""
+"""Response headers every page carries.
+
+Every response gets them, whatever produced it: pages, JSON, static files, redirects and the
+error handlers' 403/404/429/500 answers (``after_request`` runs for all of them).
+
+Pages reached by a link token (``/j/``, ``/h/``, ``/feeds/``) always send ``Referrer-Policy:
+no-referrer``, so the token never travels to the meeting provider in a ``Referer`` header, and
+(unless the view chose its own caching) ``Cache-Control: no-store``, so a shared iPad's browser
+does not keep a copy of a contact's page.
+Views may set ``g.referrer_policy`` for other pages that need it.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 from facilitator.config import is_https
 
@@ -11,7 +21,28 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "hid=(), midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), "
+    "browsing-topics=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+TOKEN_PATH_PREFIXES = ("/j/", "/h/", "/feeds/")
+
+# Sent on every response (a view may send its own value instead, never none).
+BASE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Permitted-Cross-Domain-Policies": "none",
+}
+
+
+def is_token_path(path: str) -> bool:
+    return path.startswith(TOKEN_PATH_PREFIXES)
 
 
 def init_app(app: Flask) -> None:
@@ -20,13 +51,16 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", g.get("referrer_policy", "same-origin"))
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        for name, value in BASE_HEADERS.items():
+            headers.setdefault(name, value)
+        if is_token_path(request.path):
+            # Forced, not defaulted: a token must not leak through a view that forgot.
+            headers["Referrer-Policy"] = "no-referrer"
+            headers.setdefault("Cache-Control", "no-store")
+        else:
+            headers.setdefault("Referrer-Policy", g.get("referrer_policy", "same-origin"))
         if https:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if g.get("user") is not None:
             headers.setdefault("Cache-Control", "private, no-cache")
         return response

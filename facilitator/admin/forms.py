@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from facilitator.forms import choices
+from facilitator.forms import choices, optional_row_id, row_id
 from facilitator.models import ContactRole, Provider, Role
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
@@ -20,16 +20,12 @@ CONTACT_ROLE_CHOICES = choices((r.value, r.label) for r in ContactRole)
 PROVIDER_CHOICES = choices((p.value, p.label) for p in Provider)
 
 
-def coerce_optional_int(value: object) -> int | None:
-    return None if value in ("", None, "None") else int(value)  # type: ignore[arg-type]
-
-
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired("Enter an email address."),
                                             Email("Enter a valid email address."), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    supervisor_id = SelectField("Supervisor (facilitators only)", coerce=coerce_optional_int,
+    supervisor_id = SelectField("Supervisor (facilitators only)", coerce=optional_row_id,
                                 validate_choice=False)
     password = PasswordField("Password (leave blank to keep)", validators=[Optional(), Length(max=256)],
                              render_kw={"autocomplete": "new-password"})
@@ -61,11 +57,11 @@ class GroupForm(FlaskForm):
         "Default length (minutes)", default=90,
         validators=[InputRequired("Enter a length in minutes."),
                     NumberRange(15, 480, "Between 15 and 480 minutes.")])
-    facilitator_ids = SelectMultipleField("Facilitators", coerce=int, validate_choice=False)
+    facilitator_ids = SelectMultipleField("Facilitators", coerce=row_id, validate_choice=False)
 
 
 class AddMemberForm(FlaskForm):
-    home_id = SelectField("Home", coerce=coerce_optional_int, validate_choice=False,
+    home_id = SelectField("Home", coerce=optional_row_id, validate_choice=False,
                           validators=[InputRequired("Choose a home.")])
     joined_on = DateField("Joined on", validators=[InputRequired("Enter the date the home joined.")])
 

@@ -13,6 +13,7 @@ from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
+from facilitator.invites import hooks as invite_hooks
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
 
 UNSET: Any = object()
@@ -147,6 +148,7 @@ def save_contact(home: CareHome, data: ContactData, contact: Contact | None = No
     contact.name, contact.email = data.name.strip(), email
     contact.role, contact.is_active = data.role, data.is_active
     db.session.flush()
+    invite_hooks.contact_changed(contact.id)
     return contact
 
 
@@ -222,6 +224,7 @@ def add_member(group: Group, home_id: int, joined_on: date) -> Membership:
     membership = Membership(group=group, home_id=home_id, joined_on=joined_on)
     db.session.add(membership)
     db.session.flush()
+    invite_hooks.membership_changed(group, home_id, joined_on)
     return membership
 
 
@@ -235,4 +238,5 @@ def end_membership(group: Group, home_id: int, left_on: date) -> Membership:
                           {"left_on": f"Choose {membership.joined_on.isoformat()} or later."})
     membership.left_on = left_on
     db.session.flush()
+    invite_hooks.membership_changed(group, home_id, left_on)
     return membership

@@ -18,6 +18,9 @@ from facilitator.admin.forms import (
     HomeForm,
     UserForm,
 )
+from facilitator.auth import mfa as auth_mfa
+from facilitator.auth import queries as auth_queries
+from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -228,3 +231,25 @@ def end_membership(group_id: int, home_id: int) -> Any:
     # entered; one that is not about the date (no longer a member) only in the message on top.
     flash(" ".join(form.form_errors) or "The home was not removed: check the date.", "error")
     return _group_page(group, status=422, end_form=form, end_home_id=home_id)
+
+
+@bp.route("/users/<int:user_id>/sign-ins")
+@allow(ADMIN)
+def user_sign_ins(user_id: int) -> Any:
+    user = get_or_404(User, user_id)
+    return render_template("admin/user_sign_ins.html", user=user, sign_ins=auth_queries.sign_ins(user, 100),
+                           sessions=auth_queries.open_sessions(user), labels=auth_queries.METHOD_LABELS)
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@allow(ADMIN)
+def reset_user_two_factor(user_id: int) -> Any:
+    """For a user who lost their authenticator and recovery codes: they set it up again."""
+    user = get_or_404(User, user_id)
+    if user.id == g.user.id:
+        flash("Change your own two-step sign-in from your account page.", "error")
+    elif ResetTwoFactorForm().validate_on_submit():
+        auth_mfa.reset_mfa(user)
+        db.session.commit()
+        flash(f"Two-step sign-in reset for {user.name}; they have been signed out everywhere.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))

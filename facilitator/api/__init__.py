@@ -7,6 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify
 
+import facilitator.api.attendance  # noqa: F401 - registers the operations
+import facilitator.api.notes  # noqa: F401 - registers the operations
+import facilitator.api.sessions  # noqa: F401 - registers the operations
+import facilitator.api.supervision  # noqa: F401 - registers the operations
 from facilitator.access import PUBLIC, allow
 from facilitator.api import groups, homes, users  # noqa: F401 - registers the operations
 from facilitator.api.core import bp

@@ -13,7 +13,7 @@ from facilitator.api.schemas import Error
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
-    "400": "The body is not valid JSON",
+    "400": "The request is malformed: a body that is not JSON, or text holding a NUL character",
     "401": "No valid API token",
     "403": "The token's user may not do this",
     "404": "Not found",
@@ -95,8 +95,6 @@ def _responses(op: Operation) -> dict[str, Any]:
         responses[str(op.status)] = {"description": "Success",
                                      "content": {"application/json": {"schema": _ref(op.response)}}}
     for code, text in ERRORS.items():
-        if code == "400" and op.body is None:
-            continue
         responses[code] = {"description": text,
                            "content": {"application/json": {"schema": _ref(Error)}}}
     return responses

@@ -1,21 +1,44 @@
+"""Signing in (password, then the second factor when the user has one) and out; who is calling."""
+
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from facilitator.access import PUBLIC, STAFF, allow
-from facilitator.auth import services
-from facilitator.auth.forms import LoginForm, LogoutForm
+from facilitator.access import PUBLIC, STAFF, allow, allowed_roles
+from facilitator.auth import mail, mfa, oidc, services
+from facilitator.auth.account_views import bp as account_bp
+from facilitator.auth.flow import (
+    after_first_factor,
+    complete_sign_in,
+    pending_sign_in,
+    safe_next,
+    user_agent,
+)
+from facilitator.auth.forms import LoginForm, LogoutForm, TwoFactorForm
+from facilitator.auth.reset_views import bp as reset_bp
+from facilitator.auth.sso_views import bp as sso_bp
 from facilitator.extensions import db
 
 bp = Blueprint("auth", __name__)
 
+__all__ = ["bp", "init_app", "load_user", "safe_next"]
+
+# What a user who must set up two-factor may still reach before they have.
+ENROLMENT_ENDPOINTS = frozenset({"account.two_factor_setup", "auth.logout", "static"})
+# Pages outside the API that also take an API token (sent as a bearer token, the cookie is then ignored).
+TOKEN_PAGES = frozenset({"/reports/attendance.csv"})
+
 
 def init_app(app: Any) -> None:
-    app.register_blueprint(bp)
+    mfa.check_config(app.config)
+    oidc.init_app(app)
+    mail.init_app(app)
+    for blueprint in (bp, account_bp, reset_bp, sso_bp):
+        app.register_blueprint(blueprint)
     app.before_request(load_user)
+    app.before_request(require_two_factor)
 
 
 def load_user() -> None:
@@ -24,26 +47,38 @@ def load_user() -> None:
     The API never accepts the session cookie, so it needs no CSRF protection.
     """
     g.user = None
-    if request.path.startswith("/api/"):
+    g.user_session = None
+    token_page = request.path in TOKEN_PAGES and "Authorization" in request.headers
+    if request.path.startswith("/api/") or token_page:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             g.user = services.load_token_user(token.strip())
         return
     sid = session.get("sid")
     if sid:
-        g.user = services.load_session_user(sid)
+        g.user_session = services.load_session(sid)
+        g.user = g.user_session.user if g.user_session else None
         if g.user is None:
             session.clear()
 
 
-def safe_next(target: str | None) -> str:
-    """Only follow a ``next`` that stays on this site."""
-    if not target:
-        return url_for("home.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
-    return target
+def require_two_factor() -> Any:
+    """A signed-in user whose role needs two-factor, in a session without it, goes to set it up."""
+    row = g.get("user_session")
+    if row is None or row.mfa_method or not mfa.is_required(g.user):
+        return None
+    endpoint = request.endpoint or ""
+    roles = allowed_roles(current_app, endpoint) if endpoint else None
+    if endpoint in ENROLMENT_ENDPOINTS or (roles is not None and PUBLIC in roles):
+        return None
+    if g.user.has_mfa:
+        # Signed in before their role needed it: prove the second factor by signing in again.
+        services.end_session(session["sid"])
+        db.session.commit()
+        session.clear()
+        flash("Your account now needs two-step sign-in. Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("account.two_factor_setup"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,19 +86,38 @@ def safe_next(target: str | None) -> str:
 def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        result = services.check_credentials(form.email.data, form.password.data, request.remote_addr)
+        result = services.check_credentials(form.email.data, form.password.data, request.remote_addr,
+                                            user_agent())
         if result.user is None:
             db.session.commit()
             form.password.errors.append(result.error)
-            return render_template("auth/login.html", form=form), 200
-        session.clear()
-        session["sid"] = services.start_session(
-            result.user, request.remote_addr, request.user_agent.string
-        )
+            return render_template("auth/login.html", form=form, sso=oidc.is_enabled()), 200
+        return after_first_factor(result.user, form.next.data, services.METHOD_PASSWORD)
+    return render_template("auth/login.html", form=form, sso=oidc.is_enabled())
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@allow(PUBLIC)
+def two_factor() -> Any:
+    pending = pending_sign_in()
+    if pending is None:
+        flash("Please sign in again: two-step sign-in must be finished within 5 minutes.", "info")
+        return redirect(url_for("auth.login"))
+    user, state = pending
+    form = TwoFactorForm()
+    if not form.validate_on_submit():
+        return render_template("auth/two_factor.html", form=form), 422 if request.method == "POST" else 200
+    result = mfa.check_second_factor(user, form.code.data, request.remote_addr, user_agent())
+    if result.method is None:
         db.session.commit()
-        current_app.logger.info("User %s signed in", result.user.id)
-        return redirect(safe_next(form.next.data))
-    return render_template("auth/login.html", form=form)
+        form.code.errors.append(result.error)
+        return render_template("auth/two_factor.html", form=form), 422
+    response = complete_sign_in(user, result.method, state.get("next"))  # clears the cookie session
+    if result.method == services.METHOD_RECOVERY:
+        left = mfa.recovery_codes_left(user)
+        flash(f"You used a recovery code; {left} left. Each one works only once. "
+              "You can make new ones from your account page.", "warning" if left < 4 else "info")
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

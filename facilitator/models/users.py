@@ -1,11 +1,15 @@
-"""Staff accounts, their server-side sign-in sessions, API tokens and sign-in attempts."""
+"""Staff accounts, their sign-in sessions, API tokens, sign-in attempts and account security.
+
+Secrets are never stored as given: session ids, API tokens, recovery codes and reset tokens only
+as SHA-256 hashes (each carries 80+ random bits), the TOTP secret encrypted (``auth/crypto.py``).
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -33,8 +37,19 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The Zoom user (id or email) that hosts this facilitator's meetings; None: the default host.
+    zoom_host_user: Mapped[str | None] = mapped_column(String(254))
+    # Two-factor sign-in: the TOTP secret (Fernet-encrypted), when it was switched on, and the
+    # last time step a code was accepted for (a code is accepted once, and never an older one).
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
 
     supervisor: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[supervisor_id])
+
+    @property
+    def has_mfa(self) -> bool:
+        return self.totp_secret_encrypted is not None and self.totp_enabled_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -52,6 +67,9 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # How the second factor was proven for this session: "totp", "recovery", "idp" (the identity
+    # provider reported MFA), or None (signed in with one factor).
+    mfa_method: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
 
@@ -79,5 +97,51 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     succeeded: Mapped[bool] = mapped_column(default=False)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What was checked: "password", "totp", "recovery" (a recovery code) or "sso".
+    method: Mapped[str] = mapped_column(String(20), default="password")
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class RecoveryCode(Base):
+    """One single-use two-factor recovery code (only its hash)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordResetToken(Base):
+    """A password-reset link sent by email: single use, short-lived, only its hash stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class PasswordResetRequest(Base):
+    """Every reset request, known address or not: the per-address and per-IP throttle counts these."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_created_at", "email", "created_at"),
+        Index("ix_password_reset_requests_ip_address_created_at", "ip_address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
     ip_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,105 @@
+"""Password reset by email: single use, short-lived, stored hashed, the same answer for everyone.
+
+Throttling counts every request in the database (so all workers agree): per address, a request
+past the limit is answered exactly like any other but sends nothing (so the answer still says
+nothing about the address, and nobody's inbox can be flooded); per IP address, past the limit
+the page says to wait (that says nothing about any account).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import func, select, update
+
+from facilitator.auth import services
+from facilitator.auth.mail import queue_email
+from facilitator.auth.passwords import password_problem
+from facilitator.errors import DomainError, NotFoundError
+from facilitator.extensions import db
+from facilitator.models import User, utcnow
+from facilitator.models.users import PasswordResetRequest, PasswordResetToken
+
+log = logging.getLogger(__name__)
+
+EXPIRED = "This link has expired or has already been used. Ask for a new one."
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    NOT_SENT = "not_sent"  # unknown or inactive address, or this address asked too often
+    IP_LIMITED = "ip_limited"
+
+
+def _recent(column: object, value: str, since: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(PasswordResetRequest).where(
+        column == value, PasswordResetRequest.created_at > since)) or 0
+
+
+def request_reset(email: str, ip: str | None) -> Outcome:
+    config = current_app.config
+    email, now = services.normalise_email(email), utcnow()
+    since = now - timedelta(minutes=int(config["PASSWORD_RESET_WINDOW_MINUTES"]))
+    per_ip, per_email = int(config["PASSWORD_RESET_MAX_PER_IP"]), int(config["PASSWORD_RESET_MAX_PER_EMAIL"])
+    if ip and _recent(PasswordResetRequest.ip_address, ip, since) >= per_ip:
+        return Outcome.IP_LIMITED
+    too_often = _recent(PasswordResetRequest.email, email, since) >= per_email
+    db.session.add(PasswordResetRequest(email=email, ip_address=ip, created_at=now))
+    user = db.session.scalar(select(User).where(User.email == email, User.is_active))
+    if user is None or too_often:
+        db.session.flush()
+        return Outcome.NOT_SENT
+    token = secrets.token_urlsafe(32)
+    minutes = int(config["PASSWORD_RESET_MINUTES"])
+    db.session.add(PasswordResetToken(token_hash=services.token_hash(token), user_id=user.id, created_at=now,
+                                      expires_at=now + timedelta(minutes=minutes), ip_address=ip))
+    _queue_reset_email(user, token, minutes)
+    db.session.flush()
+    return Outcome.SENT
+
+
+def reset_url(token: str) -> str:
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    return base + url_for("password_reset.reset_password", token=token)
+
+
+def _queue_reset_email(user: User, token: str, minutes: int) -> None:
+    context = {"user": user, "url": reset_url(token), "minutes": minutes}
+    queue_email(user.email, user.name, "Reset your Facilitator password",
+                render_template("auth/email/password_reset.txt", **context),
+                render_template("auth/email/password_reset.html", **context))
+
+
+def valid_token(token: str | None) -> PasswordResetToken | None:
+    """The unused, unexpired reset token of an active user, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(select(PasswordResetToken).where(
+        PasswordResetToken.token_hash == services.token_hash(token)))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row
+
+
+def complete_reset(token: str | None, password: str) -> User:
+    """Spend the token and set the password; every session of the user ends."""
+    row = valid_token(token)
+    if row is None:
+        raise NotFoundError(EXPIRED)
+    problem = password_problem(password)
+    if problem:  # before spending the token, so a refused password can be corrected
+        raise DomainError("Choose a different password.", {"password": problem})
+    spent = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise NotFoundError(EXPIRED)
+    services.replace_password(row.user, password)
+    log.info("User %s reset their password by email", row.user.id)
+    return row.user

@@ -1,0 +1,185 @@
+"""Rate limits on the parts of the site that answer strangers: link pages, webhooks and the API.
+
+Flask-Limiter does the counting, in the storage named by ``RATELIMIT_STORAGE_URI``. The default,
+``memory://``, counts in each worker process on its own, so with several gunicorn workers an
+address gets that many times the limit: give them one shared counter with
+``RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379`` (Redis or Valkey; needs the ``redis`` package).
+Should the storage stop answering, the limits fall back to counting in memory rather than
+refusing every request.
+
+Three kinds of request are limited, each with its own counter:
+
+- link pages (paths under ``/j/``, ``/h/`` and ``/feeds/``), per client address, counting only the
+  answers for links that do not work (404 or 410). A person tapping their own link never
+  counts; someone trying link after link does. Past ``RATELIMIT_TOKEN_SLOW`` each further miss is
+  answered ``RATELIMIT_TOKEN_DELAY_SECONDS`` late, and past ``RATELIMIT_TOKEN_UNKNOWN`` every link
+  page answers 429 to that address, good links included (else the 429s would tell good from bad);
+- webhooks (``/webhooks/...``), per sending address: ``RATELIMIT_WEBHOOK``;
+- the API (``/api/...``), per bearer token (its SHA-256, never the token itself), or per address
+  for requests without one: ``RATELIMIT_API``.
+
+Sign-in and password reset are throttled per account in the database instead (``facilitator/auth``),
+which holds across workers without extra storage.
+
+Each app gets its own ``Limiter`` (kept in ``app.extensions``) because its counters belong to
+one app's configuration; a module-level one would be rebound by every ``create_app`` in tests.
+A 429 is answered by the app's error handlers in the usual shape (JSON for the API and webhooks,
+the site layout for pages), with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+
+log = logging.getLogger(__name__)
+
+TOKEN_PREFIXES = ("/j/", "/h/", "/feeds/")
+# What a link page answers for a link that is unknown, revoked or expired.
+UNKNOWN_LINK_STATUSES = frozenset({404, 410})
+LIMIT_KEYS = {"token": "RATELIMIT_TOKEN_UNKNOWN", "webhook": "RATELIMIT_WEBHOOK", "api": "RATELIMIT_API"}
+EXTENSION = "facilitator.limiter"
+_SLOW_ENVIRON_KEY = "facilitator.ratelimit.delay"
+MAX_DELAY_SECONDS = 10.0
+
+
+def request_kind() -> str | None:
+    """Which limited kind of request this is: ``token``, ``webhook``, ``api`` or None."""
+    path = request.path
+    if path.startswith(TOKEN_PREFIXES):
+        return "token"
+    if path.startswith("/webhooks/"):
+        return "webhook"
+    if path.startswith("/api/"):
+        return "api"
+    return None
+
+
+def client_key() -> str:
+    """Whose counter a request counts against: its bearer token's hash for the API, else its address."""
+    if request_kind() == "api":
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()
+    return "addr:" + (get_remote_address() or "unknown")
+
+
+def _limit_for_request() -> str:
+    kind = request_kind()
+    return str(current_app.config[LIMIT_KEYS[kind]]) if kind else ""
+
+
+def _request_identifier() -> str:
+    return request_kind() or request.endpoint or ""
+
+
+def _counts(response: Response) -> bool:
+    """Whether an answer counts against its limit (a 429 never does, so backing off works)."""
+    if response.status_code == 429:
+        return False
+    if request_kind() == "token":
+        return response.status_code in UNKNOWN_LINK_STATUSES
+    return True
+
+
+def get_limiter(app: Flask | None = None) -> Limiter | None:
+    """The app's limiter, or None when rate limits are switched off."""
+    return (app or current_app).extensions.get(EXTENSION)
+
+
+def init_app(app: Flask) -> None:
+    _validate(app.config)
+    if not app.config["RATELIMIT_ENABLED"]:
+        return
+    limiter = Limiter(
+        client_key,
+        default_limits=[_limit_for_request],
+        default_limits_deduct_when=_counts,
+        request_identifier=_request_identifier,
+        auto_check=False,
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    # First of all before_request hooks: a refused request costs no database query.
+    app.before_request_funcs.setdefault(None, []).insert(0, limiter.check)
+    app.after_request(_after_request)
+    app.wsgi_app = _SlowDown(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def _validate(config: Any) -> None:
+    for key in (*LIMIT_KEYS.values(), "RATELIMIT_TOKEN_SLOW"):
+        try:
+            parse_many(str(config[key]))
+        except ValueError as exc:
+            raise ValueError(f"{key} {config[key]!r} is not a rate limit like '30 per 10 minutes'") from exc
+    delay = config["RATELIMIT_TOKEN_DELAY_SECONDS"]
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY_SECONDS:
+        raise ValueError(f"RATELIMIT_TOKEN_DELAY_SECONDS must be a number from 0 to {MAX_DELAY_SECONDS:g}")
+
+
+def _after_request(response: Response) -> Response:
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(retry_after_seconds())
+    if request_kind() == "token" and response.status_code in UNKNOWN_LINK_STATUSES:
+        delay = _slow_down_delay()
+        if delay:
+            request.environ[_SLOW_ENVIRON_KEY] = delay
+    return response
+
+
+def retry_after_seconds() -> int:
+    """Whole seconds until the breached limit lets this client in again (at least 1)."""
+    limiter = get_limiter()
+    current = limiter.current_limit if limiter else None
+    if current is None:
+        return 60
+    try:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - storage trouble must not turn a 429 into a 500
+        log.warning("Could not read the rate limit window for Retry-After", exc_info=True)
+        return 60
+
+
+def _slow_down_delay() -> float:
+    """Count one more missed link for this address; past the slow limit, how long to wait."""
+    config = current_app.config
+    delay = float(config["RATELIMIT_TOKEN_DELAY_SECONDS"])
+    limiter = get_limiter()
+    if not delay or limiter is None:
+        return 0.0
+    try:
+        items: Iterable[RateLimitItem] = parse_many(str(config["RATELIMIT_TOKEN_SLOW"]))
+        over = [not limiter.limiter.hit(item, client_key(), "token-slow") for item in items]
+    except Exception:  # noqa: BLE001 - a storage failure leaves the answer unslowed
+        log.warning("Rate limit storage failed while counting a missed link", exc_info=True)
+        return 0.0
+    return delay if any(over) else 0.0
+
+
+class _SlowDown:
+    """WSGI wrapper that holds back a flagged answer after the app has finished with it.
+
+    Waiting here rather than in the view means the request's database connection is already back
+    in the pool, so slowed answers tie up nothing but the one worker thread.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        result = self.wsgi_app(environ, start_response)
+        delay = environ.get(_SLOW_ENVIRON_KEY)
+        if delay:
+            time.sleep(delay)
+        return result

@@ -1,0 +1,272 @@
+"""Password reset by email: one answer for everyone, hashed single-use tokens, 30 minutes, throttled."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from facilitator.admin import services as admin_services
+from facilitator.auth import mail
+from facilitator.auth.services import token_hash
+from facilitator.extensions import db
+from facilitator.models import UserSession
+from facilitator.models.users import PasswordResetRequest, PasswordResetToken
+from tests.factories import PASSWORD, Auth, Factory, csrf_token
+from tests.test_mfa import current_code, enrol_directly
+
+NEW_PASSWORD = "a brand new long passphrase"  # noqa: S105 - a test value
+
+
+@pytest.fixture
+def mail_app(make_app: Any) -> Any:
+    app = make_app(MAIL_BACKEND="memory")
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def mclient(mail_app: Any) -> Any:
+    return mail_app.test_client()
+
+
+@pytest.fixture
+def mmake(mail_app: Any) -> Factory:
+    return Factory(mail_app)
+
+
+def delivered(app: Any) -> list[Any]:
+    """Every email sent so far (through the outbox worker when the outbox carries account mail)."""
+    if mail._outbox_queue is not None:
+        from facilitator.invites import outbox
+
+        outbox.run_once()
+    backend = app.extensions.get("mail_backend")
+    return [email for email, _ in backend.sent] if backend is not None else []
+
+
+def ask(client: Any, email: str, **headers: str) -> Any:
+    html = client.get("/password/forgot").get_data(as_text=True)
+    return client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token(html)},
+                       headers=headers)
+
+
+def link_in(email: Any) -> str:
+    match = re.search(r"http://127\.0\.0\.1:5000(/password/reset\?token=[\w-]+)", email.text)
+    assert match, email.text
+    assert match.group(1) in email.html.replace("&amp;", "&")
+    return match.group(1)
+
+
+def choose(client: Any, password: str, again: str | None = None) -> Any:
+    html = client.get("/password/forgot").get_data(as_text=True)  # any page's token will do
+    data = {"password": password, "password_again": password if again is None else again,
+            "csrf_token": csrf_token(html)}
+    return client.post("/password/reset", data=data)
+
+
+def test_known_and_unknown_addresses_get_the_same_answer(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    known = ask(mclient, user.email.upper())
+    unknown = ask(mclient, "nobody@example.org")
+    assert known.status_code == unknown.status_code == 200
+
+    def body(response: Any) -> str:
+        text = response.get_data(as_text=True)
+        return text.replace(user.email.upper(), "X").replace("nobody@example.org", "X")
+
+    assert body(known) == body(unknown)
+    assert [e.to_email for e in delivered(mail_app)] == [user.email]
+
+
+def test_the_link_lets_the_user_choose_a_new_password_once(mail_app, mclient, mmake):
+    user = mmake.user("facilitator")
+    ask(mclient, user.email)
+    [email] = delivered(mail_app)
+    assert email.subject == "Reset your Facilitator password"
+    link = link_in(email)
+    opened = mclient.get(link)
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == "/password/reset"  # the token leaves the address bar
+    assert opened.headers["Referrer-Policy"] == "no-referrer"
+    form = mclient.get("/password/reset")
+    assert form.status_code == 200 and form.headers["Referrer-Policy"] == "no-referrer"
+    done = choose(mclient, NEW_PASSWORD)
+    assert done.headers["Location"] == "/login"
+    Auth(mclient, mmake).login(user, password=NEW_PASSWORD)
+    again = mclient.get(link)
+    assert mclient.get(again.headers["Location"]).status_code == 410
+
+
+def test_the_token_is_stored_only_as_a_hash(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    token = link_in(delivered(mail_app)[0]).split("token=")[1]
+    row = db.session.scalar(select(PasswordResetToken))
+    assert row.token_hash == token_hash(token) and token not in row.token_hash
+    assert timedelta(minutes=29) < row.expires_at - row.created_at <= timedelta(minutes=30)
+
+
+def test_an_expired_link_is_refused(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    link = link_in(delivered(mail_app)[0])
+    row = db.session.scalar(select(PasswordResetToken))
+    row.expires_at -= timedelta(minutes=31)
+    db.session.commit()
+    mclient.get(link)
+    response = mclient.get("/password/reset")
+    assert response.status_code == 410
+    assert "expired" in response.get_data(as_text=True)
+    assert choose(mclient, NEW_PASSWORD).status_code == 410
+
+
+@pytest.mark.parametrize("token", ["", "not-a-real-token", "x" * 500])
+def test_made_up_links_are_refused(client, token):
+    client.get(f"/password/reset?token={token}")
+    assert client.get("/password/reset").status_code == 410
+
+
+@pytest.mark.parametrize("password, again, message", [
+    ("short", "short", "at least 12 characters"),
+    ("Qwerty123456", "Qwerty123456", "most common passwords"),
+    (NEW_PASSWORD, "something else entirely", "not the same"),
+    ("", "", "Enter a new password"),
+])
+def test_new_password_rules_are_explained_and_the_link_still_works(mail_app, mclient, mmake, password, again,
+                                                                    message):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    mclient.get(link_in(delivered(mail_app)[0]))
+    refused = choose(mclient, password, again)
+    assert refused.status_code == 422
+    assert message in refused.get_data(as_text=True)
+    assert choose(mclient, NEW_PASSWORD).headers["Location"] == "/login"
+
+
+def test_a_reset_signs_the_user_out_everywhere(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    elsewhere = mail_app.test_client()
+    Auth(elsewhere, mmake).login(user)
+    ask(mclient, user.email)
+    mclient.get(link_in(delivered(mail_app)[0]))
+    choose(mclient, NEW_PASSWORD)
+    assert elsewhere.get("/").status_code == 302
+    assert db.session.scalar(select(UserSession).where(UserSession.user_id == user.id)) is None
+
+
+def test_a_new_password_kills_other_unused_links(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    ask(mclient, user.email)
+    first, second = (link_in(e) for e in delivered(mail_app))
+    mclient.get(second)
+    choose(mclient, NEW_PASSWORD)
+    mclient.get(first)
+    assert mclient.get("/password/reset").status_code == 410
+
+
+def test_a_reset_does_not_skip_two_step_sign_in(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    secret = enrol_directly(user)
+    ask(mclient, user.email)
+    mclient.get(link_in(delivered(mail_app)[0]))
+    choose(mclient, NEW_PASSWORD)
+    html = mclient.get("/login").get_data(as_text=True)
+    response = mclient.post("/login", data={"email": user.email, "password": NEW_PASSWORD,
+                                            "csrf_token": csrf_token(html)})
+    assert response.headers["Location"] == "/login/two-factor"
+    html = mclient.get("/login/two-factor").get_data(as_text=True)
+    response = mclient.post("/login/two-factor", data={"code": current_code(secret, 1),
+                                                       "csrf_token": csrf_token(html)})
+    assert response.headers["Location"] == "/"
+
+
+def test_deactivated_users_get_no_email_and_old_links_stop(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    link = link_in(delivered(mail_app)[0])
+    admin_services.update_user(user, is_active=False)
+    db.session.commit()
+    assert ask(mclient, user.email).status_code == 200
+    assert len(delivered(mail_app)) == 1
+    mclient.get(link)
+    assert mclient.get("/password/reset").status_code == 410
+
+
+def test_requests_per_address_are_limited_without_changing_the_answer(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    answers = {ask(mclient, user.email).status_code for _ in range(5)}
+    assert answers == {200}
+    assert len(delivered(mail_app)) == 3  # PASSWORD_RESET_MAX_PER_EMAIL
+    assert db.session.query(PasswordResetRequest).count() == 5
+
+
+def test_requests_per_ip_address_are_limited(make_app):
+    app = make_app(MAIL_BACKEND="memory", PASSWORD_RESET_MAX_PER_IP=3)
+    with app.app_context():
+        client = app.test_client()
+        for n in range(3):
+            assert ask(client, f"someone{n}@example.org").status_code == 200
+        limited = ask(client, "another@example.org")
+        assert limited.status_code == 429
+        assert "Too many reset requests" in limited.get_data(as_text=True)
+
+
+def test_the_limits_are_counted_in_the_database_so_every_process_agrees(make_app, mail_app, mmake):
+    user = mmake.user("lead")
+    other = make_app(MAIL_BACKEND="memory")
+    with other.app_context():
+        for _ in range(3):
+            ask(other.test_client(), user.email)
+    ask(mail_app.test_client(), user.email)
+    assert delivered(mail_app) == []
+
+
+def test_old_requests_fall_out_of_the_window(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    for _ in range(3):
+        ask(mclient, user.email)
+    for row in db.session.scalars(select(PasswordResetRequest)):
+        row.created_at -= timedelta(minutes=61)
+    db.session.commit()
+    ask(mclient, user.email)
+    assert len(delivered(mail_app)) == 4
+
+
+@pytest.mark.parametrize("email, message", [("", "Enter your email address"),
+                                            ("not-an-email", "valid email")])
+def test_the_request_form_validates(client, email, message):
+    response = ask(client, email)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_reset_needs_csrf(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    assert mclient.post("/password/forgot", data={"email": user.email}).status_code == 400
+    assert delivered(mail_app) == []
+
+
+def test_no_email_is_sent_if_the_request_is_rolled_back(mail_app, mmake):
+    from facilitator.auth import reset
+
+    user = mmake.user("lead")
+    with mail_app.test_request_context():
+        assert reset.request_reset(user.email, "10.1.1.1") is reset.Outcome.SENT
+        db.session.rollback()
+    assert delivered(mail_app) == []
+    assert db.session.scalar(select(PasswordResetToken)) is None
+
+
+def test_login_page_links_to_the_reset(client):
+    assert 'href="/password/forgot"' in client.get("/login").get_data(as_text=True)
+
+
+def test_unused_password_still_works_until_reset(mail_app, mclient, mmake):
+    user = mmake.user("lead")
+    ask(mclient, user.email)
+    Auth(mail_app.test_client(), mmake).login(user, password=PASSWORD)
