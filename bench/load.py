@@ -68,6 +68,7 @@ class Scenario:
     lead_pause: tuple[float, float] = (15.0, 30.0)
     workers: int = 3
     threads: int = 4
+    lead_dashboard: bool = True  # --no-dashboard: leads only download the CSV (to isolate the rest)
     check_latency: bool = True  # --small checks correctness only: a busy CI runner's timings say little
 
     @classmethod
@@ -250,9 +251,10 @@ def run_lead(port: int, cookie: str, scenario: Scenario, log: Log, rng: random.R
     browser = Browser(port, log, {name: value})
     time.sleep(rng.uniform(0, 5 if scenario.duration > 30 else 0.5))
     while time.time() < stop_at:
-        browser.send("dashboard", "GET", "/reports/attendance")
-        if time.time() >= stop_at:
-            break
+        if scenario.lead_dashboard:
+            browser.send("dashboard", "GET", "/reports/attendance")
+            if time.time() >= stop_at:
+                break
         browser.send("csv", "GET", "/reports/attendance.csv", stream=True)
         time.sleep(rng.uniform(*scenario.lead_pause))
 
@@ -429,12 +431,15 @@ def people(port: int, app: Any, world: World, scenario: Scenario, log: Log, rng:
     return threads
 
 
-def report(log: Log, problems: list[str], took: float, server_log: str, check_latency: bool) -> int:
+def report(log: Log, problems: list[str], took: float, server_log: str, check_latency: bool,
+           markdown: Path | None = None, heading: str = "") -> int:
     table = figures(log)
-    print(f"{'kind':<17} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  statuses")
+    lines = ["| request | count | p50 ms | p95 ms | max ms | answers |", "| --- | --- | --- | --- | --- | --- |"]
     for kind, f in table.items():
-        print(f"{kind:<17} {f['requests']:>8} {f['p50_ms']:>8.1f} {f['p95_ms']:>8.1f} {f['max_ms']:>8.1f}  "
-              f"{f['statuses']}")
+        answers = ", ".join(f"{status or 'no answer'}: {n}" for status, n in f["statuses"].items())
+        lines.append(f"| {kind} | {f['requests']} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['max_ms']:.0f} | "
+                     f"{answers} |")
+    print("\n".join(lines))
     errors = sum(1 for s in log.samples if s.status == 0)
     server_errors = sum(1 for s in log.samples if s.status >= 500)
     join_p95 = table.get("join", {}).get("p95_ms", 0.0)
@@ -444,22 +449,34 @@ def report(log: Log, problems: list[str], took: float, server_log: str, check_la
     if server_errors:
         failures.append(f"{server_errors} answers were 5xx")
     if errors:
-        failures.append(f"{errors} connection errors")
+        kinds = Counter(s.kind for s in log.samples if s.status == 0)
+        failures.append(f"{errors} connection errors or timeouts ({REQUEST_TIMEOUT:.0f} s): "
+                        + ", ".join(f"{kind} {n}" for kind, n in kinds.items()))
     if check_latency and join_p95 > JOIN_P95_MS:
         failures.append(f"join links: p95 {join_p95} ms (at most {JOIN_P95_MS} ms)")
     if "join" not in table or not log.saves:
         failures.append("no joins or no register saves were made")
     unexpected = [p for p in log.problems if "connection error" not in p]
     failures += unexpected[:10]
+    summary = (f"{len(log.samples)} requests in {took:.0f} s; {sum(log.joins.values())} joins redirected; "
+               f"{len(log.saves)} registers saved")
     if failures:
-        print("FAILED:\n" + "\n".join(f"- {f}" for f in failures))
+        verdict = "FAILED:\n\n" + "\n".join(f"- {f}" for f in failures)
+        print(verdict.replace("\n\n", "\n"))
         if server_errors and server_log:
             print("gunicorn log (last lines):\n" + server_log)
-        return 1
-    latency = f"join p95 within {JOIN_P95_MS} ms" if check_latency else "join p95 not checked (--small)"
-    print(f"PASSED: no 5xx, no connection errors, {latency}, every join record and register stored "
-          "exactly as sent")
-    return 0
+    else:
+        latency = f"join p95 within {JOIN_P95_MS} ms" if check_latency else "join p95 not checked (--small)"
+        verdict = (f"PASSED: no 5xx, no connection errors, {latency}, every join record and register "
+                   "stored exactly as sent")
+        print(verdict)
+    if markdown is not None:
+        from bench.run import machine, write_load_section
+
+        write_load_section(markdown, f"## Load test (`make load`)\n\n{heading}\n\nMachine: {machine()}. "
+                           f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
+                           + "\n".join(lines) + f"\n\n{summary}.\n\n{verdict}\n")
+    return 1 if failures else 0
 
 
 def say(message: str) -> None:
@@ -476,6 +493,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=None, help="seconds of traffic (default 120)")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 3)")
     parser.add_argument("--threads", type=int, default=None, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--no-dashboard", action="store_true",
+                        help="leads download the CSV but do not open the dashboard (to see the rest alone)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "instance" / "bench")
     return parser.parse_args(argv)
 
@@ -485,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     scenario = Scenario.small() if args.small else Scenario(Spec())
     overrides = {k: v for k, v in (("duration", args.duration), ("workers", args.workers),
                                    ("threads", args.threads)) if v is not None}
+    if args.no_dashboard:
+        overrides["lead_dashboard"] = False
     if overrides:
         scenario = dataclasses.replace(scenario, **overrides)
     args.workdir.mkdir(parents=True, exist_ok=True)

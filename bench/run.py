@@ -288,6 +288,7 @@ def write_markdown(path: Path, data: dict[str, Any]) -> None:
             misses += [f"{db}: {m}" for m in verdicts(full, small)]
     met = ("Every target is met." if not misses
            else "Targets missed:\n\n" + "\n".join(f"- {m}" for m in misses))
+    kept = load_section(path)
     path.write_text(f"""# Benchmark results
 
 Produced by `make bench` (SQLite) and `make bench BENCH_ARGS=--postgres` (PostgreSQL), which write
@@ -305,7 +306,29 @@ The load generator runs on the same machine, so throughput figures include its s
 {table(data)}
 
 {met}
-""")
+""") + kept)
+
+
+LOAD_START, LOAD_END = "<!-- load test: written by bench/load.py -->", "<!-- end of load test -->"
+
+
+def load_section(path: Path) -> str:
+    """The load test's section of RESULTS.md (``bench/load.py`` writes it), kept across bench runs."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return ""
+    start, end = text.find(LOAD_START), text.find(LOAD_END)
+    return "\n" + text[start:end + len(LOAD_END)] + "\n" if 0 <= start < end else ""
+
+
+def write_load_section(path: Path, body: str) -> None:
+    """Put the load test's section into RESULTS.md, replacing the previous one."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start, end = text.find(LOAD_START), text.find(LOAD_END)
+    if 0 <= start < end:
+        text = text[:start].rstrip("\n") + "\n" + text[end + len(LOAD_END):].lstrip("\n")
+    path.write_text(text.rstrip("\n") + f"\n\n{LOAD_START}\n{body.strip()}\n{LOAD_END}\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
