@@ -340,7 +340,7 @@ def figures(log: Log) -> dict[str, dict[str, Any]]:
     return result
 
 
-def run(scenario: Scenario, url: str, schema: str, workdir: Path) -> int:
+def run(scenario: Scenario, url: str, schema: str, workdir: Path, markdown: Path | None = None) -> int:
     from facilitator import create_app
     from facilitator.extensions import db
     from facilitator.supervision.crypto import new_key
@@ -379,7 +379,16 @@ def run(scenario: Scenario, url: str, schema: str, workdir: Path) -> int:
         db.engine.dispose()
     if stragglers:
         problems.append(f"{stragglers} virtual users were still waiting for an answer at the end")
-    return report(log, problems, took, server_log, scenario.check_latency)
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    key = f"{database.lower()}{'' if scenario.lead_dashboard else '-no-dashboard'}"
+    homes = len(home_taps(world, scenario, random.Random(0)))
+    heading = (f"{database}, gunicorn {scenario.workers} workers x {scenario.threads} threads, "
+               f"{scenario.duration:.0f} s: {homes} homes joining around the start, "
+               f"{min(scenario.facilitators, len(world.groups))} facilitators "
+               f"saving registers, {scenario.leads} leads loading "
+               + ("the dashboard and the CSV." if scenario.lead_dashboard
+                  else "the CSV only (`--no-dashboard`: the rest without the dashboard)."))
+    return report(log, problems, took, server_log, scenario.check_latency, markdown, key, heading)
 
 
 def warm_up(port: int, app: Any, world: World, scenario: Scenario, log: Log) -> None:
@@ -432,13 +441,14 @@ def people(port: int, app: Any, world: World, scenario: Scenario, log: Log, rng:
 
 
 def report(log: Log, problems: list[str], took: float, server_log: str, check_latency: bool,
-           markdown: Path | None = None, heading: str = "") -> int:
+           markdown: Path | None = None, key: str = "", heading: str = "") -> int:
     table = figures(log)
-    lines = ["| request | count | p50 ms | p95 ms | max ms | answers |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| request | count | p50 ms | p95 ms | max ms | answers |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for kind, f in table.items():
         answers = ", ".join(f"{status or 'no answer'}: {n}" for status, n in f["statuses"].items())
-        lines.append(f"| {kind} | {f['requests']} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['max_ms']:.0f} | "
-                     f"{answers} |")
+        lines.append(f"| {kind} | {f['requests']} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | "
+                     f"{f['max_ms']:.0f} | {answers} |")
     print("\n".join(lines))
     errors = sum(1 for s in log.samples if s.status == 0)
     server_errors = sum(1 for s in log.samples if s.status >= 500)
@@ -473,7 +483,7 @@ def report(log: Log, problems: list[str], took: float, server_log: str, check_la
     if markdown is not None:
         from bench.run import machine, write_load_section
 
-        write_load_section(markdown, f"## Load test (`make load`)\n\n{heading}\n\nMachine: {machine()}. "
+        write_load_section(markdown, key, f"## Load test (`make load`)\n\n{heading}\n\nMachine: {machine()}. "
                            f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
                            + "\n".join(lines) + f"\n\n{summary}.\n\n{verdict}\n")
     return 1 if failures else 0
@@ -515,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url or os.environ.get("FACILITATOR_BENCH_DATABASE_URL") or DEFAULT_PG
         schema = f"load_{os.getpid()}"
     try:
-        return run(scenario, url, schema, args.workdir)
+        markdown = None if args.small else ROOT / "bench" / "RESULTS.md"
+        return run(scenario, url, schema, args.workdir, markdown)
     finally:
         seed.drop_schema(url, schema)
 

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import statistics
 import sys
@@ -297,8 +298,8 @@ warm-up requests, in-process through Flask's test client, and the SQL statements
 The CSV and join rows are over real HTTP against gunicorn (2 sync workers) on loopback; the bare
 Flask app (`bench/bare_app.py`) answers the same redirect from a dict in the same run.
 
-A page that takes more than {full_plan(30).page_budget:.0f} s for its 30 requests stops after at least 5 (it
-is far off any target then), so that a run stays bounded.
+A page that takes more than {full_plan(30).page_budget:.0f} s for its 30 requests stops after at least 5
+(it is far off any target then), so that a run stays bounded.
 
 Machine: {machine()}. Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.
 The load generator runs on the same machine, so throughput figures include its share of the CPUs.
@@ -306,29 +307,31 @@ The load generator runs on the same machine, so throughput figures include its s
 {table(data)}
 
 {met}
-""") + kept)
+""" + kept)
 
 
-LOAD_START, LOAD_END = "<!-- load test: written by bench/load.py -->", "<!-- end of load test -->"
+_LOAD_SECTION = re.compile(r"<!-- load test (?P<key>[\w-]+) -->.*?<!-- end of load test (?P=key) -->", re.S)
 
 
 def load_section(path: Path) -> str:
-    """The load test's section of RESULTS.md (``bench/load.py`` writes it), kept across bench runs."""
+    """The load test's sections of RESULTS.md (``bench/load.py`` writes them), kept across bench runs."""
     try:
         text = path.read_text()
     except OSError:
         return ""
-    start, end = text.find(LOAD_START), text.find(LOAD_END)
-    return "\n" + text[start:end + len(LOAD_END)] + "\n" if 0 <= start < end else ""
+    return "".join(f"\n{m.group(0)}\n" for m in _LOAD_SECTION.finditer(text))
 
 
-def write_load_section(path: Path, body: str) -> None:
-    """Put the load test's section into RESULTS.md, replacing the previous one."""
+def write_load_section(path: Path, key: str, body: str) -> None:
+    """Put one load test section (``key``: which variant) into RESULTS.md, replacing its last one."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start, end = text.find(LOAD_START), text.find(LOAD_END)
-    if 0 <= start < end:
-        text = text[:start].rstrip("\n") + "\n" + text[end + len(LOAD_END):].lstrip("\n")
-    path.write_text(text.rstrip("\n") + f"\n\n{LOAD_START}\n{body.strip()}\n{LOAD_END}\n")
+    section = f"<!-- load test {key} -->\n{body.strip()}\n<!-- end of load test {key} -->"
+    found = [m for m in _LOAD_SECTION.finditer(text) if m.group("key") == key]
+    if found:
+        text = text[:found[0].start()] + section + text[found[0].end():]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
