@@ -21,9 +21,6 @@ from tests.test_mfa import current_code
 
 pytestmark = pytest.mark.browser
 
-browser = browser_support.browser  # the session's Chromium, shared with tests/browser/
-
-
 @pytest.fixture
 def tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield from browser_support._page(browser, request, viewport={"width": 1280, "height": 900})
