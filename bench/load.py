@@ -483,7 +483,8 @@ def report(log: Log, problems: list[str], took: float, server_log: str, check_la
     if markdown is not None:
         from bench.run import machine, write_load_section
 
-        write_load_section(markdown, key, f"## Load test (`make load`)\n\n{heading}\n\nMachine: {machine()}. "
+        command = "make load" + ("" if "no-dashboard" not in key else " LOAD_ARGS=--no-dashboard")
+        write_load_section(markdown, key, f"## Load test (`{command}`)\n\n{heading}\n\nMachine: {machine()}. "
                            f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
                            + "\n".join(lines) + f"\n\n{summary}.\n\n{verdict}\n")
     return 1 if failures else 0
