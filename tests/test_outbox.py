@@ -20,15 +20,20 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
+from facilitator import create_app
 from facilitator.extensions import db
 from facilitator.invites import outbox
 from facilitator.invites.outbox import claim, queue_due_reminders, reminder_offsets, run_once
+from facilitator.invites.services import queue_plain_email
 from facilitator.models import OutboxMessage, ReminderOptOut, ReminderSend
 from integrations.icslint import lint
 from integrations.mailer import MailError, MemoryBackend, OutgoingEmail
 from tests import dbsetup
+from tests.conftest import base_config
 from tests.factories import Factory
 from tests.integrations.test_mailer import Collector, free_port
 from tests.test_invites_support import (
@@ -529,3 +534,34 @@ def test_the_demo_runs_the_outbox_so_invites_appear_at_once(make_app):
         assert pending == 0, "whatever the demo queued has been delivered"
         files = list((Path(app.instance_path) / "outbox").glob("*.eml"))
         assert len(files) == count(OutboxMessage, OutboxMessage.status == "sent")
+
+
+# ------------------------------------------------------------------ account emails: the schema
+
+
+def test_migration_0007_merges_the_heads_and_its_downgrade_drops_account_emails(tmp_path):
+    """Account emails have no contact; going back before 0007 drops them and restores NOT NULL."""
+    with dbsetup.database(tmp_path, "accountmail") as database:
+        app = create_app(base_config(database), instance_path=str(tmp_path / "inst"))
+        with app.app_context():
+            config = app.extensions["migrate"].migrate.get_config()
+            script = ScriptDirectory.from_config(config)
+            assert len(script.get_heads()) == 1, "0007 merged the branches into one head"
+            assert script.get_revision("0007").down_revision == ("0003", "0004", "0005", "0006")
+            upgrade(revision="heads")
+            queue_plain_email(to_email="u@example.org", to_name="U", subject="s", text="t", html="<p>h</p>")
+            db.session.commit()
+
+            def contact_id_nullable() -> bool:
+                columns = sa.inspect(db.engine).get_columns("outbox_messages")
+                return next(c["nullable"] for c in columns if c["name"] == "contact_id")
+
+            assert contact_id_nullable()
+            db.session.remove()
+            downgrade(revision="0006")
+            assert not contact_id_nullable()
+            with db.engine.connect() as conn:
+                assert conn.scalar(sa.text("SELECT count(*) FROM outbox_messages")) == 0
+            upgrade(revision="heads")
+            assert contact_id_nullable()
+            db.engine.dispose()

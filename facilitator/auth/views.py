@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from facilitator.access import PUBLIC, STAFF, allow, allowed_roles
-from facilitator.auth import mail, mfa, oidc, services
+from facilitator.auth import mfa, oidc, services
 from facilitator.auth.account_views import bp as account_bp
 from facilitator.auth.flow import (
     after_first_factor,
@@ -34,7 +34,6 @@ TOKEN_PAGES = frozenset({"/reports/attendance.csv"})
 def init_app(app: Any) -> None:
     mfa.check_config(app.config)
     oidc.init_app(app)
-    mail.init_app(app)
     for blueprint in (bp, account_bp, reset_bp, sso_bp):
         app.register_blueprint(blueprint)
     app.before_request(load_user)

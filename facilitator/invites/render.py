@@ -4,6 +4,9 @@ A message is rendered once, on its first delivery attempt, and its content kept:
 resend after a crash between sending and recording it are byte-identical (same Message-ID, same
 Date, same MIME boundaries), so receiving servers and mail clients can drop the duplicate.
 Rendering mints the message's own join and personal links; only their hashes are stored.
+
+An account email (a password reset) is the exception: its caller writes the content, filled in
+here by ``fill_plain`` when the row is queued, so the worker only sends it.
 """
 
 from __future__ import annotations
@@ -142,6 +145,8 @@ def download_ics(session: MeetingSession, link: str | None, now: datetime, home_
 def why_skip(message: OutboxMessage, now: datetime) -> str | None:
     """The reason this message no longer applies, or None. Checked before every attempt."""
     kind = MessageKind(message.kind)
+    if kind == MessageKind.ACCOUNT:
+        return None
     if kind == MessageKind.HOME_LINK:
         return None if message.contact.is_active else "The contact is inactive."
     session = message.session
@@ -176,9 +181,13 @@ def _reminder_skip(message: OutboxMessage, session: MeetingSession, now: datetim
 
 def render(message: OutboxMessage, now: datetime) -> None:
     """Fill in subject, bodies, calendar and headers (minting the message's links)."""
-    contact = message.contact
-    contact_token = mint_contact_token(contact)
     kind = MessageKind(message.kind)
+    if kind == MessageKind.ACCOUNT:
+        # Written in full when queued; its content is gone once it has failed (it held a one-time link).
+        raise RenderError("an account email cannot be built again; the person can ask for a new one")
+    contact = message.contact
+    assert contact is not None
+    contact_token = mint_contact_token(contact)
     if kind == MessageKind.HOME_LINK:
         links = contact_links(contact_token)
         context = {"contact": contact, "home": contact.home, "links": links}
@@ -259,6 +268,18 @@ def _fill(message: OutboxMessage, now: datetime, subject: str, template: str, co
     message.headers_json = json.dumps({"Auto-Submitted": "auto-generated", **(headers or {})})
     message.from_addr = str(config["MAIL_FROM"])
     message.reply_to = str(config["MAIL_REPLY_TO"] or organizer) or None
+    message.rendered_at = now
+
+
+def fill_plain(message: OutboxMessage, now: datetime, subject: str, text: str, html: str) -> None:
+    """An account email's content, exactly as its caller wrote it: text and HTML, no calendar."""
+    config = current_app.config
+    message.subject = subject[:300]
+    message.body_text, message.body_html = text, html
+    message.calendar = message.calendar_method = None
+    message.headers_json = json.dumps({"Auto-Submitted": "auto-generated"})
+    message.from_addr = str(config["MAIL_FROM"])
+    message.reply_to = str(config["MAIL_REPLY_TO"] or "") or None
     message.rendered_at = now
 
 

@@ -8,6 +8,9 @@ Who is invited: every active contact of every home that is a member of the sessi
 the session's date. ``reconcile_session`` compares that with who was invited before and queues
 the difference: a REQUEST for the newly invited (or for everyone, when the session changed), a
 CANCEL for whoever is no longer invited.
+
+Account emails (a password reset) go the same way: ``queue_plain_email`` writes the row, with the
+content its caller wrote, and the outbox worker delivers it with the same retries and backoff.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.invites import queries
+from facilitator.invites import queries, render
 from facilitator.invites.tokens import revoke_contact_links
 from facilitator.models import (
     Contact,
@@ -63,6 +66,25 @@ def new_message(kind: MessageKind, reason: str, contact: Contact, to_email: str,
         session_id=session.id if session else None, contact_id=contact.id, to_email=to_email,
         to_name=contact.name, next_attempt_at=now, created_at=now, **extra)
     db.session.add(message)
+    return message
+
+
+def queue_plain_email(*, to_email: str, to_name: str, subject: str, text: str, html: str) -> OutboxMessage:
+    """Queue an email written in full by the caller (an account email) to a user, not a contact.
+
+    It rides in the caller's transaction (flushed, never committed), so it is sent only if that
+    commits. The content is stored now, since it cannot be rebuilt (a reset link's token exists
+    nowhere else), with its Message-ID fixed, and cleared once the message is sent or has failed.
+    """
+    now = now_utc()
+    kind = MessageKind.ACCOUNT
+    message = OutboxMessage(
+        kind=kind.value, reason="account", status=OutboxStatus.PENDING.value, message_id=new_message_id(kind),
+        session_id=None, contact_id=None, to_email=to_email, to_name=to_name, next_attempt_at=now,
+        created_at=now)
+    render.fill_plain(message, now, subject, text, html)
+    db.session.add(message)
+    db.session.flush()
     return message
 
 
@@ -199,10 +221,18 @@ def resend(session: MeetingSession, contact_id: int | None = None) -> int:
     return len(queued)
 
 
+def _cannot_rebuild(message: OutboxMessage) -> bool:
+    """An account email whose content was cleared when it failed: there is nothing left to send."""
+    return message.kind == MessageKind.ACCOUNT and message.body_text is None
+
+
 def retry_message(message: OutboxMessage) -> None:
     """Put a failed (or waiting) message back in the queue for the next worker run."""
     if message.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
         raise DomainError("Only failed or waiting messages can be retried.")
+    if _cannot_rebuild(message):
+        raise DomainError("This account email held a one-time link and cannot be sent again; "
+                          "the person can ask for a new one.")
     message.status, message.attempts = OutboxStatus.PENDING.value, 0
     message.next_attempt_at, message.locked_until = now_utc(), None
     if message.body_text is None:
@@ -217,6 +247,8 @@ def retry_failed() -> int:
     failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))
     count = 0
     for message in failed:
+        if _cannot_rebuild(message):
+            continue
         retry_message(message)
         count += 1
     return count

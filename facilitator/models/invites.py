@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -23,6 +23,9 @@ class MessageKind(enum.StrEnum):
     CANCEL = "cancel"  # iMIP METHOD:CANCEL
     REMINDER = "reminder"  # a plain email before the session
     HOME_LINK = "home_link"  # a plain email with a new personal home-page link
+    # An email written in full by its caller (account emails, such as a password reset), to a
+    # user rather than a contact: no contact, no session, no calendar.
+    ACCOUNT = "account"
 
     @property
     def is_calendar(self) -> bool:
@@ -57,12 +60,16 @@ class OutboxMessage(Base):
     The worker renders the content on its first attempt and keeps it, so every retry (and the
     resend after a crash between sending and recording it) is byte-identical, with the same
     ``Message-ID``. Bodies hold fresh tokens, so they are cleared once the message is sent.
+
+    Every message is for a contact except an account email (``kind`` ``account``), which goes to a
+    user and is written with its content already filled in.
     """
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_messages_session_id_contact_id", "session_id", "contact_id"),
+        CheckConstraint("contact_id IS NOT NULL OR kind = 'account'", name="contact_unless_account"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +78,7 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING.value)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
     # For a reminder: the start time it reminds of (a session that moved makes it void).
@@ -97,7 +104,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     session: Mapped[MeetingSession | None] = relationship()
-    contact: Mapped[Contact] = relationship()
+    contact: Mapped[Contact | None] = relationship()
 
 
 class InviteDelivery(Base):
