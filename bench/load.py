@@ -411,12 +411,14 @@ def move_sessions(app: Any, world: World, start: datetime) -> None:
     """Every group's session in progress starts at ``start`` instead (joins are around it)."""
     from facilitator.extensions import db
     from facilitator.models import MeetingSession
+    from facilitator.models.meetings import local_start_date
 
     table = MeetingSession.__table__
     ids = [g.current_session_id for g in world.groups]
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(sa.update(table).where(table.c.id.in_(ids))
-                     .values(starts_at=start, ends_at=start + timedelta(minutes=90)))
+                     .values(starts_at=start, ends_at=start + timedelta(minutes=90),
+                             starts_on=local_start_date(start, seed.TIMEZONE)))
         db.engine.dispose()
 
 

@@ -126,6 +126,9 @@ DEFAULTS: dict[str, Any] = {
     "ATTENDANCE_PRESENT_SHARE": 0.5,
     # ... or as late when it first joined more than this many minutes after the start.
     "LATE_AFTER_MINUTES": 10,
+    # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
+    # change to them is committed; 0 computes every report afresh.
+    "REPORT_CACHE_SIZE": 512,
     # Attendance is imported automatically this many minutes after a Zoom or Teams session ends.
     "ATTENDANCE_IMPORT_DELAY_MINUTES": 10,
     # Sessions that ended within this many days are imported automatically if not yet done.

@@ -26,10 +26,12 @@ def check_config(config: dict) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from facilitator.attendance import report_cache
     from facilitator.attendance.views import bp, facilitator_overview, reports_bp
     from facilitator.attendance.webhook import bp as webhook_bp
 
     check_config(app.config)
+    report_cache.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(webhook_bp)

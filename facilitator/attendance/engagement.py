@@ -26,6 +26,7 @@ The rules (also in the README):
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,6 +39,14 @@ DISENGAGED_MISSES = 3
 RECENT_WINDOW = 6
 RECENT_MIN_RATE = 0.5
 QUIET_PERIOD = timedelta(weeks=6)
+
+# One letter per expected session in a History: came with a manager or team leader there, came
+# without one, came (not known whether one did), missed.
+CAME_WITH_SENIOR = "S"
+CAME_WITHOUT_SENIOR = "N"
+CAME = "U"
+MISSED = "a"
+CAME_CODES = (CAME_WITH_SENIOR, CAME_WITHOUT_SENIOR, CAME)
 
 
 class EngagementStatus(enum.StrEnum):
@@ -70,6 +79,39 @@ class Mark:
         return self.status in ATTENDED_STATUSES
 
 
+def mark_code(status: str, senior_present: bool | None) -> str:
+    """The History letter of an expected session (not for excused ones, which are not expected)."""
+    if status not in ATTENDED_STATUSES:
+        return MISSED
+    if senior_present is None:
+        return CAME
+    return CAME_WITH_SENIOR if senior_present else CAME_WITHOUT_SENIOR
+
+
+@dataclass(frozen=True)
+class History:
+    """A home's expected sessions in one group, oldest first: the ISO date of each (``days``) and
+    one letter each (``codes``). The rules below work on this compact form, so that the report
+    can build it straight from one aggregated SQL row per home and never hold a row per session."""
+
+    days: Sequence[str]
+    codes: str
+
+    @classmethod
+    def of(cls, marks: Sequence[Mark]) -> History:
+        expected = sorted((m for m in marks if m.status != AttendanceStatus.EXCUSED), key=lambda m: m.on)
+        return cls([m.on.isoformat() for m in expected],
+                   "".join(mark_code(m.status, m.senior_present) for m in expected))
+
+    def until(self, last_day: str) -> History:
+        """The sessions on or before ``last_day`` (an ISO date)."""
+        end = bisect_right(self.days, last_day)
+        return self if end == len(self.days) else History(self.days[:end], self.codes[:end])
+
+
+NO_HISTORY = History((), "")
+
+
 @dataclass(frozen=True)
 class Engagement:
     expected: int
@@ -85,48 +127,63 @@ class Engagement:
 
 def assess(marks: Sequence[Mark], *, as_of: date, withdrawn: bool = False) -> Engagement:
     """The engagement of one home in one group on ``as_of`` (marks after it are ignored)."""
-    expected = sorted((m for m in marks if m.on <= as_of and m.status != AttendanceStatus.EXCUSED),
-                      key=lambda m: m.on)
-    attended = [m for m in expected if m.attended]
-    missed_in_a_row = 0
-    for mark in reversed(expected):
-        if mark.attended:
-            break
-        missed_in_a_row += 1
-    recent = expected[-RECENT_WINDOW:]
-    recent_rate = sum(m.attended for m in recent) / len(recent) if recent else None
-    known = [m.senior_present for m in attended if m.senior_present is not None]
-    status, reason = _status(expected, attended, missed_in_a_row, recent_rate, as_of, withdrawn)
+    return assess_history(History.of(marks), as_of=as_of, withdrawn=withdrawn)
+
+
+def assess_history(history: History, *, as_of: date, withdrawn: bool = False) -> Engagement:
+    """:func:`assess` on a :class:`History` (sessions after ``as_of`` are ignored)."""
+    history = history.until(as_of.isoformat())
+    codes = history.codes
+    expected = len(codes)
+    attended = expected - codes.count(MISSED)
+    last_came = max(codes.rfind(code) for code in CAME_CODES)
+    missed_in_a_row = expected - 1 - last_came
+    recent = codes[-RECENT_WINDOW:]
+    recent_rate = (len(recent) - recent.count(MISSED)) / len(recent) if recent else None
+    with_senior = codes.count(CAME_WITH_SENIOR)
+    known = with_senior + codes.count(CAME_WITHOUT_SENIOR)
+    status, reason = _status(history, missed_in_a_row, recent_rate, as_of, withdrawn)
     return Engagement(
-        expected=len(expected),
-        attended=len(attended),
-        rate=len(attended) / len(expected) if expected else None,
-        last_attended=attended[-1].on if attended else None,
+        expected=expected,
+        attended=attended,
+        rate=attended / expected if expected else None,
+        last_attended=date.fromisoformat(history.days[last_came]) if last_came >= 0 else None,
         missed_in_a_row=missed_in_a_row,
         status=status,
-        senior_share=sum(known) / len(known) if known else None,
-        recent=tuple(m.attended for m in recent),
+        senior_share=with_senior / known if known else None,
+        recent=tuple(code != MISSED for code in recent),
         reason=reason,
     )
 
 
-def _status(expected: list[Mark], attended: list[Mark], missed_in_a_row: int,
-            recent_rate: float | None, as_of: date, withdrawn: bool) -> tuple[EngagementStatus, str]:
+def previous_status(history: History, *, withdrawn: bool = False) -> EngagementStatus | None:
+    """The status just before the latest expected session (None when there is nothing before)."""
+    if withdrawn or not history.codes:
+        return None
+    latest = history.days[-1]
+    before = bisect_left(history.days, latest)
+    earlier = History(history.days[:before], history.codes[:before])
+    return assess_history(earlier, as_of=date.fromisoformat(latest) - timedelta(days=1)).status
+
+
+def _status(history: History, missed_in_a_row: int, recent_rate: float | None, as_of: date,
+            withdrawn: bool) -> tuple[EngagementStatus, str]:
+    codes = history.codes
     if withdrawn:
         return EngagementStatus.WITHDRAWN, "Has left the group."
-    if len(expected) < NEW_BELOW:
+    if len(codes) < NEW_BELOW:
         return EngagementStatus.NEW, "Fewer than 2 sessions so far."
     if missed_in_a_row >= DISENGAGED_MISSES:
         return EngagementStatus.DISENGAGED, f"Missed the last {missed_in_a_row} sessions."
-    window_start = as_of - QUIET_PERIOD
-    in_window = [m for m in expected if m.on > window_start]
-    member_throughout = expected[0].on <= window_start
-    if in_window and member_throughout and not any(m.attended for m in in_window):
+    window_start = (as_of - QUIET_PERIOD).isoformat()
+    in_window = codes[bisect_right(history.days, window_start):]
+    member_throughout = history.days[0] <= window_start
+    if in_window and member_throughout and in_window.count(MISSED) == len(in_window):
         return EngagementStatus.DISENGAGED, "Has not attended for 6 weeks."
     if missed_in_a_row >= AT_RISK_MISSES:
         return EngagementStatus.AT_RISK, f"Missed the last {missed_in_a_row} sessions."
     if recent_rate is not None and recent_rate < RECENT_MIN_RATE:
-        window = min(len(expected), RECENT_WINDOW)
+        window = min(len(codes), RECENT_WINDOW)
         came = round(recent_rate * window)
         return EngagementStatus.AT_RISK, f"Came to {came} of the last {window} sessions."
     return EngagementStatus.ENGAGED, "Attending regularly."

@@ -8,15 +8,29 @@ rows are loaded in a few set-based queries and put together in Python.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, and_, case, cast, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import expression
 
-from facilitator.attendance.engagement import Engagement, EngagementStatus, Mark, assess
+from facilitator.attendance import report_cache
+from facilitator.attendance.engagement import (
+    CAME,
+    CAME_WITH_SENIOR,
+    CAME_WITHOUT_SENIOR,
+    MISSED,
+    NO_HISTORY,
+    Engagement,
+    EngagementStatus,
+    History,
+    assess_history,
+    previous_status,
+)
 from facilitator.attendance.services import entries_by_home, join_evidence, member_homes, register_of
 from facilitator.extensions import db
 from facilitator.models import (
@@ -30,11 +44,13 @@ from facilitator.models import (
     group_facilitators,
 )
 from facilitator.models.attendance import (
+    ATTENDED_STATUSES,
     AttendanceEntry,
     AttendanceImport,
     AttendanceParticipant,
     AttendanceRegister,
     AttendanceStatus,
+    ReportVersion,
 )
 from facilitator.models.invites import JoinRecord
 
@@ -100,7 +116,7 @@ def registers_to_take(user: User, now: datetime, days: int = 60) -> list[tuple[M
         .where(group_facilitators.c.user_id == user.id, MeetingSession.status != SessionStatus.CANCELLED,
                MeetingSession.starts_at <= now, MeetingSession.starts_at >= now - timedelta(days=days),
                AttendanceRegister.taken_at.is_(None))
-        .options(selectinload(MeetingSession.group)).order_by(MeetingSession.starts_at.desc())))
+        .options(joinedload(MeetingSession.group)).order_by(MeetingSession.starts_at.desc())))
     if not sessions:
         return []
     ids = [s.id for s in sessions]
@@ -150,14 +166,39 @@ class SessionColumn:
         return self.attended / self.expected if self.expected else None
 
 
+@dataclass(frozen=True)
+class HomeRef:
+    """The few columns of a care home the reports show."""
+
+    id: int
+    name: str
+    region: str
+    protected_time_agreed: bool
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    """The person to call at a home."""
+
+    name: str
+    email: str
+    role: str
+
+
 @dataclass
 class HomeRow:
-    group: Group
-    home: CareHome
+    group: GroupRef
+    home: HomeRef
     engagement: Engagement
     previous: EngagementStatus | None
-    cells: dict[int, str]  # session id → status, "" when not recorded; absent key: not a member
-    contact: Contact | None = None
+    cells: dict[int, str]  # shown session id → status, "" when not recorded; absent key: not a member
+    contact: ContactRef | None = None
 
     @property
     def changed(self) -> str:
@@ -170,9 +211,14 @@ class HomeRow:
 
 @dataclass
 class GroupBlock:
-    group: Group
-    sessions: list[SessionColumn] = field(default_factory=list)
+    group: GroupRef
+    sessions: list[SessionColumn] = field(default_factory=list)  # the sessions shown in the charts
     rows: list[HomeRow] = field(default_factory=list)
+    sessions_in_range: int = 0
+
+    @property
+    def shows_every_session(self) -> bool:
+        return len(self.sessions) == self.sessions_in_range
 
 
 @dataclass
@@ -180,6 +226,7 @@ class Report:
     filters: Filters
     as_of: date
     blocks: list[GroupBlock]
+    charted: int | None = None  # the latest sessions of each group in the charts (None: all)
 
     @property
     def rows(self) -> list[HomeRow]:
@@ -192,6 +239,10 @@ class Report:
         order = {EngagementStatus.DISENGAGED: 0, EngagementStatus.AT_RISK: 1}
         return sorted(rows, key=lambda r: (order[r.engagement.status], -r.engagement.missed_in_a_row,
                                            r.home.name.casefold()))
+
+    @property
+    def charts_cut_short(self) -> bool:
+        return any(not block.shows_every_session for block in self.blocks)
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in EngagementStatus}
@@ -240,90 +291,184 @@ def as_of_date(filters: Filters, today: date) -> date:
     return min(filters.date_to, today) if filters.date_to else today
 
 
-def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo) -> Report:
-    """Engagement of every home of the chosen groups (and region) as of the end of the range."""
+def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charted: int | None = 0) -> Report:
+    """Engagement of every home of the chosen groups (and region) as of the end of the range.
+
+    ``charted`` is how many of each group's latest sessions the heatmap and the attendance chart
+    show (None: every session in the range; 0: no charts, for the API and the home page). The
+    engagement itself always counts every session in the range.
+
+    Each group's part comes from the report cache when nothing in it changed since it was
+    computed (``report_cache``); the parts that did are computed together, in a fixed number of
+    statements, and without reading a row per session and home but for the charted sessions.
+    """
     as_of = as_of_date(filters, now.astimezone(zone).date())
-    groups = list(db.session.scalars(select(Group).where(*_group_filter(filters)).order_by(Group.name)))
-    memberships = _memberships(filters, as_of)
-    sessions = db.session.execute(
-        select(MeetingSession.id, MeetingSession.group_id, MeetingSession.title, MeetingSession.starts_at,
-               MeetingSession.timezone)
-        .where(*_session_filter(filters, zone, now))
-        .order_by(MeetingSession.starts_at, MeetingSession.id)).all()
-    entries = db.session.execute(
-        select(AttendanceEntry.session_id, AttendanceEntry.home_id, AttendanceEntry.status,
-               AttendanceEntry.senior_present)
-        .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-        .join(CareHome, CareHome.id == AttendanceEntry.home_id)
-        .where(*_session_filter(filters, zone, now), *_home_filter(filters),
-               AttendanceEntry.status.is_not(None))).all()
-    blocks = _assemble(groups, memberships, sessions, entries, as_of)
-    _attach_contacts([row for block in blocks for row in block.rows if row.engagement.status.needs_attention])
-    return Report(filters, as_of, blocks)
+    cache = report_cache.parts()
+    keys = _part_keys(filters, now, as_of, charted)
+    blocks = {group.id: cache.get(key) for group, key in keys}
+    stale = {group.id: group for group, _ in keys if blocks[group.id] is None}
+    if stale:
+        fresh = _compute_blocks(replace(filters, only_groups=frozenset(stale)), stale, as_of=as_of, now=now,
+                                zone=zone, charted=charted)
+        for group, key in keys:
+            if group.id in fresh:
+                blocks[group.id] = fresh[group.id]
+                cache.put(key, fresh[group.id])
+    shown = [block for block in blocks.values() if block is not None and (block.rows or block.sessions)]
+    return Report(filters, as_of, shown, charted)
 
 
-def _memberships(filters: Filters, as_of: date) -> list[tuple[Membership, CareHome]]:
+def _part_keys(filters: Filters, now: datetime, as_of: date,
+               charted: int | None) -> list[tuple[GroupRef, tuple[Any, ...]]]:
+    """The chosen groups in name order, each with the key of its part of the report (one statement)."""
+    latest_start = (select(func.max(MeetingSession.starts_at))
+                    .where(MeetingSession.group_id == Group.id, MeetingSession.starts_at <= now)
+                    .scalar_subquery())
+    every_group = (select(ReportVersion.version).where(ReportVersion.group_id == report_cache.EVERY_GROUP)
+                   .scalar_subquery())
+    rows = db.session.execute(
+        select(Group.id, Group.name, func.coalesce(ReportVersion.version, 0), func.coalesce(every_group, 0),
+               latest_start)
+        .outerjoin(ReportVersion, ReportVersion.group_id == Group.id)
+        .where(*_group_filter(filters)).order_by(Group.name, Group.id))
+    settings = (as_of, filters.region, filters.date_from, filters.date_to, charted)
+    return [(GroupRef(group_id, name), (group_id, name, version, everyone, started, *settings))
+            for group_id, name, version, everyone, started in rows]
+
+
+def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: date, now: datetime,
+                    zone: ZoneInfo, charted: int | None) -> dict[int, GroupBlock]:
+    blocks = {group_id: GroupBlock(group) for group_id, group in groups.items()}
+    periods = _member_periods(filters, as_of)
+    histories = _histories(filters, zone, now)
+    for (group_id, home), spans in periods.items():
+        history = histories.get((group_id, home.id), NO_HISTORY)
+        withdrawn = not any(_is_current(span, as_of) for span in spans)
+        blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home,
+                                             assess_history(history, as_of=as_of, withdrawn=withdrawn),
+                                             previous_status(history, withdrawn=withdrawn), {}))
+    if charted != 0:
+        _chart(blocks, periods, filters, zone, now, charted)
+    for block in blocks.values():
+        block.rows.sort(key=lambda r: (r.home.name.casefold(), r.home.id))
+    _attach_contacts([row for block in blocks.values() for row in block.rows
+                      if row.engagement.status.needs_attention])
+    return blocks
+
+
+Span = tuple[date, date | None]  # joined on, left on (the first day no longer a member)
+
+
+def _is_current(span: Span, on: date) -> bool:
+    return span[0] <= on and (span[1] is None or on < span[1])
+
+
+def _member_periods(filters: Filters, as_of: date) -> dict[tuple[int, HomeRef], list[Span]]:
+    """Each home's membership periods in each chosen group, the homes in name order."""
     conditions = [Membership.joined_on <= as_of, Membership.group_id.in_(
         select(Group.id).where(*_group_filter(filters))), *_home_filter(filters)]
     if filters.date_from:
         conditions.append(or_(Membership.left_on.is_(None), Membership.left_on > filters.date_from))
-    return list(db.session.execute(
-        select(Membership, CareHome).join(CareHome, CareHome.id == Membership.home_id).where(*conditions)
-        .order_by(CareHome.name, CareHome.id, Membership.joined_on)).all())
+    rows = db.session.execute(
+        select(Membership.group_id, Membership.joined_on, Membership.left_on, CareHome.id, CareHome.name,
+               CareHome.region, CareHome.protected_time_agreed_on)
+        .join(CareHome, CareHome.id == Membership.home_id).where(*conditions)
+        .order_by(CareHome.name, CareHome.id, Membership.joined_on))
+    homes: dict[int, HomeRef] = {}
+    periods: dict[tuple[int, HomeRef], list[Span]] = {}
+    for group_id, joined_on, left_on, home_id, name, region, agreed_on in rows:
+        home = homes.get(home_id) or homes.setdefault(home_id,
+                                                      HomeRef(home_id, name, region, agreed_on is not None))
+        periods.setdefault((group_id, home), []).append((joined_on, left_on))
+    return periods
 
 
-def _assemble(groups: Sequence[Group], memberships: Sequence[tuple[Membership, CareHome]],
-              sessions: Sequence[Any], entries: Sequence[Any], as_of: date) -> list[GroupBlock]:
-    blocks = {g.id: GroupBlock(g) for g in groups}
+class _StartTime(expression.FunctionElement[str]):
+    """A session's UTC start time as text, "HH:MM": it orders the sessions of one day."""
+
+    type = String()
+    name = "start_time"
+    inherit_cache = True
+
+
+@compiles(_StartTime)
+def _start_time_sqlite(element: _StartTime, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 12, 5)"  # stored as "YYYY-MM-DD HH:MM:SS..."
+
+
+@compiles(_StartTime, "postgresql")
+def _start_time_postgresql(element: _StartTime, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'HH24:MI')"
+
+
+_CODE = case((AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
+             (AttendanceEntry.senior_present.is_(None), CAME),
+             (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
+
+
+def _member_on_the_day() -> Any:
+    return exists().where(Membership.group_id == MeetingSession.group_id,
+                          Membership.home_id == AttendanceEntry.home_id,
+                          Membership.joined_on <= MeetingSession.starts_on,
+                          or_(Membership.left_on.is_(None), Membership.left_on > MeetingSession.starts_on))
+
+
+def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[int, int], History]:
+    """Every home's History in each chosen group, from one row per group and home: the database
+    joins the expected sessions into one string ("YYYY-MM-DDHH:MM" and a letter per session),
+    which is sorted here."""
+    item = cast(MeetingSession.starts_on, String) + _StartTime(MeetingSession.starts_at) + _CODE
+    statement = (
+        select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","))
+        .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
+        .where(*_session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
+               AttendanceEntry.status != AttendanceStatus.EXCUSED, _member_on_the_day())
+        .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
+    if filters.region:
+        statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
+                     .where(*_home_filter(filters)))
+    histories = {}
+    for group_id, home_id, joined in db.session.execute(statement):
+        items = joined.split(",")
+        items.sort()
+        histories[(group_id, home_id)] = History([i[:10] for i in items], "".join([i[-1] for i in items]))
+    return histories
+
+
+def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], list[Span]], filters: Filters,
+           zone: ZoneInfo, now: datetime, charted: int | None) -> None:
+    """The sessions of the charts (the latest ``charted`` of each group) and each home's cells."""
+    ranked = (select(MeetingSession.id, MeetingSession.group_id, MeetingSession.title,
+                     MeetingSession.starts_at, MeetingSession.starts_on,
+                     func.row_number().over(partition_by=MeetingSession.group_id,
+                                            order_by=(MeetingSession.starts_at.desc(),
+                                                      MeetingSession.id.desc())).label("latest_first"),
+                     func.count().over(partition_by=MeetingSession.group_id).label("in_range"))
+              .where(*_session_filter(filters, zone, now)).subquery())
+    latest = [ranked.c.latest_first <= charted] if charted else []
+    shown = select(ranked).where(*latest)
     columns: dict[int, SessionColumn] = {}
-    for row in sessions:
-        day = row.starts_at.astimezone(ZoneInfo(row.timezone)).date()
-        columns[row.id] = SessionColumn(row.id, row.title, row.starts_at, day)
-        blocks[row.group_id].sessions.append(columns[row.id])
-    marks = {(e.session_id, e.home_id): e for e in entries}
-    periods: dict[tuple[int, int], list[Membership]] = {}
-    homes: dict[int, CareHome] = {}
-    for membership, home in memberships:
-        periods.setdefault((membership.group_id, home.id), []).append(membership)
-        homes[home.id] = home
-    for (group_id, home_id), spans in periods.items():
-        block = blocks[group_id]
-        block.rows.append(_home_row(block, homes[home_id], spans, marks, as_of))
-    for block in blocks.values():
-        block.rows.sort(key=lambda r: (r.home.name.casefold(), r.home.id))
-    return [b for b in blocks.values() if b.rows or b.sessions]
-
-
-def _home_row(block: GroupBlock, home: CareHome, spans: list[Membership], marks: dict[tuple[int, int], Any],
-              as_of: date) -> HomeRow:
-    home_marks: list[Mark] = []
-    cells: dict[int, str] = {}
-    for column in block.sessions:
-        if not any(m.is_current(column.day) for m in spans):
-            continue
-        entry = marks.get((column.id, home.id))
-        cells[column.id] = entry.status if entry else ""
-        if entry is None:
-            continue
-        mark = Mark(column.day, entry.status, entry.senior_present)
-        home_marks.append(mark)
-        if entry.status != AttendanceStatus.EXCUSED:
-            column.expected += 1
-            column.attended += mark.attended
-    withdrawn = not any(m.is_current(as_of) for m in spans)
-    engagement = assess(home_marks, as_of=as_of, withdrawn=withdrawn)
-    previous = _previous_status(home_marks, withdrawn)
-    return HomeRow(block.group, home, engagement, previous, cells)
-
-
-def _previous_status(marks: list[Mark], withdrawn: bool) -> EngagementStatus | None:
-    """The status just before the latest expected session (None when there is nothing before)."""
-    expected = [m for m in marks if m.status != AttendanceStatus.EXCUSED]
-    if withdrawn or not expected:
-        return None
-    latest = expected[-1].on
-    earlier = [m for m in marks if m.on < latest]
-    return assess(earlier, as_of=latest - timedelta(days=1)).status
+    for row in db.session.execute(shown.order_by(ranked.c.starts_at, ranked.c.id)):
+        block = blocks[row.group_id]
+        columns[row.id] = SessionColumn(row.id, row.title, row.starts_at, row.starts_on)
+        block.sessions.append(columns[row.id])
+        block.sessions_in_range = row.in_range
+    latest = [ranked.c.latest_first <= charted] if charted else []
+    entries = {(e.session_id, e.home_id): e.status for e in db.session.execute(
+        select(AttendanceEntry.session_id, AttendanceEntry.home_id, AttendanceEntry.status)
+        .join(ranked, ranked.c.id == AttendanceEntry.session_id)
+        .where(AttendanceEntry.status.is_not(None), *latest))}
+    rows = {(row.group.id, row.home.id): row for block in blocks.values() for row in block.rows}
+    for (group_id, home), spans in periods.items():
+        cells = rows[(group_id, home.id)].cells
+        for column in blocks[group_id].sessions:
+            day = column.day
+            if not any(joined <= day and (left is None or day < left) for joined, left in spans):
+                continue
+            status = cells[column.id] = entries.get((column.id, home.id), "")
+            if status and status != AttendanceStatus.EXCUSED:
+                column.expected += 1
+                column.attended += status in ATTENDED_STATUSES
 
 
 def _attach_contacts(rows: Sequence[HomeRow]) -> None:
@@ -331,12 +476,13 @@ def _attach_contacts(rows: Sequence[HomeRow]) -> None:
     ids = {row.home.id for row in rows}
     if not ids:
         return
-    best: dict[int, Contact] = {}
-    for contact in db.session.scalars(select(Contact).where(Contact.home_id.in_(ids), Contact.is_active)
-                                      .order_by(Contact.name, Contact.id)):
-        current = best.get(contact.home_id)
-        if current is None or SENIOR_FIRST.get(contact.role, 9) < SENIOR_FIRST.get(current.role, 9):
-            best[contact.home_id] = contact
+    best: dict[int, ContactRef] = {}
+    for home_id, name, email, role in db.session.execute(
+            select(Contact.home_id, Contact.name, Contact.email, Contact.role)
+            .where(Contact.home_id.in_(ids), Contact.is_active).order_by(Contact.name, Contact.id)):
+        current = best.get(home_id)
+        if current is None or SENIOR_FIRST.get(role, 9) < SENIOR_FIRST.get(current.role, 9):
+            best[home_id] = ContactRef(name, email, role)
     for row in rows:
         row.contact = best.get(row.home.id)
 
@@ -396,9 +542,11 @@ def export_plan(filters: Filters, *, now: datetime, zone: ZoneInfo) -> ExportPla
     """Read what the export needs but the entries (a fixed number of statements)."""
     group_names = dict(db.session.execute(select(Group.id, Group.name).where(*_group_filter(filters))).all())
     members: dict[int, list[_Member]] = {}
-    for m, home in _memberships(filters, filters.date_to or now.astimezone(zone).date()):
-        members.setdefault(m.group_id, []).append(_Member(home.id, home.name, home.region,
-                                                          home.protected_time_agreed, m.joined_on, m.left_on))
+    periods = _member_periods(filters, filters.date_to or now.astimezone(zone).date())
+    for (group_id, home), spans in periods.items():
+        members.setdefault(group_id, []).extend(
+            _Member(home.id, home.name, home.region, home.protected_time_agreed, joined_on, left_on)
+            for joined_on, left_on in spans)
     sessions = db.session.execute(
         select(MeetingSession.id, MeetingSession.group_id, MeetingSession.title, MeetingSession.starts_at,
                MeetingSession.timezone)

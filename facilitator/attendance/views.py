@@ -237,11 +237,17 @@ def filters_from_request() -> tuple[FilterForm, queries.Filters | None]:
                                  date_from=form.date_from.data, date_to=form.date_to.data)
 
 
+# With every group on one page the charts show each group's latest sessions only: 40 groups of
+# two years of weekly sessions would be 100,000 squares. Choosing a group shows all of its own.
+CHARTED_SESSIONS = 12
+
+
 def _report(template: str) -> Any:
     form, filters = filters_from_request()
     if filters is None:
         return render_template(template, form=form, report=None, generated=now_utc()), 422
-    report = queries.engagement_report(filters, now=now_utc(), zone=zone())
+    charted = None if filters.group_id is not None else CHARTED_SESSIONS
+    report = queries.engagement_report(filters, now=now_utc(), zone=zone(), charted=charted)
     return render_template(template, form=form, report=report, generated=now_utc())
 
 

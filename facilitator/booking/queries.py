@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from facilitator.booking import providers
 from facilitator.extensions import db
@@ -59,7 +59,7 @@ def upcoming_for(user: User, now: datetime, limit: int = 20) -> list[MeetingSess
         .join(group_facilitators, group_facilitators.c.group_id == MeetingSession.group_id)
         .where(group_facilitators.c.user_id == user.id, MeetingSession.starts_at >= now - RECENT,
                MeetingSession.status == SessionStatus.SCHEDULED.value)
-        .options(selectinload(MeetingSession.group))
+        .options(joinedload(MeetingSession.group))
         .order_by(MeetingSession.starts_at).limit(limit)))
 
 

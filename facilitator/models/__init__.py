@@ -8,6 +8,7 @@ from facilitator.models.attendance import (
     AttendanceRegister,
     AttendanceRevision,
     LiveInterval,
+    ReportVersion,
     ZoomWebhookEvent,
 )
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -48,6 +49,7 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "ReportVersion",
     "AttendanceAlias",
     "AttendanceEntry",
     "AttendanceImport",

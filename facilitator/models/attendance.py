@@ -302,3 +302,15 @@ class AttendanceImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[MeetingSession] = relationship()
+
+
+class ReportVersion(Base):
+    """A counter per group, raised in the same transaction as any change to what the engagement
+    report of that group shows (registers, sessions, memberships, the group's name). Group 0
+    stands for changes that touch every group (care homes, contacts). Cached reports are keyed
+    on these counters, so a cached report is never older than the last committed change."""
+
+    __tablename__ = "report_versions"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)

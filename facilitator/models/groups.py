@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -60,6 +60,7 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="left_after_joined"),
+        Index("ix_memberships_group_id_home_id", "group_id", "home_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

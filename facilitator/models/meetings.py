@@ -7,8 +7,10 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -54,6 +56,9 @@ class MeetingSession(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The calendar date of the start where the session takes place, kept in step with starts_at
+    # and timezone on every flush: reports compare it with membership dates in SQL.
+    starts_on: Mapped[date] = mapped_column()
     status: Mapped[str] = mapped_column(String(12), default=SessionStatus.SCHEDULED.value)
     provider: Mapped[str] = mapped_column(String(10))
     # Provider ids are strings: Zoom's exceed 32 bits and Graph's are opaque.
@@ -98,6 +103,17 @@ class MeetingSession(Base):
 
     def can_manage(self, user: User | None) -> bool:
         return can_manage_group(user, self.group)
+
+
+def local_start_date(starts_at: datetime, timezone: str) -> date:
+    """The calendar date of ``starts_at`` (aware) in ``timezone``."""
+    return starts_at.astimezone(ZoneInfo(timezone)).date()
+
+
+@event.listens_for(MeetingSession, "before_insert")
+@event.listens_for(MeetingSession, "before_update")
+def _keep_starts_on(_mapper: Any, _connection: Any, session: MeetingSession) -> None:
+    session.starts_on = local_start_date(session.starts_at, session.timezone)
 
 
 def can_manage_group(user: User | None, group: Group) -> bool:

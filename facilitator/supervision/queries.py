@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from facilitator.extensions import db
 from facilitator.models import (
@@ -150,7 +150,7 @@ class FacilitatorSummary:
 def records_of(facilitator_id: int) -> list[SupervisionRecord]:
     return list(db.session.scalars(
         select(SupervisionRecord).where(SupervisionRecord.facilitator_id == facilitator_id)
-        .options(selectinload(SupervisionRecord.actions), selectinload(SupervisionRecord.supervisor))
+        .options(selectinload(SupervisionRecord.actions), joinedload(SupervisionRecord.supervisor))
         .order_by(SupervisionRecord.held_on.desc(), SupervisionRecord.id.desc())))
 
 

@@ -1,0 +1,100 @@
+"""Each group's part of the engagement report, kept between requests while nothing it shows changed.
+
+Correctness first: a part is keyed on the group's :class:`ReportVersion` counter (and the counter
+of group 0, for care homes and contacts), which :func:`bump_versions` raises in the same flush as
+any change to a register, session, membership, group, care home or contact. A facilitator who has
+just saved a register therefore never sees the report from before it: the save's transaction
+raised the counter the next read compares. The key also holds the start of the group's latest
+session that has begun (a session starting changes the report without any write), the day the
+report is as of, and the filters.
+
+Each process keeps its own least-recently-used store (``REPORT_CACHE_SIZE`` parts; 0 turns it
+off), so several workers each compute a part once per change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from itertools import chain
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
+from facilitator.models.attendance import AttendanceEntry, AttendanceRegister, ReportVersion
+
+EVERY_GROUP = 0
+
+
+class PartCache:
+    """A small thread-safe least-recently-used store."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._parts: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            part = self._parts.get(key)
+            if part is not None:
+                self._parts.move_to_end(key)
+            return part
+
+    def put(self, key: Hashable, part: Any) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._parts[key] = part
+            self._parts.move_to_end(key)
+            while len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+def parts() -> PartCache:
+    return current_app.extensions["report_parts"]
+
+
+def _touched_groups(session: Session, objects: Iterable[Any]) -> set[int]:
+    groups: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, CareHome | Contact):
+            groups.add(EVERY_GROUP)
+        elif isinstance(obj, Group):
+            if obj.id is not None:
+                groups.add(obj.id)
+        elif isinstance(obj, MeetingSession | Membership):
+            groups.add(obj.group_id if obj.group_id is not None else obj.group.id)
+        elif isinstance(obj, AttendanceEntry | AttendanceRegister):
+            meeting = obj.session if obj.session_id is None else session.get(MeetingSession, obj.session_id)
+            if meeting is not None and meeting.group_id is not None:
+                groups.add(meeting.group_id)
+    groups.discard(None)  # type: ignore[arg-type]
+    return groups
+
+
+def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
+    """Raise the counters of the groups whose report this flush changes (one statement)."""
+    with session.no_autoflush:
+        groups = _touched_groups(session, chain(session.new, session.dirty, session.deleted))
+    if not groups:
+        return
+    table = ReportVersion.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values([{"group_id": g, "version": 1} for g in sorted(groups)])
+    session.execute(statement.on_conflict_do_update(index_elements=[table.c.group_id],
+                                                    set_={"version": table.c.version + 1}))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["report_parts"] = PartCache(int(app.config["REPORT_CACHE_SIZE"]))
+    if not event.contains(Session, "before_flush", bump_versions):
+        event.listen(Session, "before_flush", bump_versions)
