@@ -50,8 +50,8 @@ def random_world(make: Any, rng: random.Random) -> list[Group]:
             if roll < 0.25:
                 membership.left_on = membership.joined_on + timedelta(days=rng.randrange(30, 300))
                 if roll < 0.15:
-                    db.session.add(Membership(group=group, home=membership.home,
-                                              joined_on=membership.left_on + timedelta(days=rng.randrange(0, 60))))
+                    back = membership.left_on + timedelta(days=rng.randrange(0, 60))
+                    db.session.add(Membership(group=group, home=membership.home, joined_on=back))
         start = datetime(2025, 6, 3, 9, 30, tzinfo=UTC) if group.name == "North" else \
             datetime(2025, 6, 5, 22, 30, tzinfo=UTC)
         for week in range(80):
@@ -72,8 +72,9 @@ def random_world(make: Any, rng: random.Random) -> list[Group]:
 
 def reference(group: Group, as_of: date, now: datetime) -> dict[int, tuple[Any, Any, dict[int, str]]]:
     """The rules run over every register row, read through the ORM one by one."""
-    sessions = [s for s in db.session.scalars(sa.select(MeetingSession).where(MeetingSession.group_id == group.id)
-                                              .order_by(MeetingSession.starts_at, MeetingSession.id))
+    query = (sa.select(MeetingSession).where(MeetingSession.group_id == group.id)
+             .order_by(MeetingSession.starts_at, MeetingSession.id))
+    sessions = [s for s in db.session.scalars(query)
                 if s.status != "cancelled" and s.starts_at <= now]
     entries = {(e.session_id, e.home_id): e for e in db.session.scalars(sa.select(AttendanceEntry))}
     spans: dict[int, list[Membership]] = {}
@@ -241,7 +242,8 @@ def test_a_session_that_starts_enters_the_report_without_any_write(app, make):
     db.session.commit()
     early = queries.engagement_report(queries.Filters(), now=NOW, zone=LONDON, charted=None)
     assert upcoming.id not in {c.id for c in block_of(early, "North").sessions}
-    later = queries.engagement_report(queries.Filters(), now=NOW + timedelta(hours=2), zone=LONDON, charted=None)
+    later = queries.engagement_report(queries.Filters(), now=NOW + timedelta(hours=2), zone=LONDON,
+                                      charted=None)
     assert upcoming.id in {c.id for c in block_of(later, "North").sessions}
 
 
