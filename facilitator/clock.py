@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -20,7 +22,12 @@ def local_today() -> date:
 
 def now_utc() -> datetime:
     """The current time in UTC; the ``FROZEN_NOW`` setting pins it (tests, demos)."""
-    frozen = current_app.config.get("FROZEN_NOW")
+    return now_in(current_app.config)
+
+
+def now_in(config: Mapping[str, Any]) -> datetime:
+    """:func:`now_utc` for code that runs outside an app context, given the app's config."""
+    frozen = config.get("FROZEN_NOW")
     if not frozen:
         return utcnow()
     value = datetime.fromisoformat(frozen) if isinstance(frozen, str) else frozen
@@ -29,4 +36,4 @@ def now_utc() -> datetime:
     return value.astimezone(UTC)
 
 
-__all__ = ["local_today", "now_utc", "utcnow", "zone"]
+__all__ = ["local_today", "now_in", "now_utc", "utcnow", "zone"]

@@ -126,6 +126,9 @@ DEFAULTS: dict[str, Any] = {
     "ATTENDANCE_PRESENT_SHARE": 0.5,
     # ... or as late when it first joined more than this many minutes after the start.
     "LATE_AFTER_MINUTES": 10,
+    # Answer GET /j/<token> in the meeting's join window below Flask, in one statement (see
+    # facilitator/invites/quick_join.py); off sends every join link through the normal view.
+    "QUICK_JOIN": True,
     # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
     # change to them is committed; 0 computes every report afresh.
     "REPORT_CACHE_SIZE": 512,

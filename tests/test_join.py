@@ -34,9 +34,10 @@ IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHT
 END = START + timedelta(minutes=90)
 
 
-@pytest.fixture
-def app(make_app):
-    app = make_app(**invites_config())
+@pytest.fixture(params=[True, False], ids=["quick", "view"])
+def app(make_app, request):
+    """Every test twice: with the join link's fast path (``quick_join``) and through the view only."""
+    app = make_app(**invites_config(QUICK_JOIN=request.param))
     with app.app_context():
         yield app
 
@@ -273,6 +274,62 @@ def test_an_inactive_contact_or_a_home_that_left_has_no_working_link(app, client
     admin.end_membership(group, homes[1].id, date(2025, 3, 1))
     db.session.commit()
     assert get(client, other).status_code == 404
+
+
+def test_in_the_window_a_link_that_no_longer_works_neither_forwards_nor_records(app, client, setting):
+    """The checks of the fast path's single statement, each where it would otherwise forward."""
+    from datetime import date
+
+    from facilitator.models import InviteDelivery
+
+    session, group, homes, mails = setting
+    set_now(app, START)
+    first = link(mails, homes)
+    second = mails[homes[1].contacts[0].email].links(f"{BASE}/j/")[0].removeprefix(BASE)
+    delivery = db.session.scalar(select(InviteDelivery).where(
+        InviteDelivery.contact_id == homes[1].contacts[0].id))
+    delivery.method = "CANCEL"  # the invitation was withdrawn
+    db.session.commit()
+    assert get(client, second).status_code == 404
+    delivery.method = "REQUEST"
+    db.session.commit()
+    admin.end_membership(group, homes[1].id, date(2025, 3, 1))
+    db.session.commit()
+    assert get(client, second).status_code == 404
+    contact = homes[0].contacts[0]
+    admin.save_contact(homes[0], admin.ContactData(contact.name, contact.email, contact.role, False), contact)
+    db.session.commit()
+    assert get(client, first).status_code == 404
+    assert joins() == []
+
+
+def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, setting):
+    from sqlalchemy import event
+
+    _, _, homes, mails = setting
+    set_now(app, START)
+    path = link(mails, homes)
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = get(client, path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Permissions-Policy", "X-Robots-Tag"):
+        assert name in response.headers
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert len(joins()) == 1
+    if app.config["QUICK_JOIN"]:
+        assert len(sent) == 1 and sent[0].lstrip().upper().startswith("INSERT"), sent
+    else:
+        assert len(sent) > 1
 
 
 def test_tokens_are_stored_only_as_sha256(app, setting):
