@@ -49,6 +49,9 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PAGE_NAMES = ("dashboard", "engagement_all", "engagement_group", "csv", "feed", "join", "register_open",
               "register_save", "facilitator_home")
 TARGETS_MS = {"dashboard": 300, "engagement_all": 300, "feed": 50, "register_save": 100}
+# Pages built from the engagement report, which each worker caches per group until a change to
+# the group is committed: they are measured a second time with the cache off ("uncached").
+REPORT_PAGES = ("dashboard", "engagement_all", "engagement_group", "facilitator_home")
 MAX_STATEMENTS = 15
 
 
@@ -121,11 +124,33 @@ def run_scale(label: str, spec: Spec, target: Target, plan: Plan, workdir: Path)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    uncached(figures, world, target, plan, app_config(target, secret_key, notes_keys, workdir), instance)
 
     env = servers.app_env(target.url, target.schema, secret_key, notes_keys, instance)
     csv_figures, join_figures = served(world, app, env, plan, workdir, f"{target.name}-{label}")
     return {"pages": figures, "csv": csv_figures, "join_redirect": join_figures,
             "seed_seconds": round(seed_seconds, 1)}
+
+
+def uncached(figures: dict[str, Any], world: World, target: Target, plan: Plan, config: dict[str, Any],
+             instance: Path) -> None:
+    """The report pages again with the report cache off: what computing a report costs."""
+    from facilitator import create_app
+    from facilitator.extensions import db
+
+    app = create_app({**config, "REPORT_CACHE_SIZE": 0}, instance_path=str(instance))
+    with app.app_context():
+        counter = pages.StatementCounter(db.engine)
+    client = pages.AppClient(app)
+    for name in REPORT_PAGES:
+        measured = pages.measure(name, world, client, counter, plan.requests, budget=plan.page_budget)
+        figures[name]["uncached"] = measured.as_dict()
+        say(f"[{target.name}] {name:<17} uncached p50 {measured.p50_ms:7.1f} ms  "
+            f"p95 {measured.p95_ms:7.1f} ms  {measured.statements} statements")
+    counter.close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def served(world: World, app: Any, env: dict[str, str], plan: Plan, workdir: Path,
@@ -250,6 +275,12 @@ def table(data: dict[str, Any]) -> str:
             f = data[db][scale]["pages"].get(name)
             cells.append(f"{f['p50_ms']:.0f} / {f['p95_ms']:.0f} ms, {f['statements']} st" if f else "–")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for name in REPORT_PAGES:
+        cells = []
+        for db, scale in columns:
+            f = data[db][scale]["pages"].get(name, {}).get("uncached")
+            cells.append(f"{f['p50_ms']:.0f} / {f['p95_ms']:.0f} ms, {f['statements']} st" if f else "–")
+        lines.append(f"| {name}, report cache off | " + " | ".join(cells) + " |")
     rows = {
         "csv over HTTP: first byte / whole / memory": lambda r: (
             f"{r['csv']['first_byte_ms']:.0f} / {r['csv']['total_ms']:.0f} ms, "
@@ -295,6 +326,9 @@ def write_markdown(path: Path, data: dict[str, Any]) -> None:
 Produced by `make bench` (SQLite) and `make bench BENCH_ARGS=--postgres` (PostgreSQL), which write
 `bench/results.json` and this file. Each cell: median / 95th percentile over 30 requests after two
 warm-up requests, in-process through Flask's test client, and the SQL statements one request sends.
+The pages built from the engagement report are served from each worker's report cache while no
+change to a group is committed (after a register is saved only that group is computed again);
+the "report cache off" rows measure them computing every report from the database.
 The CSV and join rows are over real HTTP against gunicorn (2 sync workers) on loopback; the bare
 Flask app (`bench/bare_app.py`) answers the same redirect from a dict in the same run.
 
