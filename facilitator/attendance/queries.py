@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, exists, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import expression
@@ -406,23 +406,18 @@ _CODE = case((AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
              (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
 
 
-def _member_on_the_day() -> Any:
-    return exists().where(Membership.group_id == MeetingSession.group_id,
-                          Membership.home_id == AttendanceEntry.home_id,
-                          Membership.joined_on <= MeetingSession.starts_on,
-                          or_(Membership.left_on.is_(None), Membership.left_on > MeetingSession.starts_on))
-
-
 def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[int, int], History]:
     """Every home's History in each chosen group, from one row per group and home: the database
     joins the expected sessions into one string ("YYYY-MM-DDHH:MM" and a letter per session),
     which is sorted here."""
-    item = cast(MeetingSession.starts_on, String) + _StartTime(MeetingSession.starts_at) + _CODE
+    day = MeetingSession.starts_on
+    item = cast(day, String) + _StartTime(MeetingSession.starts_at) + _CODE
+    member = Membership.current_exists(MeetingSession.group_id, AttendanceEntry.home_id, day)
     statement = (
         select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","))
         .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
         .where(*_session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
-               AttendanceEntry.status != AttendanceStatus.EXCUSED, _member_on_the_day())
+               AttendanceEntry.status != AttendanceStatus.EXCUSED, member)
         .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
     if filters.region:
         statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -41,11 +42,13 @@ _DEVICES = [
 ]
 
 
+@lru_cache(maxsize=1024)  # a few browsers open most links: the regular expressions run once each
 def is_link_scanner(user_agent: str) -> bool:
     """An empty User-Agent or a known scanner, preview fetcher or script."""
     return not user_agent.strip() or bool(_SCANNERS.search(user_agent))
 
 
+@lru_cache(maxsize=1024)
 def user_agent_family(user_agent: str) -> str:
     """"Safari on iPad", "Chrome on Windows": enough to help a home, nothing more is kept."""
     browser = next((name for pattern, name in _BROWSERS if pattern.search(user_agent)), "Other browser")

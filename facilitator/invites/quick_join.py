@@ -2,9 +2,9 @@
 
 At ten o'clock on a Tuesday hundreds of homes tap their links within a minute, and nearly all of
 those requests end the same way: the join is recorded and the browser is sent on to the meeting.
-This WSGI wrapper does exactly that in one statement — an ``INSERT … SELECT … RETURNING`` that
+This WSGI wrapper does exactly that in one statement, an ``INSERT … SELECT … RETURNING`` that
 checks the token, the contact, the invitation, the membership and the join window together and
-records the join only when they all hold — without the app's per-request machinery (request
+records the join only when they all hold, and without the app's per-request machinery (request
 context, sign-in session, rate-limit bookkeeping, templates).
 
 Everything else goes on to the normal view, unchanged: unknown, revoked or expired tokens (so
@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import String, bindparam, exists, insert, literal, literal_column, or_, select
+from sqlalchemy import Boolean, String, bindparam, text
 from sqlalchemy.engine import Engine
 
 from facilitator.clock import now_in
@@ -29,37 +29,34 @@ from facilitator.config import is_https
 from facilitator.extensions import db
 from facilitator.invites.joins import is_link_scanner, safe_join_url, user_agent_family
 from facilitator.invites.tokens import token_hash, well_formed
-from facilitator.models import Contact, MeetingSession, Membership, SessionStatus
-from facilitator.models.invites import InvitationToken, InviteDelivery, JoinRecord, Method
+from facilitator.models.base import UTCDateTime
 from facilitator.security import BASE_HEADERS, HSTS
 
 PREFIX = "/j/"
 
 
-def _record_join_statement() -> Any:
-    """Insert the join and return the meeting's URL, when every condition of a redirect holds."""
-    token, session, contact = InvitationToken, MeetingSession, Contact
-    invited = exists().where(InviteDelivery.session_id == token.session_id,
-                             InviteDelivery.contact_id == token.contact_id,
-                             InviteDelivery.method == Method.REQUEST.value)
-    member = exists().where(Membership.group_id == session.group_id, Membership.home_id == contact.home_id,
-                            Membership.joined_on <= session.starts_on,
-                            or_(Membership.left_on.is_(None), Membership.left_on > session.starts_on))
-    when = JoinRecord.joined_at.type
-    rows = (
-        select(token.session_id, contact.home_id, contact.id, bindparam("now", type_=when),
-               bindparam("family", type_=String()), literal(True), literal("email"))
-        .join(contact, contact.id == token.contact_id).join(session, session.id == token.session_id)
-        .where(token.token_hash == bindparam("hash"), token.revoked_at.is_(None), contact.is_active,
-               session.status == SessionStatus.SCHEDULED.value, session.join_url.is_not(None),
-               session.starts_at <= bindparam("opens_by", type_=when),
-               session.ends_at > bindparam("now", type_=when), invited, member)
-    )
-    columns = ["session_id", "home_id", "contact_id", "joined_at", "user_agent_family", "in_window", "via"]
-    # Correlated to the inserted row; SQLAlchemy would not correlate a subquery in RETURNING.
-    meeting_url = literal_column("(SELECT meeting_sessions.join_url FROM meeting_sessions "
-                                 "WHERE meeting_sessions.id = join_records.session_id)")
-    return insert(JoinRecord).from_select(columns, rows).returning(meeting_url)
+# One statement, in SQL both databases share. It is the view's rules, in order: a live token of an
+# active contact (views.join, tokens.find_join_token), a scheduled session the contact is still
+# invited to and whose home is a member on its date (views._still_invited), the join window open
+# and a meeting URL to go to (joins.join_state). RETURNING reads the URL for the inserted row.
+RECORD_JOIN = text("""
+INSERT INTO join_records (session_id, home_id, contact_id, joined_at, user_agent_family, in_window, via)
+SELECT t.session_id, c.home_id, c.id, :now, :family, :in_window, 'email'
+  FROM invitation_tokens t
+  JOIN contacts c ON c.id = t.contact_id
+  JOIN meeting_sessions s ON s.id = t.session_id
+ WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND c.is_active
+   AND s.status = 'scheduled' AND s.join_url IS NOT NULL
+   AND s.starts_at <= :opens_by AND s.ends_at > :now
+   AND EXISTS (SELECT 1 FROM invite_deliveries d
+                WHERE d.session_id = t.session_id AND d.contact_id = t.contact_id AND d.method = 'REQUEST')
+   AND EXISTS (SELECT 1 FROM memberships m
+                WHERE m.group_id = s.group_id AND m.home_id = c.home_id AND m.joined_on <= s.starts_on
+                  AND (m.left_on IS NULL OR m.left_on > s.starts_on))
+RETURNING (SELECT join_url FROM meeting_sessions WHERE meeting_sessions.id = join_records.session_id)
+""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("opens_by", type_=UTCDateTime()),
+                bindparam("in_window", type_=Boolean()), bindparam("hash", type_=String()),
+                bindparam("family", type_=String()))
 
 
 class QuickJoin:
@@ -68,7 +65,6 @@ class QuickJoin:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.statement = _record_join_statement()
         headers = [*BASE_HEADERS.items(), ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store"),
                    ("X-Robots-Tag", "noindex, nofollow")]
         if is_https(app):
@@ -101,10 +97,10 @@ class QuickJoin:
         config = self.app.config
         now = now_in(config)
         window = timedelta(minutes=int(config["JOIN_WINDOW_MINUTES"]))
-        params = {"hash": token_hash(token), "now": now, "opens_by": now + window,
+        params = {"hash": token_hash(token), "now": now, "opens_by": now + window, "in_window": True,
                   "family": user_agent_family(agent)[:60]}
         with self.engine.connect() as connection, connection.begin() as transaction:
-            target = safe_join_url(connection.execute(self.statement, params).scalar())
+            target = safe_join_url(connection.execute(RECORD_JOIN, params).scalar())
             if target is None:  # nothing recorded, or a meeting URL the view will not forward to
                 transaction.rollback()
         return target

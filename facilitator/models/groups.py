@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, exists, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.models.base import Base, UTCDateTime, utcnow
@@ -75,3 +76,10 @@ class Membership(Base):
     def is_current(self, on: date) -> bool:
         """True when the home is a member on ``on`` (the day it leaves it no longer is)."""
         return self.joined_on <= on and (self.left_on is None or on < self.left_on)
+
+    @classmethod
+    def current_exists(cls, group_id: Any, home_id: Any, on: Any) -> Any:
+        """:meth:`is_current` in SQL: a membership of ``home_id`` in ``group_id`` current on ``on``
+        exists (each argument a column or value)."""
+        return exists().where(cls.group_id == group_id, cls.home_id == home_id, cls.joined_on <= on,
+                              or_(cls.left_on.is_(None), cls.left_on > on))
