@@ -11,7 +11,8 @@ thousands of elements: every value that comes from the database (names, titles) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -51,8 +52,26 @@ def cell_label(status: str) -> str:
     return LABELS[status or ""]
 
 
+def _drawn_once(block: Any, uid: str, draw: Callable[[Any, str], Markup]) -> Markup:
+    """``draw(block, uid)``, kept on the block: a block from the report cache never changes."""
+    key = f"{draw.__name__}:{uid}"
+    svg = block.drawn.get(key)
+    if svg is None:
+        svg = block.drawn[key] = draw(block, uid)
+    return svg
+
+
 def heatmap(block: Any, uid: str) -> Markup:
     """Homes (rows) × sessions (columns) of one group. ``block`` is a queries.GroupBlock."""
+    return _drawn_once(block, uid, _heatmap)
+
+
+def attendance_chart(block: Any, uid: str) -> Markup:
+    """Share of expected homes that attended, per session of one group, as bars with labels."""
+    return _drawn_once(block, uid, _attendance_chart)
+
+
+def _heatmap(block: Any, uid: str) -> Markup:
     uid = str(escape(uid))
     sessions, rows = block.sessions, block.rows
     width = LABEL_WIDTH + max(1, len(sessions)) * (CELL + GAP) + 10
@@ -99,8 +118,7 @@ def _short(name: str, limit: int = 28) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def attendance_chart(block: Any, uid: str) -> Markup:
-    """Share of expected homes that attended, per session of one group, as bars with labels."""
+def _attendance_chart(block: Any, uid: str) -> Markup:
     uid = str(escape(uid))
     sessions = block.sessions
     bar, gap, top, chart_h, bottom, left = 22, 8, 22, 120, 46, 52
@@ -129,7 +147,8 @@ def attendance_chart(block: Any, uid: str) -> Markup:
     return _svg("trend-chart", width, top + chart_h + bottom, f'aria-labelledby="{uid}-t"', parts)
 
 
-def sparkline(recent: Sequence[bool], label: str) -> Markup:
+@lru_cache(maxsize=4096)
+def sparkline(recent: tuple[bool, ...], label: str) -> Markup:
     """The last expected sessions, oldest first: a filled dot attended, a hollow one missed."""
     if not recent:
         return Markup('<span class="muted">–</span>')

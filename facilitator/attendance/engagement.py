@@ -58,12 +58,15 @@ class EngagementStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"engaged": "Engaged", "at_risk": "At risk", "disengaged": "Disengaged",
-                "withdrawn": "Withdrawn", "new": "New"}[self.value]
+        return _STATUS_LABELS[self.value]
 
     @property
     def needs_attention(self) -> bool:
         return self in (EngagementStatus.AT_RISK, EngagementStatus.DISENGAGED)
+
+
+_STATUS_LABELS = {"engaged": "Engaged", "at_risk": "At risk", "disengaged": "Disengaged",
+                  "withdrawn": "Withdrawn", "new": "New"}
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,8 @@ class GroupBlock:
     sessions: list[SessionColumn] = field(default_factory=list)  # the sessions shown in the charts
     rows: list[HomeRow] = field(default_factory=list)
     sessions_in_range: int = 0
+    # The block's charts once drawn (``charts``): a cached block is drawn once, not per request.
+    drawn: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shows_every_session(self) -> bool:
