@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("FACILITATOR_CHROMIUM", "/usr/bin/chromium")
@@ -23,6 +25,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # No name is ever looked up: a page that tries to reach another host fails at once, offline.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 IPAD = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "is_mobile": True,
         "device_scale_factor": 2,
@@ -50,11 +54,11 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture
-def live_server(make_app: Any) -> Iterator[LiveServer]:
-    app = make_app()
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    """Serve ``app`` on a free loopback port in a thread, inside an app context of it."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         with app.app_context():
@@ -62,6 +66,27 @@ def live_server(make_app: Any) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(make_app: Any) -> Iterator[LiveServer]:
+    with serving(make_app()) as live:
+        yield live
+
+
+@pytest.fixture
+def make_live_server(make_app: Any) -> Iterator[Callable[..., LiveServer]]:
+    """``make_live_server(**config)``: the app built with extra settings, served on loopback.
+
+    ``PUBLIC_BASE_URL`` is set to the server's own address, so links in emails lead back to it.
+    """
+    with ExitStack() as stack:
+        def make(**config: Any) -> LiveServer:
+            live = stack.enter_context(serving(make_app(**config)))
+            live.app.config["PUBLIC_BASE_URL"] = live.url
+            return live
+
+        yield make
 
 
 @pytest.fixture(scope="session")
@@ -74,26 +99,83 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _page(browser: Browser, request: pytest.FixtureRequest, **context_args: Any) -> Iterator[Page]:
-    context = browser.new_context(**context_args)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
+class Artefacts:
+    """What a failed test leaves in ``test-artifacts/``: a full-page screenshot of every page it opened.
+
+    ``page`` is saved as ``<test>.png``, any other page as ``<test>-<label>.png``. ``step`` keeps a
+    screenshot of a page as it was at a named point of a longer story (in memory; written only if
+    the test fails, as ``<test>-step-NN-<label>.png``).
+    """
+
+    def __init__(self, browser: Browser, test_name: str) -> None:
+        self.browser = browser
+        self.name = test_name
+        self.pages: list[tuple[str, Page]] = []
+        self.steps: list[tuple[str, bytes]] = []
+
+    def open(self, label: str = "page", **context_args: Any) -> Page:
+        context = self.browser.new_context(**context_args)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        self.pages.append((label, page))
+        return page
+
+    def step(self, page: Page, label: str) -> None:
+        self.steps.append((label, page.screenshot(full_page=True)))
+
+    def save(self) -> list[Path]:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+        saved = []
+        for number, (label, png) in enumerate(self.steps, start=1):
+            path = ARTIFACTS / f"{self.name}-step-{number:02d}-{label}.png"
+            path.write_bytes(png)
+            saved.append(path)
+        for label, page in self.pages:
+            path = ARTIFACTS / (f"{self.name}.png" if label == "page" else f"{self.name}-{label}.png")
+            try:
+                page.screenshot(path=str(path), full_page=True)
+            except PlaywrightError:  # a page the test closed or crashed: nothing to photograph
+                continue
+            saved.append(path)
+        return saved
+
+    def close(self) -> None:
+        for _, page in self.pages:
+            page.context.close()
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from _page(browser, request, viewport={"width": 1280, "height": 900})
+def artefacts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Artefacts]:
+    """Opens the test's pages (``artefacts.open(label, **context_args)``); screenshots them on failure."""
+    recorder = Artefacts(browser, request.node.name)
+    yield recorder
+    failed = getattr(request.node, "rep_call", None)
+    try:
+        if failed is not None and failed.failed:
+            recorder.save()
+    finally:
+        recorder.close()
+
+
+def _page(browser: Browser, request: pytest.FixtureRequest, **context_args: Any) -> Iterator[Page]:
+    recorder = Artefacts(browser, request.node.name)
+    yield recorder.open(**context_args)
+    failed = getattr(request.node, "rep_call", None)
+    try:
+        if failed is not None and failed.failed:
+            recorder.save()
+    finally:
+        recorder.close()
 
 
 @pytest.fixture
-def ipad_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from _page(browser, request, **IPAD)
+def page(artefacts: Artefacts) -> Page:
+    return artefacts.open("page", viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def ipad_page(artefacts: Artefacts) -> Page:
+    return artefacts.open("ipad", **IPAD)
 
 
 def sign_in(page: Page, live: LiveServer, email: str, password: str) -> None:
