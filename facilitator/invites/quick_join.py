@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import Boolean, String, bindparam, text
@@ -77,7 +78,7 @@ class QuickJoin:
         self._engine: Engine | None = None
         self._lock_path = (str(Path(app.instance_path) / "quick-join.lock")
                            if str(app.config["DATABASE_URL"]).startswith("sqlite") else None)
-        self._lock_file: IO[bytes] | None = None
+        self._lock_fd: int | None = None
         self._lock_pid = 0
 
     @property
@@ -122,10 +123,12 @@ class QuickJoin:
         if self._lock_path is None:
             yield
             return
-        if self._lock_file is None or self._lock_pid != os.getpid():
-            self._lock_file, self._lock_pid = open(self._lock_path, "a+b"), os.getpid()  # noqa: SIM115
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        if self._lock_fd is None or self._lock_pid != os.getpid():
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_pid = os.getpid()
+            weakref.finalize(self, os.close, self._lock_fd)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
