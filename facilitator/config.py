@@ -129,6 +129,9 @@ DEFAULTS: dict[str, Any] = {
     # Answer GET /j/<token> in the meeting's join window below Flask, in one statement (see
     # facilitator/invites/quick_join.py); off sends every join link through the normal view.
     "QUICK_JOIN": True,
+    # PostgreSQL: whether the fast path's join records wait for the WAL flush before the redirect
+    # (see quick_join.py; false risks the last moments of link clicks on a database crash only).
+    "QUICK_JOIN_SYNCHRONOUS_COMMIT": False,
     # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
     # change to them is committed; 0 computes every report afresh.
     "REPORT_CACHE_SIZE": 512,

@@ -13,6 +13,7 @@ from facilitator.extensions import db
 from facilitator.invites.joins import is_link_scanner, user_agent_family
 from facilitator.models import ContactToken, InvitationToken, JoinRecord, MeetingSession
 from integrations.icslint import lint
+from tests import dbsetup
 from tests.test_invites_support import (
     BASE,
     JOIN_URL,
@@ -305,6 +306,7 @@ def test_in_the_window_a_link_that_no_longer_works_neither_forwards_nor_records(
 
 def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, setting):
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     _, _, homes, mails = setting
     set_now(app, START)
@@ -315,11 +317,11 @@ def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, 
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
             sent.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(Engine, "before_cursor_execute", count)  # every engine: the fast path may have its own
     try:
         response = get(client, path)
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
     assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
     for name in ("Content-Security-Policy", "X-Content-Type-Options", "Permissions-Policy", "X-Robots-Tag"):
         assert name in response.headers
@@ -330,6 +332,24 @@ def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, 
         assert len(sent) == 1 and sent[0].lstrip().upper().startswith("INSERT"), sent
     else:
         assert len(sent) > 1
+
+
+@pytest.mark.skipif(dbsetup.postgres_url() is None, reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.parametrize("durable", [False, True])
+def test_on_postgresql_the_fast_path_waits_for_the_wal_flush_only_if_told(make_app, durable):
+    from sqlalchemy import text
+
+    from facilitator.invites.quick_join import QuickJoin
+
+    app = make_app(**invites_config(QUICK_JOIN_SYNCHRONOUS_COMMIT=durable))
+    quick = app.wsgi_app
+    while not isinstance(quick, QuickJoin):
+        quick = quick.wsgi_app
+    with quick.engine.connect() as connection:
+        setting = connection.execute(text("SHOW synchronous_commit")).scalar()
+        schema = connection.execute(text("SELECT current_schema()")).scalar()
+    assert setting == ("on" if durable else "off")
+    assert schema == app.config["DATABASE_SCHEMA"], "the fast path uses the app's schema"
 
 
 def test_tokens_are_stored_only_as_sha256(app, setting):
