@@ -63,22 +63,25 @@ def parts() -> PartCache:
     return current_app.extensions["report_parts"]
 
 
+def _group_of(session: Session, obj: Any) -> int | None:
+    """The group whose report ``obj`` appears in (EVERY_GROUP for homes and contacts), if any."""
+    if isinstance(obj, CareHome | Contact):
+        return EVERY_GROUP
+    if isinstance(obj, Group):
+        return obj.id
+    if isinstance(obj, MeetingSession | Membership):
+        return obj.group_id if obj.group_id is not None else getattr(obj.group, "id", None)
+    if isinstance(obj, AttendanceEntry | AttendanceRegister):
+        meeting = obj.session if obj.session_id is None else session.get(MeetingSession, obj.session_id)
+        return meeting.group_id if meeting is not None else None
+    return None
+
+
 def _touched_groups(session: Session, objects: Iterable[Any]) -> set[int]:
-    groups: set[int] = set()
-    for obj in objects:
-        if isinstance(obj, CareHome | Contact):
-            groups.add(EVERY_GROUP)
-        elif isinstance(obj, Group):
-            if obj.id is not None:
-                groups.add(obj.id)
-        elif isinstance(obj, MeetingSession | Membership):
-            groups.add(obj.group_id if obj.group_id is not None else obj.group.id)
-        elif isinstance(obj, AttendanceEntry | AttendanceRegister):
-            meeting = obj.session if obj.session_id is None else session.get(MeetingSession, obj.session_id)
-            if meeting is not None and meeting.group_id is not None:
-                groups.add(meeting.group_id)
-    groups.discard(None)  # type: ignore[arg-type]
-    return groups
+    """The groups (by id) whose report changes with these new, changed or deleted objects.
+    An object not yet flushed has no group id yet: nothing can have been cached for it."""
+    found = (_group_of(session, obj) for obj in objects)
+    return {group_id for group_id in found if group_id is not None}
 
 
 def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
