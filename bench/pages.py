@@ -60,8 +60,7 @@ class Result:
 class StatementCounter:
     """Counts the statements the app sends while ``counting()`` is active."""
 
-    def __init__(self, engine: Engine) -> None:
-        del engine  # every engine is counted (see the module's docstring)
+    def __init__(self) -> None:
         self.active = False
         self.count = 0
         self.statements: list[str] = []

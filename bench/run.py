@@ -107,8 +107,7 @@ def run_scale(label: str, spec: Spec, target: Target, plan: Plan, workdir: Path)
     world, seed_seconds = seed.seed_app(app, spec)
     say(f"[{target.name} {label}] seeded in {seed_seconds:.1f} s: {seed.summary(world)}")
 
-    with app.app_context():
-        counter = pages.StatementCounter(db.engine)
+    counter = pages.StatementCounter()
     client = pages.AppClient(app)
     figures: dict[str, Any] = {}
     for name in PAGE_NAMES:
@@ -139,8 +138,7 @@ def uncached(figures: dict[str, Any], world: World, target: Target, plan: Plan, 
     from facilitator.extensions import db
 
     app = create_app({**config, "REPORT_CACHE_SIZE": 0}, instance_path=str(instance))
-    with app.app_context():
-        counter = pages.StatementCounter(db.engine)
+    counter = pages.StatementCounter()
     client = pages.AppClient(app)
     for name in REPORT_PAGES:
         measured = pages.measure(name, world, client, counter, plan.requests, budget=plan.page_budget)

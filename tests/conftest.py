@@ -84,10 +84,11 @@ def make_app(test_database: dbsetup.TestDatabase, tmp_path: Any) -> Iterator[Any
             db.session.remove()
             db.engine.dispose()
     if apps:
-        _empty_tables(apps[0])
+        empty_tables(apps[0])
 
 
-def _empty_tables(app: Flask) -> None:
+def empty_tables(app: Flask) -> None:
+    """Delete every row (PostgreSQL: TRUNCATE ... RESTART IDENTITY) and close the app's connections."""
     with app.app_context():
         tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as conn:

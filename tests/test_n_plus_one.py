@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from bench import pages, seed
 from bench.run import PAGE_NAMES
@@ -22,25 +21,11 @@ from facilitator.auth.passwords import hash_password
 from facilitator.extensions import db
 from facilitator.supervision.crypto import keyring, new_key
 from tests import dbsetup
-from tests.conftest import base_config
+from tests.conftest import base_config, empty_tables
 
 FEW = Spec.at(0.005, sessions_per_group=8, future_sessions=2)  # 5 homes in one group
 MANY = Spec.at(0.05, sessions_per_group=12, future_sessions=2)  # 50 homes in two groups
 MAX_STATEMENTS = 15
-
-
-def _empty(app: Any) -> None:
-    with app.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
-        db.session.remove()
-        db.engine.dispose()
 
 
 def statement_counts(database: dbsetup.TestDatabase, instance: Path, spec: Spec) -> dict[str, tuple[int,
@@ -53,14 +38,14 @@ def statement_counts(database: dbsetup.TestDatabase, instance: Path, spec: Spec)
         with app.app_context():
             with db.engine.begin() as connection:
                 world = seed.populate(connection, spec, keyring(), password_hash=hash_password(seed.PASSWORD))
-            counter = pages.StatementCounter(db.engine)
+            counter = pages.StatementCounter()
         client = pages.AppClient(app)  # requests get their own app context, as in production
         try:
             return {name: pages.count_statements(name, world, client, counter) for name in PAGE_NAMES}
         finally:
             counter.close()
     finally:
-        _empty(app)
+        empty_tables(app)
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,7 @@ from facilitator import create_app
 from facilitator.api.core import OPERATIONS
 from facilitator.api.openapi import _PARAM
 from facilitator.extensions import db
-from tests.conftest import _empty_tables as empty_tables
-from tests.conftest import base_config
+from tests.conftest import base_config, empty_tables
 from tests.crawl_support import ID_MODELS, build_world, first_id, world_config
 from tests.factories import Factory
 

@@ -459,8 +459,7 @@ def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], lis
     for (group_id, home), spans in periods.items():
         cells = rows[(group_id, home.id)].cells
         for column in blocks[group_id].sessions:
-            day = column.day
-            if not any(joined <= day and (left is None or day < left) for joined, left in spans):
+            if not any(_is_current(span, column.day) for span in spans):
                 continue
             status = cells[column.id] = entries.get((column.id, home.id), "")
             if status and status != AttendanceStatus.EXCUSED:
