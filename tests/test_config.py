@@ -68,6 +68,8 @@ def test_secret_key_is_generated_once_into_the_instance_folder(instance, caplog)
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("SECRET_KEY", "short", "at least 32 characters"),
     ("TIMEZONE", "Mars/Olympus_Mons", "not a known time zone"),
+    ("REPORT_CACHE_SIZE", "lots", "REPORT_CACHE_SIZE must be a whole number"),
+    ("REPORT_CACHE_SIZE", -1, "REPORT_CACHE_SIZE must be a whole number"),
 ])
 def test_bad_values_are_refused_at_start(instance, key, value, message):
     config = {"SECRET_KEY": TEST_SECRET, key: value}

@@ -20,6 +20,9 @@ def check_config(config: dict) -> None:
         raise ValueError("ATTENDANCE_PRESENT_SHARE must be more than 0 and at most 1")
     if float(config["LATE_AFTER_MINUTES"]) < 0:
         raise ValueError("LATE_AFTER_MINUTES cannot be negative")
+    size = str(config["REPORT_CACHE_SIZE"]).strip()
+    if not size.isdigit():
+        raise ValueError(f"REPORT_CACHE_SIZE must be a whole number, 0 or more (got {size!r})")
     secret = str(config["ZOOM_WEBHOOK_SECRET"] or "")
     if secret and len(secret) < 16:
         raise ValueError("ZOOM_WEBHOOK_SECRET looks too short: copy Zoom's Secret Token in full")
