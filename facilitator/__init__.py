@@ -9,15 +9,41 @@ from typing import Any
 
 from flask import Flask
 
-from facilitator import access, cli, config, database, errors, security, templating
-from facilitator.extensions import csrf, db, migrate
-from facilitator.forms import init_app as init_forms
-from facilitator.logging_setup import init_app as init_logging
-from facilitator.ratelimit import init_app as init_ratelimit
+from facilitator import (
+    admin,
+    api,
+    attendance,
+    auth,
+    booking,
+    cli,
+    config,
+    database,
+    errors,
+    forms,
+    home,
+    invites,
+    join,
+    logging_setup,
+    providers,
+    ratelimit,
+    security,
+    supervision,
+    templating,
+    transaction,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
+
+# What every request passes through, in order: logging (link tokens masked in every line), the
+# database and the one owner of each request's transaction, CSRF and input checks, security
+# headers, error pages, rate limits, template filters, and the meeting providers.
+INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors, ratelimit, templating,
+                  providers)
+# One package per area of the app, each registering its blueprint (named as the package, with
+# its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
+# checks their access before any other area's view runs.
+AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -31,40 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     os.makedirs(app.instance_path, exist_ok=True)
     config.load_config(app, test_config)
     logging.getLogger("facilitator").setLevel(app.config["LOG_LEVEL"])
-    init_logging(app)  # link tokens are masked in every log line
     app.json.sort_keys = False
-
-    database.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    csrf.init_app(app)
-    init_forms(app)  # refuses NUL characters in any input, before a view sees it
-    _register_blueprints(app)
-    errors.register_error_handlers(app)
-    security.init_app(app)
-    init_ratelimit(app)  # link pages, webhooks and the API (RATELIMIT_* settings)
-    templating.init_app(app)
-    cli.init_app(app)
+    for part in (*INFRASTRUCTURE, *AREAS, cli):
+        part.init_app(app)
     return app
-
-
-def _register_blueprints(app: Flask) -> None:
-    from facilitator.admin.views import bp as admin_bp
-    from facilitator.api import init_app as init_api
-    from facilitator.attendance import init_app as init_attendance
-    from facilitator.auth.views import init_app as init_auth
-    from facilitator.booking import providers as booking_providers
-    from facilitator.booking.views import init_app as init_booking
-    from facilitator.home.views import bp as home_bp
-    from facilitator.invites import init_app as init_invites
-    from facilitator.supervision.views import init_app as init_supervision
-
-    init_auth(app)
-    app.before_request(access.enforce_access)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(admin_bp)
-    init_api(app)
-    init_invites(app)  # invitations, join links, feeds, the outbox and its mail backend
-    booking_providers.init_app(app)  # the meeting providers, in app.extensions
-    init_booking(app)
-    init_supervision(app)  # confidential notes, supervision log, audit; builds the notes keyring
-    init_attendance(app)  # registers, imports, the Zoom webhook, engagement and the leads' dashboard

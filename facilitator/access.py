@@ -13,12 +13,19 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 
 from facilitator.extensions import db
 from facilitator.models import Role
+from facilitator.models.base import MAX_ROW_ID
 
+# Who may reach a view: every role set the app's views declare, defined here once.
 PUBLIC = "public"
 STAFF = frozenset(r.value for r in Role)
 ADMIN = frozenset({Role.ADMIN.value})
 LEAD_OR_ADMIN = frozenset({Role.ADMIN.value, Role.LEAD.value})
 READERS = frozenset({Role.ADMIN.value, Role.LEAD.value, Role.FACILITATOR.value})
+# Book and change sessions, take registers, resend invitations: of their own groups (admins: any).
+MANAGERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
+FACILITATOR = frozenset({Role.FACILITATOR.value})
+NOTE_READERS = frozenset({Role.FACILITATOR.value, Role.SUPERVISOR.value})
+LOG_VIEWERS = frozenset({Role.SUPERVISOR.value, Role.LEAD.value, Role.ADMIN.value})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,12 +72,9 @@ def enforce_access() -> Any:
     return None
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
-
-
 def get_or_404(model: type, ident: Any) -> Any:
     """Load a row by primary key or answer 404 (an id no column can hold is simply not found)."""
-    if isinstance(ident, int) and not 0 < ident <= MAX_ID:
+    if isinstance(ident, int) and not 0 < ident <= MAX_ROW_ID:
         abort(404)
     obj = db.session.get(model, ident)
     if obj is None:

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from facilitator import transaction
 from facilitator.admin import services
 from facilitator.attendance.cli import attendance_command
 from facilitator.auth.commands import mfa_summary, reset_mfa_command
@@ -60,9 +61,9 @@ def create_user_command(email: str, role: str, name: str | None, password_stdin:
     try:
         user = services.create_user(email, name or email.split("@")[0], role, password)
     except DomainError as exc:
-        db.session.rollback()
+        transaction.rollback()
         _fail(exc)
-    db.session.commit()
+    transaction.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).", err=True)
 
 
@@ -75,7 +76,7 @@ def api_token_command(email: str, label: str) -> None:
     if user is None or not user.is_active:
         raise click.ClickException(f"No active user with email {email}.")
     token = issue_api_token(user, label)
-    db.session.commit()
+    transaction.commit()
     click.echo(token)
 
 
@@ -90,7 +91,7 @@ def demo_command(password: str) -> None:
         click.echo("The database already has users: demo data not loaded.")
         return
     accounts = load_demo(password)
-    db.session.commit()
+    transaction.commit()
     click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
     for email, role in accounts:
         click.echo(f"  {role:<12} {email:<36} password: {password}")

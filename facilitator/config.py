@@ -6,14 +6,22 @@ variables named ``FACILITATOR_<KEY>``, and the mapping a test passes to ``create
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
+import re
 import secrets
+from collections.abc import Callable, Iterable
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from limits import parse_many
+
+from facilitator.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +134,6 @@ DEFAULTS: dict[str, Any] = {
     "ATTENDANCE_PRESENT_SHARE": 0.5,
     # ... or as late when it first joined more than this many minutes after the start.
     "LATE_AFTER_MINUTES": 10,
-    # Answer GET /j/<token> in the meeting's join window below Flask, in one statement (see
-    # facilitator/invites/quick_join.py); off sends every join link through the normal view.
-    "QUICK_JOIN": True,
-    # PostgreSQL: whether the fast path's join records wait for the WAL flush before the redirect
-    # (see quick_join.py; false risks the last moments of link clicks on a database crash only).
-    "QUICK_JOIN_SYNCHRONOUS_COMMIT": False,
     # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
     # change to them is committed; 0 computes every report afresh.
     "REPORT_CACHE_SIZE": 512,
@@ -139,6 +141,8 @@ DEFAULTS: dict[str, Any] = {
     "ATTENDANCE_IMPORT_DELAY_MINUTES": 10,
     # Sessions that ended within this many days are imported automatically if not yet done.
     "ATTENDANCE_IMPORT_LOOKBACK_DAYS": 7,
+    # The import worker's claim on an import lasts this long (longer than any report can take).
+    "ATTENDANCE_IMPORT_LEASE_SECONDS": 300,
     # An import that failed this many times stops retrying until someone presses "Import" again.
     "ATTENDANCE_IMPORT_MAX_ATTEMPTS": 8,
     # Retry delay after a failed import: doubles per attempt from the first value up to the second.
@@ -217,7 +221,6 @@ def _ensure_database_url(app: Flask) -> None:
         path = Path(app.instance_path) / "facilitator.db"
         app.config["DATABASE_URL"] = f"sqlite:///{path}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
 
 def _ensure_secret_key(app: Flask) -> None:
@@ -247,10 +250,139 @@ def _apply_cookie_policy(app: Flask) -> None:
     app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
 
 
-def _validate(app: Flask) -> None:
-    if len(str(app.config["SECRET_KEY"])) < MIN_SECRET_KEY_LENGTH:
-        raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+# Checks ----------------------------------------------------------------------------------------
+# Every key whose value can be wrong is checked here, where it is declared, when the app starts:
+# a typo fails at once with a message naming the key, never later in a request.
+
+Check = Callable[[str, Any], None]
+MAX_DELAY_SECONDS = 10.0
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def _whole(minimum: int, what: str = "a whole number") -> Check:
+    return lambda key, value: _require(
+        not isinstance(value, bool) and isinstance(value, int) and value >= minimum,
+        f"{key} must be {what} of at least {minimum}, not {value!r}")
+
+
+def _email(key: str, value: Any) -> None:
+    _require(not str(value or "") or "@" in parseaddr(str(value))[1],
+             f"{key} must be an email address, like 'Name <sessions@example.org>'")
+
+
+def _zone(key: str, value: Any) -> None:
     try:
-        ZoneInfo(app.config["TIMEZONE"])
+        ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"TIMEZONE {app.config['TIMEZONE']!r} is not a known time zone") from exc
+        raise ValueError(f"{key} {value!r} is not a known time zone") from exc
+
+
+def _roles(key: str, value: Any) -> None:
+    unknown = parse_roles(value) - {r.value for r in Role}
+    _require(not unknown, f"{key}: unknown roles {', '.join(sorted(unknown))}")
+
+
+def _rate_limit(key: str, value: Any) -> None:
+    try:
+        parse_many(str(value))
+    except ValueError as exc:
+        raise ValueError(f"{key} {value!r} is not a rate limit like '30 per 10 minutes'") from exc
+
+
+CHECKS: dict[str, Check] = {
+    "SECRET_KEY": lambda key, value: _require(len(str(value)) >= MIN_SECRET_KEY_LENGTH,
+                                              f"{key} must be at least {MIN_SECRET_KEY_LENGTH} characters"),
+    "TIMEZONE": _zone,
+    "ZOOM_DAILY_LIMIT_PER_HOST": _whole(0),
+    "SYNC_INLINE_LIMIT": _whole(0),
+    "SYNC_LEASE_SECONDS": _whole(30),
+    "SYNC_BACKOFF_SECONDS": _whole(1),
+    "SYNC_BACKOFF_MAX_SECONDS": _whole(1),
+    "CIRCUIT_FAILURE_THRESHOLD": _whole(1),
+    "CIRCUIT_OPEN_SECONDS": _whole(1),
+    "ATTENDANCE_IMPORT_LEASE_SECONDS": _whole(30),
+    "MAIL_FROM": _email,
+    "ORGANIZER_EMAIL": _email,
+    "MAIL_REPLY_TO": _email,
+    "REMINDER_OFFSETS": lambda _key, value: reminder_offsets(value) and None,
+    "ZOOM_WEBHOOK_SECRET": lambda key, value: _require(
+        not str(value or "") or len(str(value)) >= 16, f"{key} looks too short: copy Zoom's Secret Token"),
+    "ATTENDANCE_PRESENT_SHARE": lambda key, value: _require(
+        0 < float(value) <= 1, f"{key} must be more than 0 and at most 1"),
+    "LATE_AFTER_MINUTES": lambda key, value: _require(float(value) >= 0, f"{key} cannot be negative"),
+    "REPORT_CACHE_SIZE": lambda key, value: _require(
+        str(value).strip().isdigit(),
+        f"{key} must be a whole number, 0 or more (got {str(value).strip()!r})"),
+    "RATELIMIT_TOKEN_SLOW": _rate_limit,
+    "RATELIMIT_TOKEN_UNKNOWN": _rate_limit,
+    "RATELIMIT_WEBHOOK": _rate_limit,
+    "RATELIMIT_API": _rate_limit,
+    "RATELIMIT_TOKEN_DELAY_SECONDS": lambda key, value: _require(
+        not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value <= MAX_DELAY_SECONDS,
+        f"{key} must be a number from 0 to {MAX_DELAY_SECONDS:g}"),
+    "NOTES_RETENTION_MONTHS": _whole(1, "a whole number of months"),
+    "SUPERVISION_CADENCE_MONTHS": _whole(1, "a whole number of months"),
+    "MFA_REQUIRED_ROLES": _roles,
+}
+
+
+def _validate(app: Flask) -> None:
+    config = app.config
+    for key, check in CHECKS.items():
+        check(key, config[key])
+    if config["OIDC_DISCOVERY_URL"] and not config["OIDC_CLIENT_ID"]:
+        raise ValueError("OIDC_DISCOVERY_URL is set: OIDC_CLIENT_ID is needed too")
+
+
+# Values that need reading, for the code that uses them -----------------------------------------
+
+_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$", re.IGNORECASE)
+_UNIT_MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "": 1}
+NOTES_KEY_BYTES = 32
+
+
+def reminder_offsets(value: Any) -> list[int]:
+    """``REMINDER_OFFSETS``: ``"24h,1h"``, ``"1440,60"`` or ``[1440, 60]`` → minutes, largest first."""
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    minutes: set[int] = set()
+    for item in items:
+        if isinstance(item, int):
+            minutes.add(item)
+            continue
+        if not str(item).strip():
+            continue
+        match = _OFFSET.match(str(item))
+        if not match:
+            raise ValueError(f"REMINDER_OFFSETS: cannot read {item!r} (use e.g. 24h,1h or 1440,60)")
+        minutes.add(int(match.group(1)) * _UNIT_MINUTES[match.group(2).lower()])
+    if any(m <= 0 for m in minutes):
+        raise ValueError("REMINDER_OFFSETS must be positive")
+    return sorted(minutes, reverse=True)
+
+
+def parse_roles(value: str | Iterable[str] | None) -> frozenset[str]:
+    """``MFA_REQUIRED_ROLES``: "admin, lead" or a list → the role names."""
+    items = value.split(",") if isinstance(value, str) else (value or [])
+    return frozenset(str(item).strip().lower() for item in items if str(item).strip())
+
+
+def parse_keys(value: str | list[str] | tuple[str, ...]) -> list[bytes]:
+    """``NOTES_KEYS``, decoded. Errors say which entry is wrong, never what it contains."""
+    entries = value if isinstance(value, list | tuple) else str(value).split(",")
+    keys: list[bytes] = []
+    for position, entry in enumerate((e.strip() for e in entries), start=1):
+        if not entry:
+            continue
+        try:
+            raw = base64.urlsafe_b64decode(entry.encode("ascii"))
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise ValueError(f"NOTES_KEYS entry {position} is not URL-safe base64") from None
+        if len(raw) != NOTES_KEY_BYTES:
+            raise ValueError(f"NOTES_KEYS entry {position} is not {NOTES_KEY_BYTES} bytes "
+                             "(make one with `flask --app facilitator notes new-key`)")
+        keys.append(raw)
+    return keys

@@ -96,7 +96,7 @@ def _attendance_history(today: date) -> None:
 
     from sqlalchemy import select
 
-    from facilitator.attendance import services as attendance
+    from facilitator.attendance import register as attendance
     from facilitator.clock import now_utc, zone
     from facilitator.extensions import db
     from facilitator.models import Group, MeetingSession

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, current_app, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
+from facilitator import transaction
 from facilitator.access import is_api_request
-from facilitator.extensions import db
 
 
 class DomainError(Exception):
@@ -50,7 +50,7 @@ FRIENDLY = {
 }
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(Exception, _handle_unexpected)
@@ -79,11 +79,11 @@ def _handle_http(exc: HTTPException) -> Any:
 
 
 def _handle_domain(exc: DomainError) -> Any:
-    db.session.rollback()
+    transaction.rollback()
     return _render(exc.status, exc.message, exc.fields)
 
 
 def _handle_unexpected(exc: Exception) -> Any:
-    db.session.rollback()
+    transaction.rollback()
     current_app.logger.exception("Unhandled error")
     return _render(500, FRIENDLY[500])

@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from facilitator import transaction
 from facilitator.errors import DomainError
-
-# Row ids are PostgreSQL ``integer`` columns: a bigger number names no row, and handing it to the
-# database fails ("integer out of range", SQLite: "int too large") with a 500 instead of a message.
-MAX_ROW_ID = 2**31 - 1
+from facilitator.extensions import csrf
+from facilitator.models.base import MAX_ROW_ID
 
 
-def apply_domain_errors(form: FlaskForm, exc: DomainError) -> None:
-    """Show a service's field errors next to the matching fields (others at the top)."""
+def show_errors(form: FlaskForm, exc: DomainError, renames: Mapping[str, str] | None = None) -> None:
+    """Show a refused change on its form: every problem at once, each next to its field.
+
+    What the service had begun is rolled back first, so the page shows what is stored. A
+    service names fields as the API does: ``title``, ``repeat.every`` (its first part is the
+    form's field, unless ``renames`` maps it to another), ``[2].status`` (the third line of the
+    form's ``rows``). The message goes on top; a name with no field on the form adds nothing more.
+    """
+    transaction.rollback()
     form.form_errors.append(exc.message)
     for name, message in exc.fields.items():
-        field = getattr(form, name.split("[")[0].split(".")[0], None)
+        field = _field_named(form, (renames or {}).get(name, name))
         if field is not None and hasattr(field, "errors"):
-            if isinstance(field.errors, tuple):
-                field.errors = list(field.errors)
-            field.errors.append(message)
+            field.errors = [*field.errors, message]
+
+
+def _field_named(form: FlaskForm, name: str) -> Any:
+    if name.startswith("["):
+        index, _, rest = name[1:].partition("].")
+        rows = getattr(form, "rows", None)
+        if rows is None or not index.isdigit() or int(index) >= len(rows.entries):
+            return None
+        return getattr(rows.entries[int(index)].form, rest, None)
+    return getattr(form, name.split("[")[0].split(".")[0], None)
+
+
+def flash_refusal(exc: DomainError) -> None:
+    """A refused change on a page that redirects: nothing of it is kept, and the message shows."""
+    transaction.rollback()
+    flash(exc.message, "error")
 
 
 def blank_to_none(value: Any) -> Any:
@@ -79,4 +99,5 @@ def refuse_nul_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
     app.before_request(refuse_nul_characters)

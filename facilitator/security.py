@@ -7,12 +7,17 @@ Pages reached by a link token (``/j/``, ``/h/``, ``/feeds/``) always send ``Refe
 no-referrer``, so the token never travels to the meeting provider in a ``Referer`` header, and
 (unless the view chose its own caching) ``Cache-Control: no-store``, so a shared iPad's browser
 does not keep a copy of a contact's page.
-Views may set ``g.referrer_policy`` for other pages that need it.
+Pages that show a secret (a set-up key, recovery codes, a reset link) are declared with
+``@no_store`` (no cache keeps a copy) and ``@no_referrer``; views may also set
+``g.referrer_policy`` for a page that needs it.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
 
 from facilitator.config import is_https
 
@@ -41,6 +46,21 @@ BASE_HEADERS = {
 }
 
 
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def no_store(view: V) -> V:
+    """Declare a page that no browser or proxy may keep a copy of."""
+    view.no_store = True  # type: ignore[attr-defined]
+    return view
+
+
+def no_referrer(view: V) -> V:
+    """Declare a page whose address must never travel on in a ``Referer`` header."""
+    view.no_referrer = True  # type: ignore[attr-defined]
+    return view
+
+
 def is_token_path(path: str) -> bool:
     return path.startswith(TOKEN_PATH_PREFIXES)
 
@@ -51,6 +71,11 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_headers(response: Response) -> Response:
         headers = response.headers
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "no_store", False):
+            headers["Cache-Control"] = "no-store"
+        if getattr(view, "no_referrer", False):
+            g.referrer_policy = "no-referrer"
         for name, value in BASE_HEADERS.items():
             headers.setdefault(name, value)
         if is_token_path(request.path):

@@ -12,7 +12,7 @@ from typing import Any
 import responses
 from responses import matchers
 
-from facilitator.booking import providers as booking_providers
+from facilitator import providers as booking_providers
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, User
 from facilitator.models.attendance import AttendanceEntry

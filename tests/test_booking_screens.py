@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from facilitator.booking import providers, services
+from facilitator import providers
+from facilitator.booking import services, sync
+from facilitator.providers import gate
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, User
 
@@ -228,8 +231,9 @@ def test_a_failed_session_shows_the_reason_and_can_be_retried(auth, client, grou
 
 def test_an_open_circuit_shows_a_banner_where_people_book(auth, client, app, group, facilitator):
     now = datetime.fromisoformat(NOW)
+    call = SimpleNamespace(provider="zoom", host=None, timezone="Europe/London")
     for _ in range(app.config["CIRCUIT_FAILURE_THRESHOLD"]):
-        providers.record_failure("zoom", now, "Zoom timed out.")
+        gate.settle(call, sync.Outcome("retry", message="Zoom timed out.", provider_down=True), now)
     db.session.commit()
     auth.login(facilitator)
 

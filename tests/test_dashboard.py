@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from facilitator.admin import services as admin_services
-from facilitator.attendance import services
+from facilitator.attendance import register
 from facilitator.attendance.export import safe_cell
 from facilitator.auth.services import issue_api_token
 from facilitator.demo import load_demo
@@ -213,7 +213,7 @@ def test_the_export_defuses_formulas_in_names_and_comments(app, make):
     group = make.group(name="-Group", facilitators=[facilitator], homes=[home])
     session = session_for(group, starts_at=datetime.now(UTC) - timedelta(days=1), provider="link",
                           title="+Session")
-    services.save_register(session, [services.RowInput(home.id, "present", 2, 3, "=1+1 brought notes")],
+    register.save_register(session, [register.RowInput(home.id, "present", 2, 3, "=1+1 brought notes")],
                            expected_version=0, user=facilitator, now=datetime.now(UTC))
     db.session.commit()
     raw = signed_in(app, make, lead).get("/reports/attendance.csv").get_data(as_text=True).lstrip("\ufeff")
@@ -247,9 +247,9 @@ def build(make: Factory, facilitator: User, homes: int, start: int) -> Group:
     now = datetime.now(UTC)
     for week in (3, 2, 1):
         session = session_for(group, starts_at=now - timedelta(weeks=week), provider="link")
-        rows = [services.RowInput(h.id, "present" if (n + week) % 3 else "absent")
+        rows = [register.RowInput(h.id, "present" if (n + week) % 3 else "absent")
                 for n, h in enumerate(made)]
-        services.save_register(session, rows, expected_version=0, user=facilitator, now=now)
+        register.save_register(session, rows, expected_version=0, user=facilitator, now=now)
     db.session.commit()
     return group
 

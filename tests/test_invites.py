@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from facilitator.admin import services as admin
 from facilitator.extensions import db
+from facilitator.invites import queries
 from facilitator.invites.outbox import run_once
 from facilitator.invites.wording import time_in_words
 from facilitator.models import InvitationToken, InviteDelivery, OutboxMessage
@@ -538,7 +539,8 @@ def test_a_session_page_can_include_the_invitation_summary(app, world):
     run_once(backend=FailingBackend(), limit=1)
     deliver(app)
     with app.test_request_context():
-        html = render_template("invites/_session_summary.html", session=session)
+        html = render_template("invites/_session_summary.html", session=session,
+                               invites=queries.invite_summary(session))
     assert "4 contacts invited" in html and "3 sent" in html and "1 failed" in html
     assert f'href="/sessions/{session.id}/invitations"' in html
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.invites import hooks
-from facilitator.invites.outbox import RunResult, run_once
+from facilitator.invites.outbox import run_once
 from facilitator.models import Group, MeetingSession, OutboxMessage
+from facilitator.queue import RunReport
 from integrations.mailer import MemoryBackend
 from tests.integrations.test_ical import parse_icalendar, parse_vobject
 
@@ -130,7 +131,7 @@ def parse(raw: bytes) -> Sent:
     return Sent(raw, message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
 
 
-def deliver(app: Flask, **kwargs: Any) -> tuple[RunResult, list[Sent]]:
+def deliver(app: Flask, **kwargs: Any) -> tuple[RunReport, list[Sent]]:
     """Run the worker once with the app's memory backend; returns what it sent this time."""
     backend: MemoryBackend = app.extensions["mail_backend"]
     before = len(backend.sent)

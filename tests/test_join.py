@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from facilitator.admin import services as admin
 from facilitator.extensions import db
-from facilitator.invites.joins import is_link_scanner, user_agent_family
+from facilitator.join.joins import is_link_scanner, user_agent_family
 from facilitator.models import ContactToken, InvitationToken, JoinRecord, MeetingSession
 from integrations.icslint import lint
-from tests import dbsetup
 from tests.test_invites_support import (
     BASE,
     JOIN_URL,
@@ -35,10 +34,9 @@ IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHT
 END = START + timedelta(minutes=90)
 
 
-@pytest.fixture(params=[True, False], ids=["quick", "view"])
-def app(make_app, request):
-    """Every test twice: with the join link's fast path (``quick_join``) and through the view only."""
-    app = make_app(**invites_config(QUICK_JOIN=request.param))
+@pytest.fixture
+def app(make_app):
+    app = make_app(**invites_config())
     with app.app_context():
         yield app
 
@@ -278,7 +276,8 @@ def test_an_inactive_contact_or_a_home_that_left_has_no_working_link(app, client
 
 
 def test_in_the_window_a_link_that_no_longer_works_neither_forwards_nor_records(app, client, setting):
-    """The checks of the fast path's single statement, each where it would otherwise forward."""
+    """Each check of the join view (token, contact, invitation, membership), in the window where it
+    would otherwise forward."""
     from datetime import date
 
     from facilitator.models import InviteDelivery
@@ -304,7 +303,7 @@ def test_in_the_window_a_link_that_no_longer_works_neither_forwards_nor_records(
     assert joins() == []
 
 
-def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, setting):
+def test_a_join_in_the_window_is_recorded_and_redirected_in_a_few_statements(app, client, setting):
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -317,7 +316,7 @@ def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, 
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
             sent.append(statement)
 
-    event.listen(Engine, "before_cursor_execute", count)  # every engine: the fast path may have its own
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         response = get(client, path)
     finally:
@@ -328,28 +327,8 @@ def test_a_join_in_the_window_costs_one_statement_on_the_fast_path(app, client, 
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
     assert len(joins()) == 1
-    if app.config["QUICK_JOIN"]:
-        assert len(sent) == 1 and sent[0].lstrip().upper().startswith("INSERT"), sent
-    else:
-        assert len(sent) > 1
-
-
-@pytest.mark.skipif(dbsetup.postgres_url() is None, reason="synchronous_commit is PostgreSQL's")
-@pytest.mark.parametrize("durable", [False, True])
-def test_on_postgresql_the_fast_path_waits_for_the_wal_flush_only_if_told(make_app, durable):
-    from sqlalchemy import text
-
-    from facilitator.invites.quick_join import QuickJoin
-
-    app = make_app(**invites_config(QUICK_JOIN_SYNCHRONOUS_COMMIT=durable))
-    quick = app.wsgi_app
-    while not isinstance(quick, QuickJoin):
-        quick = quick.wsgi_app
-    with quick.engine.connect() as connection:
-        setting = connection.execute(text("SHOW synchronous_commit")).scalar()
-        schema = connection.execute(text("SELECT current_schema()")).scalar()
-    assert setting == ("on" if durable else "off")
-    assert schema == app.config["DATABASE_SCHEMA"], "the fast path uses the app's schema"
+    assert sum(s.lstrip().upper().startswith("INSERT") for s in sent) == 1, sent
+    assert len(sent) <= 12, f"the join view runs {len(sent)} statements: {sent}"
 
 
 def test_tokens_are_stored_only_as_sha256(app, setting):

@@ -90,11 +90,11 @@ def test_gunicorn_access_log(make_app: Any, tmp_path: Path) -> None:
 def test_our_own_logs(make_app: Any, caplog: pytest.LogCaptureFixture) -> None:
     app = make_app(**world_config())
     with caplog.at_level(logging.INFO):
-        logging.getLogger("facilitator.invites.views").warning("Unknown link %s", f"/j/{TOKEN}")
+        logging.getLogger("facilitator.join.views").warning("Unknown link %s", f"/j/{TOKEN}")
         app.logger.info(f"Redirecting /h/{TOKEN} to the meeting")
         logging.getLogger("some.library").info("fetched %(url)s", {"url": f"/feeds/{TOKEN}.ics"})
     ours = [r.getMessage() for r in caplog.records
-            if r.name in ("facilitator.invites.views", app.logger.name, "some.library")]
+            if r.name in ("facilitator.join.views", app.logger.name, "some.library")]
     assert len(ours) == 3 and all(REDACTED in line for line in ours), ours
     assert TOKEN not in caplog.text
 

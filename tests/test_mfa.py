@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from facilitator.auth import flow, mfa, totp
+from facilitator.clock import now_utc as utcnow
 from facilitator.extensions import db
-from facilitator.models import LoginAttempt, User, UserSession, utcnow
+from facilitator.models import LoginAttempt, User, UserSession
 from facilitator.models.users import RecoveryCode
 from tests.factories import PASSWORD, Auth, Factory, csrf_token
 

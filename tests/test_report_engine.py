@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from facilitator.attendance import queries, report_cache, services
+from facilitator.attendance import register, report_cache, roster
+from facilitator.attendance import report as reports
 from facilitator.attendance.engagement import Mark, assess
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, Membership
@@ -86,13 +87,13 @@ def reference(group: Group, as_of: date, now: datetime) -> dict[int, tuple[Any, 
         marks, cells = [], {}
         for session in sessions:
             day = local_day(session)
-            if not any(p.is_current(day) for p in periods):
+            if not any(p.is_member_on(day) for p in periods):
                 continue
             entry = entries.get((session.id, home_id))
             cells[session.id] = entry.status or "" if entry else ""
             if entry is not None and entry.status is not None:
                 marks.append(Mark(day, entry.status, entry.senior_present))
-        withdrawn = not any(p.is_current(as_of) for p in periods)
+        withdrawn = not any(p.is_member_on(as_of) for p in periods)
         result[home_id] = (assess(marks, as_of=as_of, withdrawn=withdrawn), previous(marks, withdrawn), cells)
     return result
 
@@ -109,7 +110,7 @@ def previous(marks: list[Mark], withdrawn: bool) -> Any:
 def test_the_aggregated_report_equals_the_rules_over_every_row(app, make, seed):
     groups = random_world(make, random.Random(seed))
     as_of = NOW.astimezone(LONDON).date()
-    report = queries.engagement_report(queries.Filters(), now=NOW, zone=LONDON, charted=None)
+    report = reports.engagement_report(reports.Filters(), now=NOW, zone=LONDON, charted=None)
     assert {b.group.name for b in report.blocks} == {"North", "South"}
     compared = 0
     for group in groups:
@@ -135,8 +136,8 @@ def test_a_date_range_and_a_region_give_the_same_as_the_rules(app, make):
     for home in db.session.scalars(sa.select(CareHome)):
         home.region = "Fife" if int(home.name[-2:]) % 2 else "Glasgow"
     db.session.commit()
-    filters = queries.Filters(region="fife", date_from=date(2025, 9, 1), date_to=date(2026, 3, 31))
-    report = queries.engagement_report(filters, now=NOW, zone=LONDON)
+    filters = reports.Filters(region="fife", date_from=date(2025, 9, 1), date_to=date(2026, 3, 31))
+    report = reports.engagement_report(filters, now=NOW, zone=LONDON)
     fife = {h.id for h in db.session.scalars(sa.select(CareHome).where(CareHome.region == "Fife"))}
     for group in groups:
         sessions_in_range = [s for s in db.session.scalars(sa.select(MeetingSession).where(
@@ -152,9 +153,9 @@ def test_a_date_range_and_a_region_give_the_same_as_the_rules(app, make):
                 entry = db.session.scalar(sa.select(AttendanceEntry).where(
                     AttendanceEntry.session_id == session.id, AttendanceEntry.home_id == row.home.id))
                 if (session.status != "cancelled" and entry is not None and entry.status is not None
-                        and any(p.is_current(local_day(session)) for p in periods)):
+                        and any(p.is_member_on(local_day(session)) for p in periods)):
                     marks.append(Mark(local_day(session), entry.status, entry.senior_present))
-            withdrawn = not any(p.is_current(date(2026, 3, 31)) for p in periods)
+            withdrawn = not any(p.is_member_on(date(2026, 3, 31)) for p in periods)
             assert row.engagement == assess(marks, as_of=date(2026, 3, 31), withdrawn=withdrawn)
 
 
@@ -185,19 +186,19 @@ def small_world(make: Any) -> dict[str, Any]:
             "homes": {"North": north_homes, "South": south_homes}}
 
 
-def report(**filters: Any) -> queries.Report:
-    return queries.engagement_report(queries.Filters(**filters), now=NOW, zone=LONDON, charted=None)
+def report(**filters: Any) -> report.Report:
+    return reports.engagement_report(reports.Filters(**filters), now=NOW, zone=LONDON, charted=None)
 
 
-def block_of(result: queries.Report, name: str) -> queries.GroupBlock:
+def block_of(result: report.Report, name: str) -> report.GroupBlock:
     return next(b for b in result.blocks if b.group.name == name)
 
 
 def save(world: dict[str, Any], group: str, index: int, status: str) -> None:
     session = world["sessions"][group][index]
-    version = services.register_of(session).version if services.register_of(session) else 0
-    rows = [services.RowInput(home_id=h.id, status=status) for h in world["homes"][group]]
-    services.save_register(session, rows, expected_version=version, user=world["facilitator"], now=NOW)
+    version = roster.register_of(session).version if roster.register_of(session) else 0
+    rows = [register.RowInput(home_id=h.id, status=status) for h in world["homes"][group]]
+    register.save_register(session, rows, expected_version=version, user=world["facilitator"], now=NOW)
     db.session.commit()
 
 
@@ -240,9 +241,9 @@ def test_a_session_that_starts_enters_the_report_without_any_write(app, make):
     db.session.add(AttendanceEntry(session_id=upcoming.id, home_id=world["homes"]["North"][0].id,
                                    status="present", comment=""))
     db.session.commit()
-    early = queries.engagement_report(queries.Filters(), now=NOW, zone=LONDON, charted=None)
+    early = reports.engagement_report(reports.Filters(), now=NOW, zone=LONDON, charted=None)
     assert upcoming.id not in {c.id for c in block_of(early, "North").sessions}
-    later = queries.engagement_report(queries.Filters(), now=NOW + timedelta(hours=2), zone=LONDON,
+    later = reports.engagement_report(reports.Filters(), now=NOW + timedelta(hours=2), zone=LONDON,
                                       charted=None)
     assert upcoming.id in {c.id for c in block_of(later, "North").sessions}
 

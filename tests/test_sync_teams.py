@@ -8,8 +8,10 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from flask import current_app
 
-from facilitator.booking import providers, sync
+from facilitator import providers
+from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession
 from tests.test_booking_fakes import (
@@ -77,7 +79,7 @@ def row(session_id):
 
 def later(minutes):
     moment = datetime.now(UTC) + timedelta(minutes=minutes)
-    providers.hub().clock = lambda: moment
+    current_app.config["FROZEN_NOW"] = moment
 
 
 def test_create_or_get_with_our_uid_as_external_id(booker, group, graph):

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
+from flask import current_app
 from sqlalchemy import select
 
-from facilitator.booking import providers, sync
+from facilitator import providers
+from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, ProviderCircuit, ProviderToken
 from tests.factories import ApiClient, Factory
@@ -91,7 +93,7 @@ def row(session_id: int) -> MeetingSession:
 def later(minutes: float) -> None:
     """Move the app's clock forward (the sync's notion of now)."""
     moment = datetime.now(UTC) + timedelta(minutes=minutes)
-    providers.hub().clock = lambda: moment
+    current_app.config["FROZEN_NOW"] = moment
 
 
 def bearer(request) -> str:

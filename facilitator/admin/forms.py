@@ -13,11 +13,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from facilitator.forms import choices, optional_row_id, row_id
-from facilitator.models import ContactRole, Provider, Role
+from facilitator.models import ContactRole, Role
+from integrations.providers.registry import PROVIDER_CLASSES
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 CONTACT_ROLE_CHOICES = choices((r.value, r.label) for r in ContactRole)
-PROVIDER_CHOICES = choices((p.value, p.label) for p in Provider)
+PROVIDER_CHOICES = choices((cls.name, cls.label) for cls in PROVIDER_CLASSES)
 
 
 class UserForm(FlaskForm):

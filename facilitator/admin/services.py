@@ -15,6 +15,7 @@ from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks as invite_hooks
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
+from integrations.providers.registry import DEFAULT_PROVIDER
 
 UNSET: Any = object()
 
@@ -175,7 +176,7 @@ def _validate_group(name: str, provider: str, duration: int, group: Group | None
         raise ConflictError("A group with this name exists.", {"name": "A group with this name exists."})
 
 
-def create_group(name: str, provider: str = Provider.ZOOM.value, default_duration_minutes: int = 90,
+def create_group(name: str, provider: str = DEFAULT_PROVIDER, default_duration_minutes: int = 90,
                  facilitator_ids: Iterable[int] = ()) -> Group:
     _validate_group(name, provider, default_duration_minutes, None)
     group = Group(name=name.strip(), provider=provider,
@@ -224,7 +225,7 @@ def add_member(group: Group, home_id: int, joined_on: date) -> Membership:
     membership = Membership(group=group, home_id=home_id, joined_on=joined_on)
     db.session.add(membership)
     db.session.flush()
-    invite_hooks.membership_changed(group, home_id, joined_on)
+    invite_hooks.membership_changed(group, home_id)
     return membership
 
 
@@ -238,5 +239,5 @@ def end_membership(group: Group, home_id: int, left_on: date) -> Membership:
                           {"left_on": f"Choose {membership.joined_on.isoformat()} or later."})
     membership.left_on = left_on
     db.session.flush()
-    invite_hooks.membership_changed(group, home_id, left_on)
+    invite_hooks.membership_changed(group, home_id)
     return membership

@@ -21,19 +21,19 @@ from facilitator.admin.forms import (
 from facilitator.auth import mfa as auth_mfa
 from facilitator.auth import queries as auth_queries
 from facilitator.auth.forms import ResetTwoFactorForm
+from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import apply_domain_errors, choices
+from facilitator.forms import choices, show_errors
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 
 bp = Blueprint("admin", __name__)
 
 
 def _invalid(template: str, form: Any, exc: DomainError | None = None, **context: Any) -> Any:
-    db.session.rollback()
     if exc is not None:
-        apply_domain_errors(form, exc)
+        show_errors(form, exc)
     return render_template(template, form=form, **context), 422
 
 
@@ -64,7 +64,6 @@ def edit_user(user_id: int | None = None) -> Any:
         _save_user(user, form)
     except DomainError as exc:
         return _invalid("admin/user_form.html", form, exc, user=user)
-    db.session.commit()
     flash(f"Saved {form.name.data}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -115,7 +114,6 @@ def edit_home(home_id: int | None = None) -> Any:
         home = services.update_home(home, **fields) if home else services.create_home(**fields)
     except DomainError as exc:
         return _invalid("admin/home_form.html", form, exc, home=home)
-    db.session.commit()
     flash(f"Saved {home.name}.", "success")
     return redirect(url_for("admin.home", home_id=home.id))
 
@@ -137,7 +135,6 @@ def edit_contact(home_id: int, contact_id: int | None = None) -> Any:
         services.save_contact(home, data, contact)
     except DomainError as exc:
         return _invalid("admin/contact_form.html", form, exc, home=home, contact=contact)
-    db.session.commit()
     flash(f"Saved {data.name}.", "success")
     return redirect(url_for("admin.home", home_id=home.id))
 
@@ -161,7 +158,8 @@ def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int
         (h.id, h.name) for h in homes if h.id not in current_ids])
     return render_template("admin/group.html", group=group, add_form=add_form,
                            end_form=EndMembershipForm(left_on=local_today()),
-                           failed_end_form=end_form, failed_end_home_id=end_home_id), status
+                           failed_end_form=end_form, failed_end_home_id=end_home_id,
+                           sessions_panel=booking_queries.panel(group, g.user)), status
 
 
 @bp.route("/groups/<int:group_id>")
@@ -188,7 +186,6 @@ def edit_group(group_id: int | None = None) -> Any:
         group = services.update_group(group, **fields) if group else services.create_group(**fields)
     except DomainError as exc:
         return _invalid("admin/group_form.html", form, exc, group=group)
-    db.session.commit()
     flash(f"Saved {group.name}.", "success")
     return redirect(url_for("admin.group", group_id=group.id))
 
@@ -204,10 +201,8 @@ def add_member(group_id: int) -> Any:
     try:
         membership = services.add_member(group, form.home_id.data, form.joined_on.data)
     except DomainError as exc:
-        db.session.rollback()
-        apply_domain_errors(form, exc)
+        show_errors(form, exc)
         return _group_page(group, form, 422)
-    db.session.commit()
     flash(f"{membership.home.name} joins from {membership.joined_on:%-d %B %Y}.", "success")
     return redirect(url_for("admin.group", group_id=group.id))
 
@@ -221,10 +216,8 @@ def end_membership(group_id: int, home_id: int) -> Any:
         try:
             membership = services.end_membership(group, home_id, form.left_on.data)
         except DomainError as exc:
-            db.session.rollback()
-            apply_domain_errors(form, exc)
+            show_errors(form, exc)
         else:
-            db.session.commit()
             flash(f"{membership.home.name} leaves on {membership.left_on:%-d %B %Y}.", "success")
             return redirect(url_for("admin.group", group_id=group.id))
     # A problem with the date is shown next to the date in the home's row, with the date as
@@ -250,6 +243,5 @@ def reset_user_two_factor(user_id: int) -> Any:
         flash("Change your own two-step sign-in from your account page.", "error")
     elif ResetTwoFactorForm().validate_on_submit():
         auth_mfa.reset_mfa(user)
-        db.session.commit()
         flash(f"Two-step sign-in reset for {user.name}; they have been signed out everywhere.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

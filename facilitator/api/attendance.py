@@ -9,18 +9,17 @@ from datetime import date
 from flask import Response, abort, g, jsonify, request
 from pydantic import Field, RootModel, ValidationError, model_validator
 
-from facilitator.access import READERS, get_or_404
+from facilitator import transaction
+from facilitator.access import MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation, validation_error
 from facilitator.api.schemas import Input, Output, RowId
-from facilitator.attendance import queries, services, worker
-from facilitator.attendance.services import UNSET, RegisterConflict, RowInput
+from facilitator.attendance import register, report, worker
+from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
 from facilitator.clock import now_utc, zone
 from facilitator.errors import DomainError, json_error
-from facilitator.extensions import db
-from facilitator.models import MeetingSession, Role
-from facilitator.models.attendance import AttendanceStatus, can_read_register, can_take_register
+from facilitator.models import MeetingSession, Role, can_manage_group
+from facilitator.models.attendance import AttendanceStatus, can_read_register
 
-TAKERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
 _VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # text without control characters
 
@@ -50,7 +49,7 @@ class RegisterOut(Output):
     unmatched: list[UnmatchedOut]
 
     @classmethod
-    def of(cls, view: queries.RegisterView) -> RegisterOut:
+    def of(cls, view: register.RegisterView) -> RegisterOut:
         entries = []
         for line in view.lines:
             e = line.entry
@@ -66,9 +65,9 @@ class RegisterOut(Output):
 class RowIn(Input):
     home_id: RowId
     status: AttendanceStatus
-    staff_count: int | None = Field(default=None, ge=0, le=services.MAX_STAFF)
+    staff_count: int | None = Field(default=None, ge=0, le=MAX_STAFF)
     engagement: int | None = Field(default=None, ge=1, le=4)
-    comment: str | None = Field(default="", max_length=services.MAX_COMMENT, pattern=NO_CONTROL)
+    comment: str | None = Field(default="", max_length=MAX_COMMENT, pattern=NO_CONTROL)
     # Optional: a manager or team leader took part (leave out to keep what is recorded).
     senior_present: bool | None = None
 
@@ -134,14 +133,14 @@ class EngagementOut(Output):
 
 def _session(session_id: int, *, write: bool) -> MeetingSession:
     session = get_or_404(MeetingSession, session_id)
-    allowed = can_take_register if write else can_read_register
+    allowed = can_manage_group if write else can_read_register
     if not allowed(g.user, session.group):
         abort(403)
     return session
 
 
 def _register_response(session: MeetingSession, status: int = 200) -> Response:
-    view = queries.register_view(session)
+    view = register.register_view(session)
     response = jsonify(RegisterOut.of(view).model_dump(mode="json"))
     response.status_code = status
     response.headers["ETag"] = f'"{view.version}"'
@@ -165,7 +164,7 @@ def expected_version() -> int:
     return int(match.group(1))
 
 
-@operation("/sessions/<int:session_id>/attendance", "PUT", roles=TAKERS, body=RegisterIn,
+@operation("/sessions/<int:session_id>/attendance", "PUT", roles=MANAGERS, body=RegisterIn,
            response=RegisterOut,
            summary="Record homes' attendance, all or nothing. Needs If-Match with the version read "
                    "(0 before the first save); a newer version answers 409, its fields saying what "
@@ -178,17 +177,16 @@ def put_attendance(session_id: int, body: RegisterIn) -> Response:
                      senior_present=r.senior_present if "senior_present" in r.model_fields_set else UNSET)
             for r in body.root]
     try:
-        services.save_register(session, rows, expected_version=version, user=g.user, now=now_utc())
+        register.save_register(session, rows, expected_version=version, user=g.user, now=now_utc())
     except RegisterConflict as exc:
-        db.session.rollback()
+        transaction.rollback()
         response = json_error(409, exc.message, exc.fields)
         response.headers["ETag"] = f'"{exc.version}"'
         return response
-    db.session.commit()
     return _register_response(session)
 
 
-@operation("/sessions/<int:session_id>/attendance/import", "POST", roles=TAKERS, response=ImportOut,
+@operation("/sessions/<int:session_id>/attendance/import", "POST", roles=MANAGERS, response=ImportOut,
            summary="Import the register from the Zoom or Teams report. Optional body "
                    "{\"overwrite_manual\": true} also replaces entries people typed. state: done, "
                    "queued (the worker tries again at next_try_at) or failed (message says why).")
@@ -221,14 +219,14 @@ def _import_options() -> ImportIn:
            summary="Every home's engagement per group (facilitators: their own groups), with filters "
                    "group_id, region, from, to (dates).")
 def engagement(query: EngagementQuery) -> EngagementOut:
-    only = queries.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
-    filters = queries.Filters(group_id=query.group_id, region=query.region or None, date_from=query.date_from,
+    only = report.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
+    filters = report.Filters(group_id=query.group_id, region=query.region or None, date_from=query.date_from,
                               date_to=query.date_to, only_groups=only)
-    report = queries.engagement_report(filters, now=now_utc(), zone=zone())
-    return EngagementOut(homes=[_home_out(row) for row in report.rows])
+    engagement_report = report.engagement_report(filters, now=now_utc(), zone=zone())
+    return EngagementOut(homes=[_home_out(row) for row in engagement_report.rows])
 
 
-def _home_out(row: queries.HomeRow) -> HomeEngagementOut:
+def _home_out(row: report.HomeRow) -> HomeEngagementOut:
     e = row.engagement
     return HomeEngagementOut(
         home_id=row.home.id, home_name=row.home.name, group_id=row.group.id, expected=e.expected,

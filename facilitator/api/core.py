@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from facilitator.access import allow
 from facilitator.errors import DomainError
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__)
+PREFIX = "/api/v1"  # every operation's path starts here; the OpenAPI document is /api/openapi.json
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def operation(rule: str, method: str, *, roles: Any, summary: str,
             return result.model_dump(mode="json"), status
 
         allow(roles)(view)
-        bp.add_url_rule(rule, fn.__name__, view, methods=[method])
-        OPERATIONS.append(Operation(bp.url_prefix + rule, method, f"api.{fn.__name__}", summary,
+        bp.add_url_rule(PREFIX + rule, fn.__name__, view, methods=[method])
+        OPERATIONS.append(Operation(PREFIX + rule, method, f"api.{fn.__name__}", summary,
                                     view.allowed_roles, body, query, response, status))
         return view
 

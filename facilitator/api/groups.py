@@ -38,7 +38,6 @@ def list_groups() -> GroupList:
 def create_group(body: GroupCreate) -> GroupOut:
     group = services.create_group(body.name, body.provider.value, body.default_duration_minutes,
                                   body.facilitator_ids)
-    db.session.commit()
     return GroupOut.of(group)
 
 
@@ -56,7 +55,6 @@ def update_group(group_id: int, body: GroupUpdate) -> GroupOut:
     if "provider" in changes:
         changes["provider"] = changes["provider"].value
     services.update_group(group, **changes)
-    db.session.commit()
     return GroupOut.of(group)
 
 
@@ -65,7 +63,6 @@ def update_group(group_id: int, body: GroupUpdate) -> GroupOut:
 def add_member(group_id: int, body: MemberAdd) -> MembershipOut:
     group = get_or_404(Group, group_id)
     membership = services.add_member(group, body.home_id, body.joined_on)
-    db.session.commit()
     return MembershipOut.of(membership)
 
 
@@ -75,5 +72,4 @@ def add_member(group_id: int, body: MemberAdd) -> MembershipOut:
 def remove_member(group_id: int, home_id: int, query: MemberRemoveQuery) -> MembershipOut:
     group = get_or_404(Group, group_id)
     membership = services.end_membership(group, home_id, query.left_on or local_today())
-    db.session.commit()
     return MembershipOut.of(membership)

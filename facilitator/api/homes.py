@@ -26,7 +26,6 @@ def create_home(body: HomeCreate) -> HomeOut:
                 for c in body.contacts]
     home = services.create_home(body.name, body.region, body.beds, body.protected_time_agreed_on,
                                 body.notes, contacts)
-    db.session.commit()
     return HomeOut.of(home)
 
 
@@ -42,5 +41,4 @@ def update_home(home_id: int, body: HomeUpdate) -> HomeOut:
     home = get_or_404(CareHome, home_id)
     changes = patch_fields(body, nullable=frozenset({"beds", "protected_time_agreed_on"}))
     services.update_home(home, **changes)
-    db.session.commit()
     return HomeOut.of(home)

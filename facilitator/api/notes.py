@@ -13,15 +13,14 @@ from typing import Any
 from flask import g
 from pydantic import Field
 
-from facilitator.access import STAFF, get_or_404
+from facilitator.access import FACILITATOR, NOTE_READERS, STAFF, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId, patch_fields
-from facilitator.extensions import db
+from facilitator.database import writes_on_get
 from facilitator.models.supervision import AuditEvent, SessionNote
 from facilitator.supervision import queries, services
 from facilitator.supervision.http import no_store, request_origin
 from facilitator.supervision.services import MAX_TEXT
-from facilitator.supervision.views import FACILITATOR, NOTE_READERS, writes_audit
 
 
 class NoteCreate(Input):
@@ -95,7 +94,6 @@ class AuditTrail(Output):
 def create_note(body: NoteCreate) -> NoteSummary:
     note = services.create_note(g.user, body.session_id, body.body, request_origin(), body.home_id,
                                 body.shared_with_supervisor)
-    db.session.commit()
     no_store()
     return NoteSummary.of(note)
 
@@ -109,11 +107,10 @@ def list_notes(query: NoteListQuery) -> NoteList:
 
 @operation("/notes/<int:note_id>", "GET", roles=STAFF, response=NoteOut,
            summary="Read one of your notes (audited; anyone else is refused and the attempt audited)")
-@writes_audit
+@writes_on_get
 def get_note(note_id: int) -> NoteOut:
     note = get_or_404(SessionNote, note_id)
     text = services.read_note(note, g.user, request_origin())
-    db.session.commit()
     no_store()
     return NoteOut(**NoteSummary.of(note).model_dump(), body=text)
 
@@ -126,7 +123,6 @@ def update_note(note_id: int, body: NoteUpdate) -> NoteSummary:
     if "shared_with_supervisor" in changes:
         changes["shared"] = changes.pop("shared_with_supervisor")
     services.update_note(note, g.user, request_origin(), **changes)
-    db.session.commit()
     no_store()
     return NoteSummary.of(note)
 
@@ -134,17 +130,15 @@ def update_note(note_id: int, body: NoteUpdate) -> NoteSummary:
 @operation("/notes/<int:note_id>", "DELETE", roles=STAFF, summary="Delete one of your notes")
 def delete_note(note_id: int) -> None:
     services.delete_note(get_or_404(SessionNote, note_id), g.user, request_origin())
-    db.session.commit()
 
 
 @operation("/notes/<int:note_id>/audit", "GET", roles=STAFF, response=AuditTrail,
            summary="Who wrote, read, changed or shared a note: for its author, or an admin")
-@writes_audit
+@writes_on_get
 def get_note_audit(note_id: int) -> AuditTrail:
     note = get_or_404(SessionNote, note_id)
     services.audit_trail(note, g.user, request_origin())
     events = queries.trail_of(note.audit_type, note.id)
-    db.session.commit()
     names = queries.names_of({e.actor_id for e in events})
     no_store()
     return AuditTrail(events=[AuditEventOut.of(e, names) for e in events])

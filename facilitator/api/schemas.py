@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from facilitator.errors import DomainError
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
+from facilitator.models.base import MAX_ROW_ID
+from integrations.providers.registry import DEFAULT_PROVIDER
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 RoleName = Annotated[str, Field(json_schema_extra={"enum": [r.value for r in Role]})]
 # Row ids are PostgreSQL ``integer`` columns. A bigger number can name no row, and passing it to
 # the database driver fails (SQLite: "int too large"), which answered 500 instead of 422.
-MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
@@ -124,7 +125,7 @@ class HomeOut(Output):
         return cls(id=home.id, name=home.name, region=home.region, beds=home.beds,
                    protected_time_agreed=home.protected_time_agreed,
                    protected_time_agreed_on=home.protected_time_agreed_on, notes=home.notes,
-                   contacts=[ContactOut.of(c) for c in home.contacts])
+                   contacts=[ContactOut.of(c) for c in sorted(home.contacts, key=lambda c: (c.name, c.id))])
 
 
 class HomeList(Output):
@@ -146,7 +147,7 @@ class MembershipOut(Output):
 
 class GroupCreate(Input):
     name: Name
-    provider: Provider = Provider.ZOOM
+    provider: Provider = Provider(DEFAULT_PROVIDER)
     default_duration_minutes: int = Field(default=90, ge=15, le=480)
     facilitator_ids: list[RowId] = Field(default_factory=list, max_length=50)
 

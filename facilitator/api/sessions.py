@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import g
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel
 
-from facilitator.access import READERS, get_or_404
+from facilitator import transaction
+from facilitator.access import MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import MAX_ROW_ID, Input, Output, RowId, patch_fields
-from facilitator.booking import providers, queries, services, sync
+from facilitator.booking import queries, services
+from facilitator.clock import now_utc, zone, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.models import Group, MeetingSession, Role
+from facilitator.models import Group, MeetingSession, Provider
+from facilitator.providers import hub
 
-MANAGERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
 MAX_LIST = 1000
 # Times in answers are UTC with a trailing Z.
 UtcTime = Annotated[datetime, PlainSerializer(services.utc_text, return_type=str)]
@@ -34,7 +35,7 @@ class SessionCreate(Input):
     starts_at: datetime = Field(description="ISO 8601; with an offset or Z, or naive for the app's zone")
     duration_minutes: int | None = Field(default=None, description="15 to 480; or give ends_at")
     ends_at: datetime | None = None
-    provider: Literal["zoom", "teams", "link"] | None = None
+    provider: Provider | None = None
     join_url: str | None = Field(default=None, max_length=2000, description="Only for provider link")
     repeat: RepeatIn | None = None
 
@@ -110,19 +111,15 @@ class SessionList(Output):
     sessions: list[SessionOut]
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _aware(moment: datetime) -> datetime:
     """A naive time means the app's configured zone."""
-    return moment.replace(tzinfo=_zone()) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=zone()) if moment.tzinfo is None else moment
 
 
 def _bound(value: datetime | date | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return _aware(value) if value else None
-    return datetime.combine(value, time(), tzinfo=_zone())
+    return datetime.combine(value, time(), tzinfo=zone())
 
 
 def _fresh(ids: list[int]) -> list[MeetingSession]:
@@ -154,16 +151,13 @@ def create_session(body: SessionCreate) -> BaseModel:
     if group is None:
         raise DomainError("There is no such group.", {"group_id": "No group has this id."})
     services.require_manager(g.user, group)
-    hub = providers.hub()
     booking = services.Booking(
         title=body.title, starts_at=_aware(body.starts_at), duration_minutes=_duration(body),
-        provider=body.provider, join_url=body.join_url,
+        provider=body.provider.value if body.provider else None, join_url=body.join_url,
         every=body.repeat.every if body.repeat else None, count=body.repeat.count if body.repeat else 1)
-    result = services.book_sessions(g.user, group, booking, hub, zone=current_app.config["TIMEZONE"],
-                                    now=hub.clock())
-    db.session.commit()
+    result = services.book_sessions(g.user, group, booking, hub(), zone=zone_name(), now=now_utc())
     ids = [s.id for s in result.sessions]
-    sync.push(ids)
+    transaction.commit()  # the answer shows where each meeting stands after the first push
     sessions = [SessionOut.of(s) for s in _fresh(ids)]
     if result.series_id is None:
         return Booked(sessions[0])
@@ -190,11 +184,9 @@ def update_session(session_id: int, body: SessionUpdate) -> SessionOut:
     kwargs: dict[str, Any] = {k: changes[k] for k in ("title", "duration_minutes") if k in changes}
     if "starts_at" in changes:
         kwargs["starts_at"] = _aware(changes["starts_at"])
-    hub = providers.hub()
-    changed = services.reschedule_sessions(g.user, session, now=hub.clock(), scope=body.scope,
-                                           expected_version=body.version, **kwargs)
-    db.session.commit()
-    sync.push([s.id for s in changed])
+    services.reschedule_sessions(g.user, session, now=now_utc(), scope=body.scope,
+                                 expected_version=body.version, **kwargs)
+    transaction.commit()
     return SessionOut.of(_fresh([session_id])[0])
 
 
@@ -202,9 +194,7 @@ def update_session(session_id: int, body: SessionUpdate) -> SessionOut:
            summary="Cancel (the session stays, with status cancelled; its meeting is deleted)")
 def cancel_session(session_id: int, query: CancelQuery) -> SessionOut:
     session = get_or_404(MeetingSession, session_id)
-    hub = providers.hub()
-    cancelled = services.cancel_sessions(g.user, session, now=hub.clock(), scope=query.scope,
-                                         expected_version=query.version)
-    db.session.commit()
-    sync.push([s.id for s in cancelled])
+    services.cancel_sessions(g.user, session, now=now_utc(), scope=query.scope,
+                             expected_version=query.version)
+    transaction.commit()
     return SessionOut.of(_fresh([session_id])[0])

@@ -14,12 +14,12 @@ from typing import Annotated
 from flask import abort, g
 from pydantic import Field, StringConstraints
 
-from facilitator.access import STAFF
+from facilitator.access import FACILITATOR, STAFF
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.clock import local_today
+from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
-from facilitator.extensions import db
 from facilitator.models import Role, User
 from facilitator.models.supervision import VIA_API, SupervisionFormat, SupervisionRecord
 from facilitator.supervision import queries, services
@@ -33,7 +33,6 @@ from facilitator.supervision.services import (
     RecordContent,
     RecordInput,
 )
-from facilitator.supervision.views import FACILITATOR, writes_audit
 
 # The service names its fields after the columns; the API after the issue's request body.
 FIELD_NAMES = {"held_on": "date", "next_on": "next_date"}
@@ -143,7 +142,6 @@ def record_supervision(body: SupervisionCreate) -> RecordFull:
         record = services.record_supervision(g.user, data, request_origin(), local_today())
     except DomainError as exc:
         raise DomainError(exc.message, {_api_name(k): v for k, v in exc.fields.items()}) from None
-    db.session.commit()
     no_store()
     content = RecordContent(services.clean_themes(body.themes), body.reflections,
                             [(a, text.text) for a, text in zip(record.actions, body.actions, strict=True)])
@@ -170,7 +168,7 @@ def _people(user: User, facilitator_id: int | None) -> list[User]:
 @operation("/supervision", "GET", roles=STAFF, query=SupervisionQuery, response=SupervisionList,
            summary="Supervision logs: your own in full; supervisees' (supervisor) or everyone's "
                    "(lead, admin) as dates, cadence and action counts only")
-@writes_audit
+@writes_on_get
 def list_supervision(query: SupervisionQuery) -> SupervisionList:
     user, today, origin = g.user, local_today(), request_origin()
     logs = []
@@ -182,6 +180,5 @@ def list_supervision(query: SupervisionQuery) -> SupervisionList:
         logs.append(FacilitatorLog(
             facilitator_id=person.id, facilitator_name=person.name, cadence=CadenceOut.of(summary.cadence),
             actions_total=summary.actions_total, actions_done=summary.actions_done, records=records))
-    db.session.commit()
     no_store()
     return SupervisionList(facilitators=logs)

@@ -25,7 +25,6 @@ def list_users() -> UserList:
 def create_user(body: UserCreate) -> UserOut:
     user = services.create_user(body.email, body.name, body.role.value, body.password,
                                 body.supervisor_id)
-    db.session.commit()
     return UserOut.of(user)
 
 
@@ -49,5 +48,4 @@ def update_user(user_id: int, body: UserUpdate) -> UserOut:
         raise DomainError("You cannot remove your own admin access.",
                           {"role": "You cannot remove your own admin access."})
     services.update_user(user, **changes)
-    db.session.commit()
     return UserOut.of(user)

@@ -48,10 +48,6 @@ def cell_letter(status: str) -> str:
     return LETTERS[status or ""]
 
 
-def cell_label(status: str) -> str:
-    return LABELS[status or ""]
-
-
 def _drawn_once(block: Any, uid: str, draw: Callable[[Any, str], Markup]) -> Markup:
     """``draw(block, uid)``, kept on the block: a block from the report cache never changes."""
     key = f"{draw.__name__}:{uid}"

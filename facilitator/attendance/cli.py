@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
+from facilitator import queue
 from facilitator.attendance import worker
+from facilitator.extensions import db
 
 
 @click.group("attendance")
@@ -20,11 +20,11 @@ def attendance_command() -> None:
 @click.option("--interval", default=60, show_default=True, help="Seconds between passes with --loop.")
 def import_due_command(limit: int, loop: bool, interval: int) -> None:
     """Queue imports for sessions that ended, then run the imports that are due."""
-    while True:
+    def one_pass() -> None:
         report = worker.import_due(limit=limit)
+        db.session.remove()
         for line in report.messages:
             click.echo(line, err=True)
         click.echo(f"Attendance: {report.summary()}.")
-        if not loop:
-            return
-        time.sleep(interval)
+
+    queue.run_passes(one_pass, loop=loop, interval=interval)

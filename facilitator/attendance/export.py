@@ -1,15 +1,110 @@
 """The attendance CSV: UTF-8 with a byte-order mark (Excel reads it right), one row per home per
-session, and no cell that a spreadsheet would run as a formula."""
+session, and no cell that a spreadsheet would run as a formula.
+
+What it holds is read up front in a fixed number of statements (``export_plan``), but for the
+entries, which are streamed from a connection of the export's own (``export_rows``).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from facilitator.attendance.queries import ExportRow
-from facilitator.models.attendance import AttendanceStatus, EngagementRating
+from sqlalchemy import select
+
+from facilitator.attendance.report import Filters, group_filter, member_periods, session_filter
+from facilitator.extensions import db
+from facilitator.models import Group, MeetingSession, member_on
+from facilitator.models.attendance import AttendanceEntry, AttendanceStatus, EngagementRating
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    group: str
+    session_id: int
+    session_date: date
+    session_start: str
+    session_title: str
+    home_id: int
+    home_name: str
+    region: str
+    protected_time: bool
+    entry: Any | None  # the entry's columns, None when the register does not mention the home
+
+
+@dataclass(frozen=True)
+class _Member:
+    home_id: int
+    name: str
+    region: str
+    protected_time: bool
+    joined_on: date
+    left_on: date | None
+
+    def is_current(self, on: date) -> bool:
+        return member_on(self.joined_on, self.left_on, on)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything of the export but the entries, read up front; the entries are streamed."""
+
+    group_names: dict[int, str]
+    members: dict[int, list[_Member]]  # group id → its homes' membership periods
+    sessions: list[Any]
+    entries: Any  # the statement for the entries, in session order
+
+
+def export_plan(filters: Filters, *, now: datetime, zone: ZoneInfo) -> ExportPlan:
+    """Read what the export needs but the entries (a fixed number of statements)."""
+    group_names = dict(db.session.execute(select(Group.id, Group.name).where(*group_filter(filters))).all())
+    members: dict[int, list[_Member]] = {}
+    periods = member_periods(filters, filters.date_to or now.astimezone(zone).date())
+    for (group_id, home), spans in periods.items():
+        members.setdefault(group_id, []).extend(
+            _Member(home.id, home.name, home.region, home.protected_time_agreed, joined_on, left_on)
+            for joined_on, left_on in spans)
+    sessions = db.session.execute(
+        select(MeetingSession.id, MeetingSession.group_id, MeetingSession.title, MeetingSession.starts_at,
+               MeetingSession.timezone)
+        .where(*session_filter(filters, zone, now))
+        .order_by(MeetingSession.starts_at, MeetingSession.id)).all()
+    entries = (select(AttendanceEntry.session_id, AttendanceEntry.home_id, AttendanceEntry.status,
+                      AttendanceEntry.staff_count, AttendanceEntry.engagement,
+                      AttendanceEntry.minutes_attended,
+                      AttendanceEntry.source, AttendanceEntry.senior_present, AttendanceEntry.comment)
+               .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
+               .where(*session_filter(filters, zone, now))
+               .order_by(MeetingSession.starts_at, MeetingSession.id))
+    return ExportPlan(group_names, members, list(sessions), entries)
+
+
+def export_rows(plan: ExportPlan, connection: Any) -> Iterator[ExportRow]:
+    """One row per member home per session, oldest session first, the entries streamed from
+    ``connection`` (its own, so the stream needs no request or app context)."""
+    result = connection.execution_options(stream_results=True, yield_per=500).execute(plan.entries)
+    entries = iter(result)
+    pending = next(entries, None)
+    for session in plan.sessions:
+        found: dict[int, Any] = {}
+        while pending is not None and pending.session_id == session.id:
+            found[pending.home_id] = pending
+            pending = next(entries, None)
+        local = session.starts_at.astimezone(ZoneInfo(session.timezone))
+        seen: set[int] = set()
+        for member in plan.members.get(session.group_id, []):
+            if member.home_id in seen or not member.is_current(local.date()):
+                continue
+            seen.add(member.home_id)
+            yield ExportRow(plan.group_names.get(session.group_id, ""), session.id, local.date(),
+                            local.strftime("%H:%M"), session.title, member.home_id, member.name,
+                            member.region, member.protected_time, found.get(member.home_id))
+
 
 BOM = "\ufeff"
 HEADER = ["group", "session_id", "session_date", "session_start", "session_title", "home_id", "home_name",

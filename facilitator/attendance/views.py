@@ -1,13 +1,13 @@
 """Screens: a session's register (with import, the unmatched queue and the import's proposals),
-the list of registers, and the leads' dashboard with its printable version and CSV export."""
+the list of registers, and the leads' dashboard with its printable version and CSV export.
+Zoom's webhook is this area's too (``webhook``), on the same blueprint."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -20,8 +20,10 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import LEAD_OR_ADMIN, READERS, allow, get_or_404
-from facilitator.attendance import export, queries, services, worker
+from facilitator.access import LEAD_OR_ADMIN, MANAGERS, READERS, allow, get_or_404
+from facilitator.attendance import export, imports, report, worker
+from facilitator.attendance import register as register_rules
+from facilitator.attendance.blueprint import bp
 from facilitator.attendance.forms import (
     AcceptImportForm,
     AssignForm,
@@ -30,23 +32,15 @@ from facilitator.attendance.forms import (
     RegisterForm,
     assign_choices,
 )
-from facilitator.attendance.services import RegisterConflict, RowInput
+from facilitator.attendance.register import RegisterConflict, RegisterView, RowInput
 from facilitator.clock import now_utc, zone
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices
-from facilitator.models import MeetingSession, Role, SessionStatus
-from facilitator.models.attendance import (
-    AttendanceParticipant,
-    AttendanceRegister,
-    can_read_register,
-    can_take_register,
-)
+from facilitator.forms import choices, flash_refusal, show_errors
+from facilitator.models import MeetingSession, Role, SessionStatus, can_manage_group
+from facilitator.models.attendance import AttendanceParticipant, AttendanceRegister, can_read_register
+from facilitator.providers import hub
 
-bp = Blueprint("attendance", __name__)
-reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-TAKERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
 RECENT_DAYS = 90
 
 
@@ -59,7 +53,7 @@ def _readable(session_id: int) -> MeetingSession:
 
 def _takeable(session_id: int) -> MeetingSession:
     session = get_or_404(MeetingSession, session_id)
-    if not can_take_register(g.user, session.group):
+    if not can_manage_group(g.user, session.group):
         abort(403)
     return session
 
@@ -81,7 +75,7 @@ def registers() -> Any:
              .options(selectinload(MeetingSession.group))
              .order_by(MeetingSession.starts_at.desc()).limit(300))
     if g.user.role == Role.FACILITATOR:
-        query = query.where(MeetingSession.group_id.in_(queries.facilitator_groups(g.user) or {0}))
+        query = query.where(MeetingSession.group_id.in_(report.facilitator_groups(g.user) or {0}))
     return render_template("attendance/registers.html", rows=db.session.execute(query).all(),
                            days=RECENT_DAYS)
 
@@ -90,11 +84,11 @@ def registers() -> Any:
 @allow(READERS)
 def register(session_id: int) -> Any:
     session = _readable(session_id)
-    view = queries.register_view(session)
+    view = register_rules.register_view(session)
     return _page(view, _form_for(view))
 
 
-def _form_for(view: queries.RegisterView) -> RegisterForm:
+def _form_for(view: RegisterView) -> RegisterForm:
     rows = []
     for line in view.lines:
         e = line.entry
@@ -104,41 +98,38 @@ def _form_for(view: queries.RegisterView) -> RegisterForm:
     return RegisterForm(data={"version": str(view.version), "rows": rows})
 
 
-def _page(view: queries.RegisterView, form: RegisterForm, status: int = 200,
+def _page(view: RegisterView, form: RegisterForm, status: int = 200,
           conflict: RegisterConflict | None = None) -> Any:
     now = now_utc()
-    can_take = can_take_register(g.user, view.session.group)
     assign_form = AssignForm(formdata=None)
     assign_form.target.choices = assign_choices([line.home for line in view.lines])
     session = view.session
-    importable = session.provider in services.IMPORTABLE and bool(session.provider_meeting_id)
+    importable = hub().imports_attendance(session.provider) and bool(session.provider_meeting_id)
     return render_template(
         "attendance/register.html", view=view, form=form, lines={line.home.id: line for line in view.lines},
-        can_take=can_take, started=session.starts_at <= now, assign_form=assign_form, conflict=conflict,
-        import_form=ImportForm(), accept_form=AcceptImportForm(), importable=importable), status
+        can_take=can_manage_group(g.user, session.group), started=session.starts_at <= now,
+        assign_form=assign_form, conflict=conflict, import_form=ImportForm(), accept_form=AcceptImportForm(),
+        importable=importable, provider=hub().label(session.provider)), status
 
 
 @bp.route("/sessions/<int:session_id>/register", methods=["POST"])
-@allow(TAKERS)
+@allow(MANAGERS)
 def save_register(session_id: int) -> Any:
     session = _takeable(session_id)
     form = RegisterForm()
     if not form.validate_on_submit():
-        return _page(queries.register_view(session), form, 422)
+        return _page(register_rules.register_view(session), form, 422)
     rows = [_row_input(row.form) for row in form.rows]
     try:
-        services.save_register(session, rows, expected_version=int(form.version.data), user=g.user,
-                               now=now_utc())
+        register_rules.save_register(session, rows, expected_version=int(form.version.data), user=g.user,
+                                     now=now_utc())
     except RegisterConflict as exc:
-        db.session.rollback()
+        show_errors(form, exc)
         form.version.data = str(exc.version)
-        _row_errors(form, exc)
-        return _page(queries.register_view(session), form, 409, conflict=exc)
+        return _page(register_rules.register_view(session), form, 409, conflict=exc)
     except DomainError as exc:
-        db.session.rollback()
-        _row_errors(form, exc)
-        return _page(queries.register_view(session), form, 422)
-    db.session.commit()
+        show_errors(form, exc)
+        return _page(register_rules.register_view(session), form, 422)
     flash("The register is saved.", "success")
     return _back(session)
 
@@ -149,20 +140,8 @@ def _row_input(row: Any) -> RowInput:
                     senior_present=row.senior_present.data, confirm_join=bool(row.confirm_join.data))
 
 
-def _row_errors(form: RegisterForm, exc: DomainError) -> None:
-    """``[2].status`` → the status field of the third line; anything else on top."""
-    form.form_errors.append(exc.message)
-    for name, message in exc.fields.items():
-        index, _, field = name.partition("].")
-        if not index.startswith("[") or not index[1:].isdigit() or int(index[1:]) >= len(form.rows):
-            continue
-        target = getattr(form.rows[int(index[1:])].form, field, None)
-        if target is not None:
-            target.errors = [*target.errors, message]
-
-
 @bp.route("/sessions/<int:session_id>/register/import", methods=["POST"])
-@allow(TAKERS)
+@allow(MANAGERS)
 def import_register(session_id: int) -> Any:
     session = _takeable(session_id)
     if not ImportForm().validate_on_submit():
@@ -171,8 +150,7 @@ def import_register(session_id: int) -> Any:
     try:
         outcome = worker.import_now(session, user=g.user)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return _back(session)
     category = {"done": "success", "queued": "info"}.get(outcome.state, "error")
     flash(f"Import: {outcome.message}", category)
@@ -180,25 +158,23 @@ def import_register(session_id: int) -> Any:
 
 
 @bp.route("/sessions/<int:session_id>/register/accept-import", methods=["POST"])
-@allow(TAKERS)
+@allow(MANAGERS)
 def accept_import(session_id: int) -> Any:
     session = _takeable(session_id)
     if not AcceptImportForm().validate_on_submit():
         flash("The form had expired. Please try again.", "error")
         return _back(session)
     try:
-        changes = services.accept_proposals(session, user=g.user, now=now_utc())
+        changes = register_rules.accept_proposals(session, user=g.user, now=now_utc())
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return _back(session)
-    db.session.commit()
     flash(f"Used the imported figures ({len(changes)} changes).", "success")
     return _back(session)
 
 
 @bp.route("/sessions/<int:session_id>/register/people", methods=["POST"])
-@allow(TAKERS)
+@allow(MANAGERS)
 def assign_person(session_id: int) -> Any:
     session = _takeable(session_id)
     form = AssignForm()
@@ -209,23 +185,21 @@ def assign_person(session_id: int) -> Any:
     if person is None or person.session_id != session.id:
         abort(404)
     try:
-        services.assign_participant(person, home_id=form.home_id, ignored_as=form.ignored_as, user=g.user,
-                                    now=now_utc(), rules=services.current_rules())
+        imports.assign_participant(person, home_id=form.home_id, ignored_as=form.ignored_as, user=g.user,
+                                   now=now_utc(), rules=imports.current_rules())
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return _back(session)
-    db.session.commit()
     flash(f"Saved. {person.name or 'They'} will be recognised by themselves next time.", "success")
     return _back(session)
 
 
 # The leads' dashboard ------------------------------------------------------------------------
 
-def filters_from_request() -> tuple[FilterForm, queries.Filters | None]:
+def filters_from_request() -> tuple[FilterForm, report.Filters | None]:
     """The filters in the query string (group_id, region, from, to); None when not valid."""
     form = FilterForm(formdata=request.args)
-    groups, regions = queries.filter_choices()
+    groups, regions = report.filter_choices()
     form.group_id.choices = choices([("", "All groups")] + [(gr.id, gr.name) for gr in groups])
     form.region.choices = choices([("", "All regions")] + [(r, r) for r in regions])
     # Regions are matched whatever their case, as in the API ("glasgow" is Glasgow).
@@ -233,7 +207,7 @@ def filters_from_request() -> tuple[FilterForm, queries.Filters | None]:
     form.region.data = known.get(str(form.region.data or "").strip().casefold(), form.region.data)
     if not form.validate():
         return form, None
-    return form, queries.Filters(group_id=form.group_id.data, region=form.region.data or None,
+    return form, report.Filters(group_id=form.group_id.data, region=form.region.data or None,
                                  date_from=form.date_from.data, date_to=form.date_to.data)
 
 
@@ -247,23 +221,23 @@ def _report(template: str) -> Any:
     if filters is None:
         return render_template(template, form=form, report=None, generated=now_utc()), 422
     charted = None if filters.group_id is not None else CHARTED_SESSIONS
-    report = queries.engagement_report(filters, now=now_utc(), zone=zone(), charted=charted)
-    return render_template(template, form=form, report=report, generated=now_utc())
+    engagement = report.engagement_report(filters, now=now_utc(), zone=zone(), charted=charted)
+    return render_template(template, form=form, report=engagement, generated=now_utc())
 
 
-@reports_bp.route("/attendance")
+@bp.route("/reports/attendance")
 @allow(LEAD_OR_ADMIN)
 def dashboard() -> Any:
-    return _report("reports/dashboard.html")
+    return _report("attendance/dashboard.html")
 
 
-@reports_bp.route("/attendance/print")
+@bp.route("/reports/attendance/print")
 @allow(LEAD_OR_ADMIN)
 def printable() -> Any:
-    return _report("reports/print.html")
+    return _report("attendance/print.html")
 
 
-@reports_bp.route("/attendance.csv")
+@bp.route("/reports/attendance.csv")
 @allow(LEAD_OR_ADMIN)
 def attendance_csv() -> Any:
     form, filters = filters_from_request()
@@ -271,27 +245,15 @@ def attendance_csv() -> Any:
         problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         return Response(f"The filters are not valid: {problems}\n", status=422, mimetype="text/plain")
     now = now_utc()
-    plan = queries.export_plan(filters, now=now, zone=zone())
+    plan = export.export_plan(filters, now=now, zone=zone())
     engine = db.engine
 
     def stream() -> Any:
         # Its own connection: the stream outlives the request's context and its session.
         with engine.connect() as connection:
-            yield from export.csv_lines(queries.export_rows(plan, connection))
+            yield from export.csv_lines(export.export_rows(plan, connection))
 
     name = f"attendance-{now.astimezone(zone()):%Y-%m-%d}.csv"
     return Response(stream(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Content-Type": "text/csv; charset=utf-8"})
-
-
-# The facilitator's home page ------------------------------------------------------------------
-
-def facilitator_overview() -> dict[str, Any]:
-    """For the home page: registers still to take, and the homes to contact this week."""
-    now: datetime = now_utc()
-    user = g.user
-    registers = queries.registers_to_take(user, now)
-    report = queries.engagement_report(queries.Filters(only_groups=queries.facilitator_groups(user)),
-                                       now=now, zone=zone())
-    return {"registers": registers, "contact": report.attention}

@@ -1,48 +1,39 @@
 """Runs the attendance imports the queue holds: the Import button, the API, Zoom's
 ``meeting.ended`` webhook and the sweep for sessions that ended all put a row there.
 
-This module owns its transactions (like the outbox and the sync worker): the job is claimed and
-committed, the provider is called with no transaction open (on SQLite an open write transaction
-would hold every other writer back for as long as the provider takes), and the result is
-written in one transaction. A provider failure writes nothing but the job's retry time.
+This module owns its transactions, in the pattern of ``facilitator.queue``: the job is claimed
+with a lease (``ATTENDANCE_IMPORT_LEASE_SECONDS``) and committed, the provider is called with no
+transaction open (on SQLite an open write transaction would hold every other writer back for as
+long as the provider takes), and the result is written in one transaction. A provider failure
+writes nothing but the job's retry time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from facilitator.attendance import services
+from facilitator import queue, transaction
+from facilitator.attendance import imports
+from facilitator.attendance.imports import ImportSummary
 from facilitator.attendance.matching import Person, merge_people
-from facilitator.attendance.services import ImportSummary
-from facilitator.booking import providers as booking_providers
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, SessionStatus, User
 from facilitator.models.attendance import AttendanceImport, ImportState, LiveInterval
+from facilitator.providers import hub
 from integrations.http import NotFound, ProviderError, ProviderUnavailable, RateLimited
-from integrations.providers.base import AttendanceInterval, MeetingProvider, Participant
+from integrations.providers.base import AttendanceInterval, Participant
 
 log = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=5)
-LABELS = {"zoom": "Zoom", "teams": "Microsoft Teams"}
-
-
-def provider_for(name: str) -> MeetingProvider | None:
-    """The app's client for a provider, or None when it is not connected.
-
-    The one place attendance finds provider clients: booking's hub, built in the app factory.
-    """
-    return booking_providers.hub().get(name)
 
 
 @dataclass
@@ -53,17 +44,14 @@ class Outcome:
     next_try_at: datetime | None = None
 
 
-@dataclass
-class RunReport:
-    queued: int = 0
-    done: int = 0
-    retrying: int = 0
-    failed: int = 0
-    messages: list[str] = field(default_factory=list)
+def run_report() -> queue.RunReport:
+    return queue.RunReport(("queued", "queued"), ("done", "imported"), ("retrying", "to retry"),
+                           ("failed", "failed"))
 
-    def summary(self) -> str:
-        return (f"{self.queued} queued, {self.done} imported, {self.retrying} to retry, "
-                f"{self.failed} failed")
+
+def backoff() -> queue.Backoff:
+    return queue.Backoff.from_config(current_app.config, "ATTENDANCE_IMPORT_BACKOFF_SECONDS",
+                                     "ATTENDANCE_IMPORT_BACKOFF_MAX_SECONDS")
 
 
 @dataclass(frozen=True)
@@ -85,14 +73,21 @@ class NotConnected(ProviderError):
     """No credentials are configured for the session's provider."""
 
 
+def request_import(session: MeetingSession, *, user: User | None, overwrite_manual: bool = False,
+                   now: datetime | None = None) -> transaction.Job:
+    """Queue the session's import and run it once the request commits (one attempt; the worker
+    retries). The returned job's ``result`` is then the :class:`Outcome`."""
+    now = now or now_utc()
+    job = imports.queue_import(session, now=now, requested_by=user, overwrite_manual=overwrite_manual)
+    return transaction.after_commit(run_import, job.id, now=now)
+
+
 def import_now(session: MeetingSession, *, user: User | None, overwrite_manual: bool = False,
                now: datetime | None = None) -> Outcome:
-    """Queue the session's import and run it at once (one attempt; the worker retries)."""
-    now = now or now_utc()
-    job = services.queue_import(session, now=now, requested_by=user, overwrite_manual=overwrite_manual)
-    job_id = job.id
-    db.session.commit()
-    return run_import(job_id, now=now)
+    """Queue the session's import, commit, and run it now: the outcome, for the caller to show."""
+    job = request_import(session, user=user, overwrite_manual=overwrite_manual, now=now)
+    transaction.commit()
+    return job.result
 
 
 def run_import(job_id: int, *, now: datetime | None = None) -> Outcome:
@@ -102,14 +97,14 @@ def run_import(job_id: int, *, now: datetime | None = None) -> Outcome:
         db.session.rollback()
         return Outcome(ImportState.QUEUED.value,
                        "This import is already running. Reload the page in a minute.")
-    db.session.commit()
+    transaction.commit()
     try:
         people = fetch_people(job)
     except ProviderError as exc:
         return _failed_attempt(job, exc, now)
     except (ValueError, TypeError, KeyError) as exc:  # a report we could not read
         log.warning("Unreadable attendance report for session %s: %r", job.session_id, exc)
-        label = LABELS.get(job.provider, job.provider)
+        label = hub().label(job.provider)
         return _failed_attempt(job, ProviderUnavailable(f"{label} sent a report we could not read."), now)
     try:
         summary = _apply(job, people, now)
@@ -119,19 +114,17 @@ def run_import(job_id: int, *, now: datetime | None = None) -> Outcome:
     except (IntegrityError, StaleDataError):
         db.session.rollback()
         return _failed_attempt(job, ProviderUnavailable("Someone saved the register at the same time."), now)
-    db.session.commit()
+    transaction.commit()
     return Outcome(ImportState.DONE.value, summary.describe(), summary)
 
 
 def _claim(job_id: int, now: datetime) -> _Job | None:
-    """Take the job for ``LEASE`` (a crashed worker's claim runs out) and read what it needs."""
-    claimed = db.session.execute(
-        update(AttendanceImport)
-        .where(AttendanceImport.id == job_id, AttendanceImport.state == ImportState.QUEUED,
-               or_(AttendanceImport.lease_until.is_(None), AttendanceImport.lease_until < now))
-        .values(lease_until=now + LEASE, attempts=AttendanceImport.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+    """Take the job for its lease (a crashed worker's claim runs out) and read what it needs."""
+    lease = timedelta(seconds=int(current_app.config["ATTENDANCE_IMPORT_LEASE_SECONDS"]))
+    claimed = queue.take(AttendanceImport, job_id, [
+        AttendanceImport.state == ImportState.QUEUED, queue.lease_free(AttendanceImport.lease_until, now)],
+        {"lease_until": now + lease, "attempts": AttendanceImport.attempts + 1})
+    if not claimed:
         return None
     job = db.session.get(AttendanceImport, job_id, populate_existing=True)
     session = job.session
@@ -154,10 +147,10 @@ def fetch_people(job: _Job) -> list[Person]:
     Zoom returns nothing for a meeting with one participant, and a provider may not be
     connected at all: then what the webhooks saw live is used, if anything.
     """
-    provider = provider_for(job.provider)
+    provider = hub().get(job.provider)
     if provider is None:
         if not job.live:
-            label = LABELS.get(job.provider, job.provider)
+            label = hub().label(job.provider)
             raise NotConnected(f"{label} is not connected, so its report cannot be fetched. An admin can "
                                "connect it under Video providers.")
         rows = list(job.live)
@@ -169,9 +162,9 @@ def fetch_people(job: _Job) -> list[Person]:
 def _apply(job: _Job, people: list[Person], now: datetime) -> ImportSummary:
     session = db.session.get(MeetingSession, job.session_id)
     user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
-    summary = services.apply_import(session, people, source=services.IMPORTABLE[job.provider], now=now,
-                                    rules=services.current_rules(), overwrite_manual=job.overwrite_manual,
-                                    user=user)
+    summary = imports.apply_import(session, people, source=job.provider, now=now,
+                                   rules=imports.current_rules(), overwrite_manual=job.overwrite_manual,
+                                   user=user)
     db.session.execute(update(AttendanceImport).where(AttendanceImport.id == job.job_id).values(
         state=ImportState.DONE.value, lease_until=None, last_error=None, finished_at=now, next_try_at=None,
         overwrite_manual=False).execution_options(synchronize_session=False))
@@ -190,7 +183,7 @@ def _failed_attempt(job: _Job, exc: ProviderError, now: datetime) -> Outcome:
     else:
         message = exc.message
     if transient and attempts < int(config["ATTENDANCE_IMPORT_MAX_ATTEMPTS"]):
-        retry_at = getattr(exc, "retry_at", None) or now + backoff(attempts)
+        retry_at = getattr(exc, "retry_at", None) or now + backoff().delay(attempts)
         values: dict[str, Any] = {"next_try_at": retry_at}
         state = ImportState.QUEUED.value
         text = f"{message} We will try again at {retry_at:%H:%M} UTC."
@@ -199,16 +192,9 @@ def _failed_attempt(job: _Job, exc: ProviderError, now: datetime) -> Outcome:
     db.session.execute(update(AttendanceImport).where(AttendanceImport.id == job.job_id).values(
         state=state, lease_until=None, last_error=message[:2000], **values)
         .execution_options(synchronize_session=False))
-    db.session.commit()
+    transaction.commit()
     log.info("Attendance import of session %s: %s", job.session_id, text)
     return Outcome(state, text, next_try_at=values.get("next_try_at"))
-
-
-def backoff(attempts: int) -> timedelta:
-    config = current_app.config
-    base = int(config["ATTENDANCE_IMPORT_BACKOFF_SECONDS"])
-    cap = int(config["ATTENDANCE_IMPORT_BACKOFF_MAX_SECONDS"])
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 # The sweep -----------------------------------------------------------------------------------
@@ -223,36 +209,35 @@ def queue_ended_sessions(now: datetime) -> int:
         select(MeetingSession)
         .outerjoin(AttendanceImport, AttendanceImport.session_id == MeetingSession.id)
         .where(AttendanceImport.id.is_(None), MeetingSession.status == SessionStatus.SCHEDULED,
-               MeetingSession.provider.in_(tuple(services.IMPORTABLE)),
+               MeetingSession.provider.in_(hub().importable()),
                MeetingSession.provider_meeting_id.is_not(None),
                MeetingSession.ends_at <= ended_before, MeetingSession.ends_at >= ended_after)).all()
     for session in sessions:
-        services.queue_import(session, now=now)
-    db.session.commit()
+        imports.queue_import(session, now=now)
+    transaction.commit()
     return len(sessions)
 
 
 def due_jobs(now: datetime, limit: int) -> list[int]:
-    return list(db.session.scalars(
+    return queue.pick(
         select(AttendanceImport.id)
         .where(AttendanceImport.state == ImportState.QUEUED, AttendanceImport.next_try_at <= now,
-               or_(AttendanceImport.lease_until.is_(None), AttendanceImport.lease_until < now))
-        .order_by(AttendanceImport.next_try_at, AttendanceImport.id).limit(limit)))
+               queue.lease_free(AttendanceImport.lease_until, now))
+        .order_by(AttendanceImport.next_try_at, AttendanceImport.id).limit(limit))
 
 
-def import_due(*, limit: int = 50, now: datetime | None = None) -> RunReport:
+OUTCOME_COUNTS = {ImportState.DONE.value: "done", ImportState.QUEUED.value: "retrying"}
+
+
+def import_due(*, limit: int = 50, now: datetime | None = None) -> queue.RunReport:
     """One pass of the worker: queue what ended, then run what is due."""
     now = now or now_utc()
-    report = RunReport(queued=queue_ended_sessions(now))
+    report = run_report()
+    report.add("queued", count=queue_ended_sessions(now))
     ids = due_jobs(now, limit)
     db.session.rollback()
     for job_id in ids:
         outcome = run_import(job_id, now=now)
-        if outcome.state == ImportState.DONE:
-            report.done += 1
-        elif outcome.state == ImportState.QUEUED:
-            report.retrying += 1
-        else:
-            report.failed += 1
+        report.add(OUTCOME_COUNTS.get(outcome.state, "failed"))
         report.messages.append(f"session import {job_id}: {outcome.message}")
     return report

@@ -1,14 +1,17 @@
-"""The signed-in user's own account: password, two-factor sign-in, sessions and recent sign-ins."""
+"""The signed-in user's own account: password, two-factor sign-in, sessions and recent sign-ins.
+
+Every account page is `@no_store`: they show set-up keys and recovery codes."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from facilitator.access import STAFF, allow
 from facilitator.auth import crypto, mfa, qr, queries, services, totp
+from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import user_agent
 from facilitator.auth.forms import (
     ChangePasswordForm,
@@ -17,23 +20,14 @@ from facilitator.auth.forms import (
     SignOutEverywhereForm,
 )
 from facilitator.errors import DomainError
-from facilitator.extensions import db
-from facilitator.forms import apply_domain_errors
-
-bp = Blueprint("account", __name__, url_prefix="/account")
+from facilitator.forms import show_errors
+from facilitator.security import no_store
 
 SETUP_KEY = "totp_setup"  # the secret being set up, encrypted, in the signed session cookie
 SETUP_MAX_AGE = 3600
 CODES_KEY = "recovery_codes"  # new recovery codes, encrypted, until they have been shown once
 CODES_PURPOSE = "recovery-codes-display"
 CODES_MAX_AGE = 600
-
-
-@bp.after_request
-def _no_store(response: Any) -> Any:
-    """Account pages show set-up keys and recovery codes: no browser or proxy keeps a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _rotate_session(mfa_method: str | None) -> None:
@@ -79,18 +73,20 @@ def _account_page(off_form: ConfirmPasswordForm | None = None, status: int = 200
         labels=queries.METHOD_LABELS), status
 
 
-@bp.route("")
+@bp.route("/account", endpoint="account")
 @allow(STAFF)
+@no_store
 def index() -> Any:
     return _account_page()
 
 
-@bp.route("/password", methods=["GET", "POST"])
+@bp.route("/account/password", methods=["GET", "POST"])
 @allow(STAFF)
+@no_store
 def change_password() -> Any:
     if not g.user.password_hash:
         flash("You sign in with single sign-on, so you have no password here to change.", "info")
-        return redirect(url_for("account.index"))
+        return redirect(url_for("auth.account"))
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", form=form), _status()
@@ -98,14 +94,12 @@ def change_password() -> Any:
     try:
         services.change_password(g.user, form.current_password.data, form.password.data)
     except DomainError as exc:
-        db.session.rollback()
-        apply_domain_errors(form, exc)
+        show_errors(form, exc)
         return render_template("auth/change_password.html", form=form), 422
     _rotate_session(mfa_method)
-    db.session.commit()
     current_app.logger.info("User %s changed their password", g.user.id)
     flash("Your password has been changed, and you have been signed out on every other device.", "success")
-    return redirect(url_for("account.index"))
+    return redirect(url_for("auth.account"))
 
 
 def _setup_secret() -> bytes:
@@ -116,8 +110,9 @@ def _setup_secret() -> bytes:
     return secret
 
 
-@bp.route("/two-factor", methods=["GET", "POST"])
+@bp.route("/account/two-factor", methods=["GET", "POST"])
 @allow(STAFF)
+@no_store
 def two_factor_setup() -> Any:
     replacing = g.user.has_mfa
     secret = _setup_secret()
@@ -128,78 +123,74 @@ def two_factor_setup() -> Any:
                 mfa.confirm_password(g.user, _entered_password(form))
             codes = mfa.enable_totp(g.user, secret, form.code.data)
         except DomainError as exc:
-            db.session.rollback()
-            apply_domain_errors(form, exc)
+            show_errors(form, exc)
         else:
             g.user_session.mfa_method = services.METHOD_TOTP
             services.end_other_sessions(g.user, session["sid"])
-            db.session.commit()
             session.pop(SETUP_KEY, None)
             _stash_codes(codes)
             current_app.logger.info("User %s set up two-factor sign-in", g.user.id)
             flash("Two-step sign-in is on. Other devices have been signed out.", "success")
-            return redirect(url_for("account.recovery_codes"))
+            return redirect(url_for("auth.recovery_codes"))
     uri = totp.provisioning_uri(secret, g.user.email, str(current_app.config["MFA_ISSUER"]))
     return render_template("auth/two_factor_setup.html", form=form, replacing=replacing, uri=uri,
                            key=totp.display_key(secret), qr_svg=qr.svg_data_uri(uri),
                            required=mfa.is_required(g.user)), _status()
 
 
-@bp.route("/two-factor/recovery-codes", methods=["GET", "POST"])
+@bp.route("/account/two-factor/recovery-codes", methods=["GET", "POST"])
 @allow(STAFF)
+@no_store
 def recovery_codes() -> Any:
     if not g.user.has_mfa:
-        return redirect(url_for("account.two_factor_setup"))
+        return redirect(url_for("auth.two_factor_setup"))
     form = _without_password_field(ConfirmPasswordForm(), bool(g.user.password_hash))
     if form.validate_on_submit():
         try:
             mfa.confirm_password(g.user, _entered_password(form))
         except DomainError as exc:
-            db.session.rollback()
-            apply_domain_errors(form, exc)
+            show_errors(form, exc)
         else:
             _stash_codes(mfa.new_recovery_codes(g.user))
-            db.session.commit()
             flash("New recovery codes made. The old ones no longer work.", "success")
-            return redirect(url_for("account.recovery_codes"))
+            return redirect(url_for("auth.recovery_codes"))
     codes = _take_codes() if request.method == "GET" else None
     return render_template("auth/recovery_codes.html", codes=codes, form=form,
                            left=mfa.recovery_codes_left(g.user)), _status()
 
 
-@bp.route("/two-factor/off", methods=["POST"])
+@bp.route("/account/two-factor/off", methods=["POST"])
 @allow(STAFF)
+@no_store
 def two_factor_off() -> Any:
     if not g.user.has_mfa:
-        return redirect(url_for("account.index"))
+        return redirect(url_for("auth.account"))
     if mfa.is_required(g.user):
         flash("Your role needs two-step sign-in, so it cannot be turned off. "
               "You can set up a new authenticator app instead.", "error")
-        return redirect(url_for("account.index"))
+        return redirect(url_for("auth.account"))
     form = _without_password_field(ConfirmPasswordForm(), bool(g.user.password_hash))
     if not form.validate_on_submit():
         return _account_page(form, 422)
     try:
         mfa.confirm_password(g.user, _entered_password(form))
     except DomainError as exc:
-        db.session.rollback()
-        apply_domain_errors(form, exc)
+        show_errors(form, exc)
         return _account_page(form, 422)
     mfa.disable_mfa(g.user)
     g.user_session.mfa_method = None
-    db.session.commit()
     flash("Two-step sign-in is off.", "success")
-    return redirect(url_for("account.index"))
+    return redirect(url_for("auth.account"))
 
 
-@bp.route("/sign-out-everywhere", methods=["POST"])
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
 @allow(STAFF)
+@no_store
 def sign_out_everywhere() -> Any:
     if not SignOutEverywhereForm().validate_on_submit():
         flash("Nothing was changed: use the “Sign out everywhere” button.", "error")
-        return redirect(url_for("account.index"))
+        return redirect(url_for("auth.account"))
     services.end_all_sessions(g.user)
-    db.session.commit()
     session.clear()
     current_app.logger.info("User %s signed out everywhere", g.user.id)
     flash("You have been signed out on every device, this one included.", "success")

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from facilitator import transaction
 from facilitator.auth import mfa
 from facilitator.auth.services import normalise_email
 from facilitator.extensions import db
@@ -20,7 +21,7 @@ def reset_mfa_command(email: str) -> None:
     if user is None:
         raise click.ClickException(f"No user with email {email}.")
     mfa.reset_mfa(user)
-    db.session.commit()
+    transaction.commit()
     click.echo(f"Two-step sign-in reset for {user.email}; they have been signed out everywhere.", err=True)
 
 

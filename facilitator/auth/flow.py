@@ -41,7 +41,6 @@ def complete_sign_in(user: User, mfa_method: str | None, next_url: str | None) -
     """Start a fresh server-side session (a new id: no fixation) and go where the user was going."""
     session.clear()
     session["sid"] = services.start_session(user, request.remote_addr, user_agent(), mfa_method)
-    db.session.commit()
     current_app.logger.info("User %s signed in (second factor: %s)", user.id, mfa_method or "none")
     return redirect(safe_next(next_url))
 
@@ -52,7 +51,6 @@ def after_first_factor(user: User, next_url: str | None, via: str) -> Any:
         return complete_sign_in(user, None, next_url)
     session.clear()
     session[PENDING_KEY] = {"uid": user.id, "at": int(time.time()), "next": next_url or "", "via": via}
-    db.session.commit()  # the attempt just recorded
     return redirect(url_for("auth.two_factor"))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +19,11 @@ from sqlalchemy import delete, func, or_, select, update
 
 from facilitator.auth import crypto, services, totp
 from facilitator.auth.passwords import verify_password
+from facilitator.clock import system_now
+from facilitator.config import parse_roles
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.models import Role, User, utcnow
+from facilitator.models import User
 from facilitator.models.users import RecoveryCode
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,6 @@ WRONG_CODE = "That code is not right, or it has already been used."
 
 
 # ------------------------------------------------------------------------------ policy
-
-
-def parse_roles(value: str | Iterable[str] | None) -> frozenset[str]:
-    items = value.split(",") if isinstance(value, str) else (value or [])
-    return frozenset(str(item).strip().lower() for item in items if str(item).strip())
-
-
-def check_config(config: dict) -> None:
-    """Refuse to start with a role name that does not exist (a typo would silently mean "none")."""
-    unknown = parse_roles(config.get("MFA_REQUIRED_ROLES")) - {r.value for r in Role}
-    if unknown:
-        raise ValueError(f"MFA_REQUIRED_ROLES: unknown roles {', '.join(sorted(unknown))}")
 
 
 def is_required(user: User) -> bool:
@@ -81,7 +70,7 @@ def secret_of(user: User) -> bytes | None:
 
 def enable_totp(user: User, secret: bytes, code: str, now: datetime | None = None) -> list[str]:
     """Switch on (or replace) the authenticator once it has shown a right code; new recovery codes."""
-    now = now or utcnow()
+    now = now or system_now()
     step = totp.matching_step(secret, code, now.timestamp())
     if step is None:
         raise DomainError("That code did not match.", {
@@ -179,7 +168,7 @@ class SecondFactor:
 
 def check_second_factor(user: User, code: str, ip: str | None, user_agent: str | None) -> SecondFactor:
     """The code page: an authenticator code or a recovery code, throttled like passwords."""
-    now = utcnow()
+    now = system_now()
     refused = services.throttled(user.email, now)
     if refused:
         return SecondFactor(None, refused.error)

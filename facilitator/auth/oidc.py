@@ -37,8 +37,6 @@ def init_app(app: Flask) -> None:
     config = app.config
     if not config["OIDC_DISCOVERY_URL"]:
         return
-    if not config["OIDC_CLIENT_ID"]:
-        raise ValueError("OIDC_DISCOVERY_URL is set: OIDC_CLIENT_ID is needed too")
     timeout = config["HTTP_TIMEOUT"]
     oauth = OAuth(app)
     oauth.register(

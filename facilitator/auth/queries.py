@@ -7,8 +7,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from facilitator.clock import system_now
 from facilitator.extensions import db
-from facilitator.models import LoginAttempt, User, UserSession, utcnow
+from facilitator.models import LoginAttempt, User, UserSession
 
 METHOD_LABELS = {
     "password": "Password",
@@ -27,7 +28,7 @@ def sign_ins(user: User, limit: int = 50) -> list[LoginAttempt]:
 
 def open_sessions(user: User) -> list[UserSession]:
     """The user's sessions that have not timed out, most recently used first."""
-    config, now = current_app.config, utcnow()
+    config, now = current_app.config, system_now()
     idle_since = now - timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     started_since = now - timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
     return list(db.session.scalars(

@@ -17,11 +17,12 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import func, select, update
 
 from facilitator.auth import services
-from facilitator.auth.mail import queue_email
 from facilitator.auth.passwords import password_problem
+from facilitator.clock import system_now
 from facilitator.errors import DomainError, NotFoundError
 from facilitator.extensions import db
-from facilitator.models import User, utcnow
+from facilitator.invites.services import queue_plain_email
+from facilitator.models import User
 from facilitator.models.users import PasswordResetRequest, PasswordResetToken
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _recent(column: object, value: str, since: datetime) -> int:
 
 def request_reset(email: str, ip: str | None) -> Outcome:
     config = current_app.config
-    email, now = services.normalise_email(email), utcnow()
+    email, now = services.normalise_email(email), system_now()
     since = now - timedelta(minutes=int(config["PASSWORD_RESET_WINDOW_MINUTES"]))
     per_ip, per_email = int(config["PASSWORD_RESET_MAX_PER_IP"]), int(config["PASSWORD_RESET_MAX_PER_EMAIL"])
     if ip and _recent(PasswordResetRequest.ip_address, ip, since) >= per_ip:
@@ -64,14 +65,15 @@ def request_reset(email: str, ip: str | None) -> Outcome:
 
 def reset_url(token: str) -> str:
     base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    return base + url_for("password_reset.reset_password", token=token)
+    return base + url_for("auth.reset_password", token=token)
 
 
 def _queue_reset_email(user: User, token: str, minutes: int) -> None:
     context = {"user": user, "url": reset_url(token), "minutes": minutes}
-    queue_email(user.email, user.name, "Reset your Facilitator password",
-                render_template("auth/email/password_reset.txt", **context),
-                render_template("auth/email/password_reset.html", **context))
+    # Through the transactional outbox, in this transaction: mailed only if the token is saved.
+    queue_plain_email(to_email=user.email, to_name=user.name, subject="Reset your Facilitator password",
+                      text=render_template("auth/email/password_reset.txt", **context),
+                      html=render_template("auth/email/password_reset.html", **context))
 
 
 def valid_token(token: str | None) -> PasswordResetToken | None:
@@ -80,7 +82,7 @@ def valid_token(token: str | None) -> PasswordResetToken | None:
         return None
     row = db.session.scalar(select(PasswordResetToken).where(
         PasswordResetToken.token_hash == services.token_hash(token)))
-    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.is_active:
+    if row is None or row.used_at is not None or row.expires_at <= system_now() or not row.user.is_active:
         return None
     return row
 
@@ -96,7 +98,7 @@ def complete_reset(token: str | None, password: str) -> User:
     spent = db.session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=system_now())
         .execution_options(synchronize_session=False))
     if spent.rowcount != 1:
         raise NotFoundError(EXPIRED)

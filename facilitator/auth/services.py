@@ -7,16 +7,20 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from facilitator.auth.passwords import hash_password, password_problem, verify_password
+from facilitator.clock import system_now
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.models import ApiToken, LoginAttempt, User, UserSession, utcnow
+from facilitator.models import ApiToken, LoginAttempt, User, UserSession
 from facilitator.models.users import PasswordResetToken
+from facilitator.transaction import housekeeping
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 API_TOKEN_PREFIX = "fac_"  # noqa: S105 - a prefix, not a secret
@@ -76,14 +80,14 @@ def throttled(email: str, now: datetime) -> SignInResult | None:
 def record_attempt(email: str, ok: bool, method: str, ip: str | None, user_agent: str | None,
                    now: datetime | None = None) -> None:
     db.session.add(LoginAttempt(email=email, succeeded=ok, method=method, ip_address=ip,
-                                user_agent=(user_agent or "")[:300] or None, created_at=now or utcnow()))
+                                user_agent=(user_agent or "")[:300] or None, created_at=now or system_now()))
 
 
 def check_credentials(email: str, password: str, ip: str | None,
                       user_agent: str | None = None) -> SignInResult:
     """Verify a sign-in, counting failures per address (known or not) in the database."""
     email = normalise_email(email)
-    now = utcnow()
+    now = system_now()
     refused = throttled(email, now)
     if refused:
         return refused
@@ -112,21 +116,24 @@ def start_session(user: User, ip: str | None, user_agent: str | None, mfa_method
 
 
 def load_session(sid: str) -> UserSession | None:
-    """The session behind a cookie's id, or None when it has ended or expired."""
+    """The session behind a cookie's id, or None when it has ended or expired.
+
+    Ending an expired session and noting when a session was last seen are written after the
+    request, on a connection of their own (``transaction.housekeeping``): a page that only reads
+    never writes in its own transaction for them."""
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(sid)))
     if row is None:
         return None
-    now = utcnow()
+    now = system_now()
     cfg = current_app.config
     idle = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
     if not row.user.is_active or now - row.last_seen_at > idle or now - row.created_at > absolute:
-        db.session.delete(row)
-        _commit_best_effort()
+        housekeeping(partial(_write_apart, delete(UserSession).where(UserSession.id == row.id)))
         return None
     if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        row.last_seen_at = now
-        _commit_best_effort()
+        housekeeping(partial(_write_apart, update(UserSession).where(UserSession.id == row.id)
+                             .values(last_seen_at=now)))
     return row
 
 
@@ -135,12 +142,13 @@ def load_session_user(sid: str) -> User | None:
     return row.user if row is not None else None
 
 
-def _commit_best_effort() -> None:
-    """Housekeeping writes of a read-only request: losing one to a busy database is harmless."""
+def _write_apart(statement: Any) -> None:
+    """A housekeeping write on its own connection: losing one to a busy database is harmless."""
     try:
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(statement)
     except OperationalError:
-        db.session.rollback()
+        current_app.logger.info("Skipped a sign-in session's housekeeping: the database is busy")
 
 
 def end_session(sid: str) -> None:
@@ -161,7 +169,7 @@ def expire_reset_tokens(user: User, now: datetime | None = None) -> None:
     db.session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now or utcnow())
+        .values(used_at=now or system_now())
         .execution_options(synchronize_session=False)
     )
 
@@ -198,7 +206,7 @@ def revoke_api_tokens(user: User) -> None:
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=system_now())
     )
 
 

@@ -6,15 +6,13 @@ from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
 from facilitator.access import PUBLIC, allow
 from facilitator.auth import oidc, services
+from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import after_first_factor, complete_sign_in, safe_next, user_agent
-from facilitator.extensions import db
-
-bp = Blueprint("sso", __name__, url_prefix="/login/sso")
 
 NEXT_KEY = "sso_next"
 FAILED = "Single sign-on did not work. Please try again, or sign in with your email and password."
@@ -24,10 +22,10 @@ SSO_ERRORS = (AuthlibBaseError, JoseError, requests.RequestException, ValueError
 
 
 def _callback_url() -> str:
-    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/") + url_for("sso.callback")
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/") + url_for("auth.sso_callback")
 
 
-@bp.route("")
+@bp.route("/login/sso", endpoint="sso_start")
 @allow(PUBLIC)
 def start() -> Any:
     if not oidc.is_enabled():
@@ -41,7 +39,7 @@ def start() -> Any:
         return redirect(url_for("auth.login"))
 
 
-@bp.route("/callback")
+@bp.route("/login/sso/callback", endpoint="sso_callback")
 @allow(PUBLIC)
 def callback() -> Any:
     if not oidc.is_enabled():
@@ -59,7 +57,6 @@ def callback() -> Any:
         return redirect(url_for("auth.login"))
     result = oidc.match_user(dict(claims), request.remote_addr, user_agent())
     if result.user is None:
-        db.session.commit()
         flash(result.error, "error")
         return redirect(url_for("auth.login"))
     if oidc.idp_did_mfa(claims):

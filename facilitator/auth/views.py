@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
+from facilitator import transaction
 from facilitator.access import PUBLIC, STAFF, allow, allowed_roles
 from facilitator.auth import mfa, oidc, services
-from facilitator.auth.account_views import bp as account_bp
+from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import (
     after_first_factor,
     complete_sign_in,
@@ -17,27 +18,13 @@ from facilitator.auth.flow import (
     user_agent,
 )
 from facilitator.auth.forms import LoginForm, LogoutForm, TwoFactorForm
-from facilitator.auth.reset_views import bp as reset_bp
-from facilitator.auth.sso_views import bp as sso_bp
-from facilitator.extensions import db
 
-bp = Blueprint("auth", __name__)
-
-__all__ = ["bp", "init_app", "load_user", "safe_next"]
+__all__ = ["load_user", "require_two_factor", "safe_next"]
 
 # What a user who must set up two-factor may still reach before they have.
-ENROLMENT_ENDPOINTS = frozenset({"account.two_factor_setup", "auth.logout", "static"})
+ENROLMENT_ENDPOINTS = frozenset({"auth.two_factor_setup", "auth.logout", "static"})
 # Pages outside the API that also take an API token (sent as a bearer token, the cookie is then ignored).
 TOKEN_PAGES = frozenset({"/reports/attendance.csv"})
-
-
-def init_app(app: Any) -> None:
-    mfa.check_config(app.config)
-    oidc.init_app(app)
-    for blueprint in (bp, account_bp, reset_bp, sso_bp):
-        app.register_blueprint(blueprint)
-    app.before_request(load_user)
-    app.before_request(require_two_factor)
 
 
 def load_user() -> None:
@@ -73,11 +60,10 @@ def require_two_factor() -> Any:
     if g.user.has_mfa:
         # Signed in before their role needed it: prove the second factor by signing in again.
         services.end_session(session["sid"])
-        db.session.commit()
         session.clear()
         flash("Your account now needs two-step sign-in. Please sign in again.", "info")
         return redirect(url_for("auth.login"))
-    return redirect(url_for("account.two_factor_setup"))
+    return redirect(url_for("auth.two_factor_setup"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,7 +74,6 @@ def login() -> Any:
         result = services.check_credentials(form.email.data, form.password.data, request.remote_addr,
                                             user_agent())
         if result.user is None:
-            db.session.commit()
             form.password.errors.append(result.error)
             return render_template("auth/login.html", form=form, sso=oidc.is_enabled()), 200
         return after_first_factor(result.user, form.next.data, services.METHOD_PASSWORD)
@@ -108,7 +93,7 @@ def two_factor() -> Any:
         return render_template("auth/two_factor.html", form=form), 422 if request.method == "POST" else 200
     result = mfa.check_second_factor(user, form.code.data, request.remote_addr, user_agent())
     if result.method is None:
-        db.session.commit()
+        transaction.keep_on_error()  # the failed attempt counts towards the throttle
         form.code.errors.append(result.error)
         return render_template("auth/two_factor.html", form=form), 422
     response = complete_sign_in(user, result.method, state.get("next"))  # clears the cookie session
@@ -124,7 +109,6 @@ def two_factor() -> Any:
 def logout() -> Any:
     if LogoutForm().validate_on_submit():
         services.end_session(session["sid"])
-        db.session.commit()
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,4 +1,4 @@
-"""Reads for the booking screens (and the group and home pages, through template globals)."""
+"""Reads for the booking screens, the group page's sessions and the facilitator's home page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from facilitator.booking import providers
+from facilitator.clock import now_utc
 from facilitator.extensions import db
 from facilitator.models import (
     Group,
@@ -20,6 +20,7 @@ from facilitator.models import (
     can_manage_group,
     group_facilitators,
 )
+from facilitator.providers import gate, hub
 
 RECENT = timedelta(days=1)  # a session stays under "upcoming" until a day after it started
 
@@ -32,10 +33,9 @@ class Banner:
 
 def banners(now: datetime) -> list[Banner]:
     """One banner per provider the circuit breaker is leaving alone right now."""
-    hub = providers.hub()
     result = []
-    for name, until in sorted(providers.open_circuits(now).items()):
-        label = hub.label(name)
+    for name, until in sorted(gate.open_circuits(now).items()):
+        label = hub().label(name)
         result.append(Banner(name, (
             f"{label} is not answering at the moment. Bookings are still saved, and their meetings "
             f"will be made on {label} as soon as it answers again (we try again after "
@@ -85,7 +85,7 @@ def sessions_between(group_id: int | None, start: datetime | None, end: datetime
 
 def sync_label(session: MeetingSession) -> str:
     """How the session stands with its provider, in words."""
-    label = providers.hub().label(session.provider)
+    label = hub().label(session.provider)
     if session.sync_state == SyncState.FAILED:
         return f"{label} refused it"
     if session.sync_state == SyncState.PENDING:
@@ -96,8 +96,8 @@ def sync_label(session: MeetingSession) -> str:
 
 
 def panel(group: Group, user: User | None) -> dict[str, Any]:
-    """What the group page shows about sessions (a template global: that page is not ours)."""
-    now = providers.hub().clock()
+    """What the group page shows about its sessions."""
+    now = now_utc()
     upcoming, past = group_sessions(group, now)
     return {"upcoming": upcoming, "past": past[:10], "can_book": can_manage_group(user, group),
             "banners": banners(now)}

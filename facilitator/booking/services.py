@@ -1,9 +1,10 @@
 """Booking, rescheduling and cancelling sessions. Flush, never commit; no ``request``, no ``flash``.
 
 Every change leaves the session saying what the provider still has to be told (``sync_action``,
-``sync_state`` pending); the caller commits and only then is the provider called (see ``sync``),
-so a provider that is down never loses a booking. Invitations are queued through
-``facilitator.invites.hooks`` in the same transaction, for sessions still to come only.
+``sync_state`` pending) and asks for a push to the provider once the request commits (an
+after-commit job, ``facilitator.transaction``), so a provider that is down never loses a
+booking. Invitations are queued through ``facilitator.invites.hooks`` in the same transaction,
+for sessions still to come only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from facilitator.booking import sync
+from facilitator.clock import as_local
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks
@@ -26,7 +29,6 @@ from facilitator.models import (
     Group,
     MeetingSession,
     MeetingSessionRevision,
-    Provider,
     SessionStatus,
     SyncAction,
     SyncState,
@@ -47,8 +49,9 @@ UNSET: Any = object()
 
 
 class ProviderCatalog(Protocol):
-    """What booking needs to know about providers (``providers.ProviderHub`` is one)."""
+    """What booking needs to know about providers (``facilitator.providers.ProviderHub`` is one)."""
 
+    def names(self) -> list[str]: ...
     def is_known(self, name: str) -> bool: ...
     def is_connected(self, name: str) -> bool: ...
     def label(self, name: str) -> str: ...
@@ -103,10 +106,6 @@ def require_manager(user: User, group: Group) -> None:
 
 
 # Times ---------------------------------------------------------------------------------------
-
-def as_local(moment: datetime, zone: str) -> datetime:
-    return moment.astimezone(ZoneInfo(zone))
-
 
 def local_moment(day: date, at: time, zone: str) -> datetime:
     """``day`` at wall-clock ``at`` in ``zone``. A time skipped by the clocks going forward
@@ -211,6 +210,7 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
         if not is_past:
             hooks.session_booked(session)
     db.session.flush()
+    sync.push_after_commit(sessions)
     return BookingResult(sessions, series_id, plan.warnings)
 
 
@@ -264,6 +264,7 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
         if target.starts_at > now:
             hooks.session_changed(target)
     db.session.flush()
+    sync.push_after_commit(changed)
     return changed
 
 
@@ -298,6 +299,7 @@ def cancel_sessions(user: User, session: MeetingSession, *, now: datetime, scope
         if target.starts_at > now:
             hooks.session_cancelled(target)
     db.session.flush()
+    sync.push_after_commit(cancelled)
     return cancelled
 
 
@@ -316,6 +318,7 @@ def retry_sync(user: User, session: MeetingSession, now: datetime) -> None:
         .values(sync_state=SyncState.PENDING.value, next_sync_at=now, sync_error=None,
                 sync_attempts=0).execution_options(synchronize_session=False))
     db.session.expire(session)
+    sync.push_after_commit([session])
 
 
 def set_zoom_hosts(hosts: dict[int, str | None]) -> None:
@@ -391,8 +394,8 @@ def _check_duration(minutes: Any, errors: dict[str, str]) -> None:
 
 
 def _check_provider(provider: str, catalog: ProviderCatalog, errors: dict[str, str]) -> None:
-    if provider not in {p.value for p in Provider} or not catalog.is_known(provider):
-        errors["provider"] = f"Choose one of: {', '.join(p.value for p in Provider)}."
+    if not catalog.is_known(provider):
+        errors["provider"] = f"Choose one of: {', '.join(catalog.names())}."
     elif not catalog.is_connected(provider):
         errors["provider"] = (f"{catalog.label(provider)} is not connected: an administrator needs to "
                               "add its keys. Choose another provider.")

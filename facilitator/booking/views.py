@@ -5,42 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from facilitator.access import ADMIN, READERS, allow, get_or_404
-from facilitator.booking import providers, queries, services, sync
+from facilitator import transaction
+from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404
+from facilitator.booking import queries, services
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
+from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import apply_domain_errors
+from facilitator.forms import flash_refusal, show_errors
+from facilitator.invites.queries import invite_summary
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
-from facilitator.templating import local_time
+from facilitator.providers import ProviderHub, hub
 
 bp = Blueprint("booking", __name__)
 
-MANAGERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
 # Service field names → form field names, so errors show next to the right input.
 FORM_FIELDS = {"starts_at": "date", "repeat.every": "repeat_every", "repeat.count": "repeat_count"}
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.jinja_env.globals.update(
-        booking_panel=lambda group: queries.panel(group, g.get("user")),
-        my_upcoming_sessions=lambda: queries.upcoming_for(g.user, providers.hub().clock()),
-        sync_label=queries.sync_label,
-        provider_label=lambda name: providers.hub().label(name),
-    )
-
-
-def _zone() -> str:
-    return current_app.config["TIMEZONE"]
-
-
-def _now() -> datetime:
-    return providers.hub().clock()
 
 
 def _managed_group(group_id: int) -> Group:
@@ -57,14 +41,8 @@ def _managed_session(session_id: int) -> MeetingSession:
     return session
 
 
-def _show_errors(form: Any, exc: DomainError) -> None:
-    db.session.rollback()
-    mapped = DomainError(exc.message, {FORM_FIELDS.get(k, k): v for k, v in exc.fields.items()})
-    apply_domain_errors(form, mapped)
-
-
 def _local_start(form: Any) -> datetime:
-    return services.local_moment(form.date.data, form.start_time.data, _zone())
+    return services.local_moment(form.date.data, form.start_time.data, zone_name())
 
 
 # Booking -------------------------------------------------------------------------------------
@@ -73,12 +51,15 @@ def _local_start(form: Any) -> datetime:
 @allow(MANAGERS)
 def book(group_id: int) -> Any:
     group = _managed_group(group_id)
-    hub = providers.hub()
+    providers = hub()
     form = BookingForm()
-    form.provider.choices = _provider_choices(hub)
+    form.provider.choices = _provider_choices(providers)
+    # The page shows the join-link field only for the providers whose link is pasted.
+    pasted = " ".join(name for name in providers.names() if providers.needs_join_url(name))
+    form.provider.render_kw = {"data-pasted-link": pasted}
     if request.method == "GET":
-        connected = [name for name in hub.names() if hub.is_connected(name)]
-        form.provider.data = group.provider if hub.is_connected(group.provider) else next(iter(connected), "")
+        usable = providers.connected()
+        form.provider.data = group.provider if group.provider in usable else next(iter(usable), "")
         form.duration_minutes.data = group.default_duration_minutes
         form.title.data = f"{group.name} PSL session"
     if not form.validate_on_submit():
@@ -89,32 +70,30 @@ def book(group_id: int) -> Any:
         every=form.repeat_every.data or None, count=form.repeat_count.data or 1)
     try:
         if form.preview.data:
-            plan = services.plan_booking(group, booking, hub, zone=_zone(), now=_now())
+            plan = services.plan_booking(group, booking, providers, zone=zone_name(), now=now_utc())
             return _booking_page(group, form, plan=plan)
-        result = services.book_sessions(g.user, group, booking, hub, zone=_zone(), now=_now())
+        result = services.book_sessions(g.user, group, booking, providers, zone=zone_name(), now=now_utc())
     except DomainError as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc, FORM_FIELDS)
         return _booking_page(group, form, status=422)
-    db.session.commit()
-    ids = [s.id for s in result.sessions]
-    sync.push(ids)
-    _flash_booked(len(ids), result.warnings, hub.label(booking.provider or group.provider))
+    _flash_booked(len(result.sessions), result.warnings, providers.label(booking.provider or group.provider))
     return redirect(url_for("admin.group", group_id=group.id) + "#sessions")
 
 
-def _provider_choices(hub: providers.ProviderHub) -> list[SelectChoice]:
-    return [SelectChoice(name, hub.label(name) if hub.is_connected(name)
-                         else f"{hub.label(name)} (not connected)",
-                         {} if hub.is_connected(name) else {"disabled": True})
-            for name in hub.names()]
+def _provider_choices(providers: ProviderHub) -> list[SelectChoice]:
+    """Each provider by its label; one that is not connected cannot be chosen."""
+    return [SelectChoice(name, providers.label(name) if providers.is_connected(name)
+                         else f"{providers.label(name)} (not connected)",
+                         {} if providers.is_connected(name) else {"disabled": True})
+            for name in providers.names()]
 
 
 def _booking_page(group: Group, form: BookingForm, status: int = 200,
                   plan: services.Plan | None = None) -> Any:
-    hub = providers.hub()
-    return render_template("booking/book.html", group=group, form=form, plan=plan, zone=_zone(), utc=UTC,
-                           banners=queries.banners(_now()), group_provider=hub.label(group.provider),
-                           group_provider_connected=hub.is_connected(group.provider)), status
+    providers = hub()
+    return render_template("booking/book.html", group=group, form=form, plan=plan, zone=zone_name(), utc=UTC,
+                           banners=queries.banners(now_utc()), group_provider=providers.label(group.provider),
+                           group_provider_connected=providers.is_connected(group.provider)), status
 
 
 def _flash_booked(count: int, warnings: list[str], label: str) -> None:
@@ -133,7 +112,8 @@ def session_page(session_id: int) -> Any:
     session = get_or_404(MeetingSession, session_id)
     return render_template("booking/session.html", session=session,
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
-                           retry_form=RetryForm(), banners=queries.banners(_now()))
+                           retry_form=RetryForm(), banners=queries.banners(now_utc()),
+                           invites=invite_summary(session))
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])
@@ -147,21 +127,19 @@ def reschedule(session_id: int) -> Any:
         return _reschedule_page(session, form, 422 if request.method == "POST" else 200)
     try:
         services.reschedule_sessions(
-            g.user, session, now=_now(), title=form.title.data, starts_at=_local_start(form),
+            g.user, session, now=now_utc(), title=form.title.data, starts_at=_local_start(form),
             duration_minutes=form.duration_minutes.data, scope=form.scope.data,
             expected_version=_version(form))
     except DomainError as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc, FORM_FIELDS)
         form.version.data = str(db.session.get(MeetingSession, session_id).version)
         return _reschedule_page(session, form, exc.status)
-    db.session.commit()
-    sync.push(_pending_ids(session))
     flash("Saved. Everyone invited will get the new details.", "success")
     return redirect(url_for("booking.session_page", session_id=session_id))
 
 
 def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
-    local = local_time(session.starts_at)
+    local = as_local(session.starts_at)
     form.title.data, form.date.data = session.title, local.date()
     form.start_time.data = local.time().replace(tzinfo=None)
     form.duration_minutes.data = session.duration_minutes
@@ -169,8 +147,8 @@ def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
 
 
 def _reschedule_page(session: MeetingSession, form: RescheduleForm, status: int) -> Any:
-    return render_template("booking/reschedule.html", session=session, form=form, zone=_zone(),
-                           banners=queries.banners(_now())), status
+    return render_template("booking/reschedule.html", session=session, form=form, zone=zone_name(),
+                           banners=queries.banners(now_utc())), status
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -183,14 +161,12 @@ def cancel(session_id: int) -> Any:
     if not form.validate_on_submit():
         return _cancel_page(session, form, 422 if request.method == "POST" else 200)
     try:
-        cancelled = services.cancel_sessions(g.user, session, now=_now(), scope=form.scope.data,
+        cancelled = services.cancel_sessions(g.user, session, now=now_utc(), scope=form.scope.data,
                                              expected_version=_version(form))
     except DomainError as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc, FORM_FIELDS)
         form.version.data = str(db.session.get(MeetingSession, session_id).version)
         return _cancel_page(session, form, exc.status)
-    db.session.commit()
-    sync.push([s.id for s in cancelled])
     what = "1 session" if len(cancelled) == 1 else f"{len(cancelled)} sessions"
     flash(f"Cancelled {what}. Everyone invited will be told.", "success")
     return redirect(url_for("booking.session_page", session_id=session_id))
@@ -206,13 +182,10 @@ def retry(session_id: int) -> Any:
     session = _managed_session(session_id)
     if RetryForm().validate_on_submit():
         try:
-            services.retry_sync(g.user, session, _now())
+            services.retry_sync(g.user, session, now_utc())
         except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_refusal(exc)
         else:
-            db.session.commit()
-            sync.push([session_id])
             flash("Sent to the provider again.", "success")
     return redirect(url_for("booking.session_page", session_id=session_id))
 
@@ -222,17 +195,12 @@ def _version(form: Any) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _pending_ids(session: MeetingSession) -> list[int]:
-    """The session and, after a change to "this and following", the rest of its series."""
-    return [s.id for s in queries.series_sessions(session) or [session] if s.sync_state == "pending"]
-
-
 # Providers (admin) ---------------------------------------------------------------------------
 
 @bp.route("/video-providers", methods=["GET", "POST"])
 @allow(ADMIN)
 def video_providers() -> Any:
-    hub = providers.hub()
+    providers = hub()
     facilitators = list(db.session.scalars(select(User).where(User.role == Role.FACILITATOR)
                                            .order_by(User.name)))
     form = RetryForm()  # CSRF only; the host fields are read from the request
@@ -242,14 +210,13 @@ def video_providers() -> Any:
         try:
             services.set_zoom_hosts(hosts)
         except DomainError as exc:
-            db.session.rollback()
+            transaction.rollback()
             errors = exc.fields
         else:
-            db.session.commit()
             flash("Saved the Zoom hosts.", "success")
             return redirect(url_for("booking.video_providers"))
-    rows = [{"name": n, "label": hub.label(n), "connected": hub.is_connected(n),
-             "missing": hub.missing_keys(n)} for n in hub.names()]
+    rows = [{"name": n, "label": providers.label(n), "connected": providers.is_connected(n),
+             "missing": providers.missing_keys(n)} for n in providers.names()]
     return render_template("booking/providers.html", rows=rows, facilitators=facilitators, form=form,
                            errors=errors, default_host=current_app.config.get("ZOOM_HOST_USER"),
-                           banners=queries.banners(_now())), 422 if errors else 200
+                           banners=queries.banners(now_utc())), 422 if errors else 200

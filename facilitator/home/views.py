@@ -8,8 +8,12 @@ from flask import Blueprint, g, jsonify, render_template
 from sqlalchemy import select, text
 
 from facilitator.access import PUBLIC, STAFF, allow
+from facilitator.attendance import register, report
+from facilitator.booking import queries as booking_queries
+from facilitator.clock import local_today, now_utc, zone
 from facilitator.extensions import db
-from facilitator.models import Group, Role, group_facilitators
+from facilitator.models import Group, Role, User, group_facilitators
+from facilitator.supervision import queries as supervision_queries
 
 bp = Blueprint("home", __name__)
 
@@ -17,17 +21,29 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @allow(STAFF)
 def index() -> Any:
-    groups: list[Group] = []
-    if g.user.role == Role.FACILITATOR:
-        groups = list(
-            db.session.scalars(
-                select(Group)
-                .join(group_facilitators)
-                .where(group_facilitators.c.user_id == g.user.id)
-                .order_by(Group.name)
-            )
-        )
-    return render_template("home/index.html", groups=groups)
+    """Everyone's next steps: a facilitator's sessions, registers and homes to contact; the
+    supervision panel for facilitators, supervisors and leads; shortcuts for leads and admins."""
+    user: User = g.user
+    context: dict[str, Any] = {"supervision_summary": supervision_queries.home_summary(user, local_today())}
+    if user.role == Role.FACILITATOR:
+        context.update(groups=_groups_of(user), **_facilitator_panels(user))
+    return render_template("home/index.html", **context)
+
+
+def _groups_of(user: User) -> list[Group]:
+    return list(db.session.scalars(
+        select(Group).join(group_facilitators).where(group_facilitators.c.user_id == user.id)
+        .order_by(Group.name)))
+
+
+def _facilitator_panels(user: User) -> dict[str, Any]:
+    """Sessions still to come, registers still to take and the homes to contact this week."""
+    now = now_utc()
+    engagement = report.engagement_report(report.Filters(only_groups=report.facilitator_groups(user)),
+                                          now=now, zone=zone())
+    return {"upcoming_sessions": booking_queries.upcoming_for(user, now),
+            "attendance_overview": {"registers": register.registers_to_take(user, now),
+                                    "contact": engagement.attention}}
 
 
 @bp.route("/healthz")

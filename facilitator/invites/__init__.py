@@ -1,4 +1,5 @@
-"""Invitations: iMIP invites through a transactional outbox, join links, home pages and feeds."""
+"""Invitations: iMIP invites, updates and cancellations, reminders and account emails through a
+transactional outbox, and the staff screens for a session's invitations and the outbox."""
 
 from __future__ import annotations
 
@@ -6,12 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.invites import outbox, queries, staff_views, views
-    from facilitator.invites.quick_join import QuickJoin
+    from facilitator.invites import outbox, staff_views
 
-    outbox.init_app(app)
-    app.wsgi_app = QuickJoin(app, app.wsgi_app)  # type: ignore[method-assign]
-    # For templates/invites/_session_summary.html, which a session's page includes.
-    app.jinja_env.globals["invite_summary"] = queries.invite_summary
-    app.register_blueprint(views.bp)
+    outbox.init_app(app)  # the mail backend, built once from config
     app.register_blueprint(staff_views.bp)

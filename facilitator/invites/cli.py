@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import current_app
 
+from facilitator import queue
 from facilitator.extensions import db
 from facilitator.invites import outbox, queries
 from integrations.mailer import FileBackend
@@ -23,13 +22,12 @@ def outbox_command() -> None:
 @click.option("--limit", type=int, default=None, help="Messages per pass (default OUTBOX_BATCH_SIZE).")
 def send_command(loop: bool, interval: int, limit: int | None) -> None:
     """Queue due reminders, then send due messages. Safe to run from cron, several at once."""
-    while True:
+    def one_pass() -> None:
         result = outbox.run_once(limit=limit)
         db.session.remove()
         click.echo(f"Outbox: {result.summary()}.")
-        if not loop:
-            break
-        time.sleep(max(interval, 1))
+
+    queue.run_passes(one_pass, loop=loop, interval=interval)
     backend = outbox.mail_backend()
     if isinstance(backend, FileBackend):
         click.echo(f"Email is written as .eml files to {backend.directory} (MAIL_BACKEND=file).")

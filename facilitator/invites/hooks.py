@@ -8,8 +8,6 @@ delivers what was queued once the transaction has committed.
 
 from __future__ import annotations
 
-from datetime import date
-
 from facilitator.invites import services
 from facilitator.models import Group, MeetingSession
 
@@ -33,11 +31,11 @@ def session_cancelled(session: MeetingSession) -> None:
     services.reconcile_session(session, "cancelled")
 
 
-def membership_changed(group: Group, home_id: int, on: date) -> None:
-    """A home joined or left ``group`` from ``on``: invite to or cancel its sessions not yet ended.
+def membership_changed(group: Group, home_id: int) -> None:
+    """A home joined or left ``group``: invite to or cancel its sessions not yet ended.
 
     Membership is judged per session on the session's own date, so every open session of the
-    group is checked (the ones before ``on`` come out unchanged).
+    group is checked (those before the date of the change come out unchanged).
     """
     services.membership_changed(group, home_id)
 

@@ -28,20 +28,18 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import socket
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from facilitator import queue, transaction
 from facilitator.clock import now_utc
+from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
 from facilitator.invites import queries, render
@@ -63,27 +61,17 @@ from integrations.mailer import MailBackend, MailError, build_backend
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
-_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$", re.IGNORECASE)
-_UNIT_MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "": 1}
 
 
-@dataclass
-class RunResult:
-    reminders: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    skipped: int = 0
-    outcomes: dict[str, str] = field(default_factory=dict)
+def run_report() -> queue.RunReport:
+    """What a pass did; ``outcomes`` holds each message's outcome by its Message-ID."""
+    return queue.RunReport(("sent", "sent"), ("retrying", "to retry"), ("failed", "failed"),
+                           ("skipped", "skipped"), ("reminders", "reminders queued"))
 
-    def add(self, message_id: str, outcome: str) -> None:
-        self.outcomes[message_id] = outcome
-        if hasattr(self, outcome):
-            setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def summary(self) -> str:
-        return (f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-                f"{self.skipped} skipped, {self.reminders} reminders queued")
+def backoff() -> queue.Backoff:
+    return queue.Backoff.from_config(current_app.config, "OUTBOX_BACKOFF_SECONDS",
+                                     "OUTBOX_BACKOFF_MAX_SECONDS")
 
 
 # ------------------------------------------------------------------------------ set-up
@@ -95,34 +83,10 @@ def init_app(app: Flask) -> None:
     if not settings.get("MAIL_OUTBOX_DIR"):
         settings["MAIL_OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
     app.extensions["mail_backend"] = build_backend(settings)
-    reminder_offsets(app.config["REMINDER_OFFSETS"])
-    for key in ("MAIL_FROM", "ORGANIZER_EMAIL", "MAIL_REPLY_TO"):
-        value = str(app.config[key] or "")
-        if value and "@" not in parseaddr(value)[1]:
-            raise ValueError(f"{key} must be an email address, like 'Name <sessions@example.org>'")
 
 
 def mail_backend() -> MailBackend:
     return current_app.extensions["mail_backend"]
-
-
-def reminder_offsets(value: Any) -> list[int]:
-    """``"24h,1h"``, ``"1440,60"`` or ``[1440, 60]`` → minutes, largest first."""
-    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
-    minutes: set[int] = set()
-    for item in items:
-        if isinstance(item, int):
-            minutes.add(item)
-            continue
-        if not str(item).strip():
-            continue
-        match = _OFFSET.match(str(item))
-        if not match:
-            raise ValueError(f"REMINDER_OFFSETS: cannot read {item!r} (use e.g. 24h,1h or 1440,60)")
-        minutes.add(int(match.group(1)) * _UNIT_MINUTES[match.group(2).lower()])
-    if any(m <= 0 for m in minutes):
-        raise ValueError("REMINDER_OFFSETS must be positive")
-    return sorted(minutes, reverse=True)
 
 
 def new_worker_id() -> str:
@@ -133,15 +97,15 @@ def new_worker_id() -> str:
 
 
 def run_once(backend: MailBackend | None = None, worker: str | None = None,
-             limit: int | None = None) -> RunResult:
+             limit: int | None = None) -> queue.RunReport:
     """One cron-safe pass: queue due reminders, then deliver up to ``limit`` due messages."""
     backend = backend or mail_backend()
     worker = worker or new_worker_id()
     limit = int(limit or current_app.config["OUTBOX_BATCH_SIZE"])
-    result = RunResult()
+    result = run_report()
     with write_intent():  # every transaction here may write: on SQLite, take the lock up front
-        result.reminders = queue_due_reminders()
-        db.session.commit()
+        result.add("reminders", count=queue_due_reminders())
+        transaction.commit()
         handled = 0
         while handled < limit:
             claimed = claim(worker, min(CLAIM_BATCH, limit - handled))
@@ -149,7 +113,7 @@ def run_once(backend: MailBackend | None = None, worker: str | None = None,
                 break
             for message_id in claimed:
                 outcome, message_ref = deliver_one(message_id, backend, worker)
-                result.add(message_ref, outcome)
+                result.add(outcome, ref=message_ref)
             handled += len(claimed)
     return result
 
@@ -158,22 +122,13 @@ def claim(worker: str, limit: int) -> list[int]:
     """Lease up to ``limit`` due messages for ``worker``; commits, so the lease is visible at once."""
     now = now_utc()
     lease = now + timedelta(seconds=int(current_app.config["OUTBOX_LEASE_SECONDS"]))
-    free = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
-    query = (select(OutboxMessage.id)
-             .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now, free)
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    claimed = []
-    for message_id in db.session.scalars(query).all():
-        won = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING, free)
-            .values(locked_until=lease, locked_by=worker)
-            .execution_options(synchronize_session=False))
-        if won.rowcount == 1:
-            claimed.append(message_id)
-    db.session.commit()
+    still_due = [OutboxMessage.status == OutboxStatus.PENDING,
+                 queue.lease_free(OutboxMessage.locked_until, now)]
+    due = queue.pick(select(OutboxMessage.id).where(*still_due, OutboxMessage.next_attempt_at <= now)
+                     .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+    lock = {"locked_until": lease, "locked_by": worker}
+    claimed = [message_id for message_id in due if queue.take(OutboxMessage, message_id, still_due, lock)]
+    transaction.commit()
     return claimed
 
 
@@ -187,16 +142,16 @@ def deliver_one(message_id: int, backend: MailBackend, worker: str) -> tuple[str
     reason = render.why_skip(message, now)
     if reason:
         _finish(message, OutboxStatus.SKIPPED, now, reason)
-        db.session.commit()
+        transaction.commit()
         return "skipped", message.message_id
     if message.rendered_at is None:
         try:
             render.render(message, now)
         except render.RenderError as exc:
             return _failed(message, str(exc), transient=False, now=now), message.message_id
-        db.session.commit()  # the content and its link tokens exist before anything is sent
+        transaction.commit()  # the content and its link tokens exist before anything is sent
     email, ref = render.outgoing(message), message.message_id
-    db.session.commit()  # no transaction (on SQLite: no write lock) is held while the server talks
+    transaction.commit()  # no transaction (on SQLite: no write lock) is held while the server talks
     try:
         backend.send(email)
     except MailError as exc:
@@ -205,7 +160,7 @@ def deliver_one(message_id: int, backend: MailBackend, worker: str) -> tuple[str
         log.exception("Unexpected error sending outbox message %s", message_id)
         return _failed(message, f"{type(exc).__name__}: {exc}", transient=True, now=now_utc()), ref
     _sent(db.session.get(OutboxMessage, message_id, populate_existing=True), now_utc())
-    db.session.commit()
+    transaction.commit()
     return "sent", ref
 
 
@@ -240,12 +195,6 @@ def _sent(message: OutboxMessage, now: datetime) -> None:
             delivery.status, delivery.error = DeliveryStatus.SENT.value, None
 
 
-def backoff(attempts: int) -> timedelta:
-    config = current_app.config
-    seconds = int(config["OUTBOX_BACKOFF_SECONDS"]) * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, int(config["OUTBOX_BACKOFF_MAX_SECONDS"])))
-
-
 def _failed(message: OutboxMessage, error: str, *, transient: bool, now: datetime) -> str:
     db.session.rollback()  # drop anything half-done (a failed render's tokens)
     message = db.session.get(OutboxMessage, message.id, populate_existing=True)
@@ -258,10 +207,10 @@ def _failed(message: OutboxMessage, error: str, *, transient: bool, now: datetim
             delivery.status, delivery.error = DeliveryStatus.FAILED.value, error[:2000]
     else:
         message.last_error, message.locked_until = error[:2000], None
-        message.next_attempt_at = now + backoff(message.attempts)
+        message.next_attempt_at = now + backoff().delay(message.attempts)
         if delivery is not None:
             delivery.error = f"Not sent yet (attempt {message.attempts}, will retry): {error}"[:2000]
-    db.session.commit()
+    transaction.commit()
     log.warning("Outbox message %s %s: %s", message.id, "failed" if final else "will be retried", error)
     return "failed" if final else "retrying"
 

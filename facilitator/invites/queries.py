@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -27,11 +26,6 @@ from facilitator.models.attendance import ATTENDED_STATUSES, AttendanceStatus
 from facilitator.models.invites import CALENDAR_KINDS
 
 
-def session_date(session: MeetingSession) -> date:
-    """The session's date where it happens: membership is decided on this day."""
-    return session.starts_at.astimezone(ZoneInfo(session.timezone)).date()
-
-
 def memberships_of_group(group_id: int) -> list[Membership]:
     return list(db.session.scalars(select(Membership).where(Membership.group_id == group_id)))
 
@@ -41,9 +35,9 @@ def memberships_of_home(home_id: int) -> list[Membership]:
 
 
 def member_home_ids(session: MeetingSession, memberships: Iterable[Membership] | None = None) -> set[int]:
-    on = session_date(session)
+    on = session.local_date
     rows = memberships if memberships is not None else memberships_of_group(session.group_id)
-    return {m.home_id for m in rows if m.group_id == session.group_id and m.is_current(on)}
+    return {m.home_id for m in rows if m.group_id == session.group_id and m.is_member_on(on)}
 
 
 def eligible_contacts(session: MeetingSession) -> dict[int, Contact]:

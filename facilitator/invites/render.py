@@ -29,11 +29,11 @@ from facilitator.models import (
     MessageKind,
     Method,
     OutboxMessage,
-    Provider,
     ReminderSend,
     Role,
     SessionStatus,
 )
+from facilitator.providers import hub
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail
 
@@ -104,10 +104,8 @@ def organizer_for(session: MeetingSession, recipient: str = "") -> tuple[str, st
 
 
 def provider_label(session: MeetingSession) -> str:
-    try:
-        return Provider(session.provider).label if session.provider != Provider.LINK else "the meeting link"
-    except ValueError:
-        return "the meeting"
+    """What the join button opens, as the email says it ("Zoom", "the meeting link")."""
+    return hub().join_target(session.provider)
 
 
 def description(session: MeetingSession, now: datetime, home_name: str = "") -> str:

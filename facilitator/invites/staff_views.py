@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from facilitator.access import ADMIN, READERS, allow, get_or_404
+from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
-from facilitator.extensions import db
+from facilitator.forms import flash_refusal
 from facilitator.invites import queries, services
 from facilitator.invites.render import download_ics
 from facilitator.invites.tokens import live_link_counts
@@ -44,7 +44,7 @@ def session_invitations(session_id: int) -> Any:
 
 
 @bp.route("/sessions/<int:session_id>/invitations/resend", methods=["POST"])
-@allow(ADMIN, Role.FACILITATOR.value)
+@allow(MANAGERS)
 def resend(session_id: int) -> Any:
     session = get_or_404(MeetingSession, session_id)
     if not can_manage(g.user, session):
@@ -54,10 +54,8 @@ def resend(session_id: int) -> Any:
     try:
         count = services.resend(session, contact_id)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
         return back
-    db.session.commit()
     plural = "s" if count != 1 else ""
     flash(f"{count} email{plural} queued. They go out with the next outbox run.", "success")
     return back
@@ -99,10 +97,8 @@ def retry(message_id: int) -> Any:
     try:
         services.retry_message(message)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(f"The message to {message.to_email} will be sent on the next outbox run.", "success")
     return redirect(url_for("invites.outbox", show=request.args.get("show", "waiting")))
 
@@ -111,7 +107,6 @@ def retry(message_id: int) -> Any:
 @allow(ADMIN)
 def retry_failed() -> Any:
     count = services.retry_failed()
-    db.session.commit()
     flash(f"{count} failed message{'s' if count != 1 else ''} will be retried on the next outbox run.",
           "success")
     return redirect(url_for("invites.outbox"))
@@ -133,7 +128,6 @@ def contact_links(contact_id: int) -> Any:
 def revoke_links(contact_id: int) -> Any:
     contact = get_or_404(Contact, contact_id)
     count = services.revoke_links(contact)
-    db.session.commit()
     flash(f"Revoked {count} link{'s' if count != 1 else ''} of {contact.name}. "
           "Emails from now on carry new links.", "success")
     return redirect(url_for("invites.contact_links", contact_id=contact.id))
@@ -146,9 +140,7 @@ def send_home_link(contact_id: int) -> Any:
     try:
         services.send_home_link(contact)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         flash(f"A new personal link for {contact.name} is queued.", "success")
     return redirect(url_for("invites.contact_links", contact_id=contact.id))

@@ -11,8 +11,15 @@ from facilitator.models.attendance import (
     ReportVersion,
     ZoomWebhookEvent,
 )
-from facilitator.models.base import Base, UTCDateTime, utcnow
-from facilitator.models.groups import Group, Membership, Provider, group_facilitators
+from facilitator.models.base import Base, UTCDateTime
+from facilitator.models.groups import (
+    Group,
+    Membership,
+    Provider,
+    can_manage_group,
+    group_facilitators,
+    member_on,
+)
 from facilitator.models.homes import CareHome, Contact, ContactRole
 from facilitator.models.invites import (
     ContactToken,
@@ -36,7 +43,6 @@ from facilitator.models.meetings import (
     SessionStatus,
     SyncAction,
     SyncState,
-    can_manage_group,
 )
 from facilitator.models.supervision import (
     AuditChainHead,
@@ -98,5 +104,5 @@ __all__ = [
     "UTCDateTime",
     "can_manage_group",
     "group_facilitators",
-    "utcnow",
+    "member_on",
 ]

@@ -20,8 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from facilitator.models.base import Base, UTCDateTime, utcnow
-from facilitator.models.groups import Group
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
+from facilitator.models.groups import Group, can_manage_group
 from facilitator.models.homes import CareHome, Contact
 from facilitator.models.meetings import MeetingSession
 from facilitator.models.users import Role, User
@@ -98,18 +99,12 @@ class ImportState(enum.StrEnum):
     FAILED = "failed"
 
 
-def can_take_register(user: User | None, group: Group) -> bool:
-    """Admins take every group's registers, facilitators those of their own groups."""
-    if user is None or not user.is_active:
-        return False
-    return user.role == Role.ADMIN or (user.role == Role.FACILITATOR and group.is_facilitated_by(user))
-
-
 def can_read_register(user: User | None, group: Group) -> bool:
-    """Leads read every register (they review across groups); otherwise as for taking it."""
+    """Leads read every register (they review across groups); otherwise whoever may take it:
+    the group's managers (``can_manage_group``)."""
     if user is not None and user.is_active and user.role == Role.LEAD:
         return True
-    return can_take_register(user, group)
+    return can_manage_group(user, group)
 
 
 class AttendanceRegister(Base):
@@ -126,8 +121,8 @@ class AttendanceRegister(Base):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     session: Mapped[MeetingSession] = relationship()
     taken_by: Mapped[User | None] = relationship()
@@ -148,7 +143,7 @@ class AttendanceRevision(Base):
     entries: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(10))
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     saved_by: Mapped[User | None] = relationship()
 
@@ -243,7 +238,7 @@ class AttendanceAlias(Base):
     home_id: Mapped[int | None] = mapped_column(ForeignKey("care_homes.id", ondelete="CASCADE"))
     ignored_as: Mapped[str | None] = mapped_column(String(12))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
 
 class ZoomWebhookEvent(Base):
@@ -259,7 +254,7 @@ class ZoomWebhookEvent(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting_sessions.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
 
 class LiveInterval(Base):
@@ -298,7 +293,7 @@ class AttendanceImport(Base):
     overwrite_manual: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[MeetingSession] = relationship()

@@ -9,6 +9,10 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+# Row ids are PostgreSQL ``integer`` columns: a bigger number names no row, and handing it to the
+# database fails ("integer out of range"; SQLite: "int too large") with a 500 instead of a 404.
+MAX_ROW_ID = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -47,10 +51,6 @@ def alembic_compare_type(context: Any, inspected_column: Any, metadata_column: A
     if isinstance(metadata_type, UTCDateTime):
         return not isinstance(inspected_type, DateTime)
     return None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from facilitator.models.base import Base, UTCDateTime, utcnow
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
 
 
 class ContactRole(enum.StrEnum):
@@ -32,7 +33,7 @@ class CareHome(Base):
     beds: Mapped[int | None]
     protected_time_agreed_on: Mapped[date | None]
     notes: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="home", order_by="Contact.name", cascade="all, delete-orphan"
@@ -53,6 +54,6 @@ class Contact(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(20), default=ContactRole.OTHER.value)
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     home: Mapped[CareHome] = relationship(back_populates="contacts")

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from facilitator.models.base import Base, UTCDateTime, utcnow
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
 from facilitator.models.homes import CareHome, Contact
 from facilitator.models.meetings import MeetingSession
 
@@ -96,12 +97,12 @@ class OutboxMessage(Base):
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Delivery bookkeeping.
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     session: Mapped[MeetingSession | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
@@ -124,7 +125,7 @@ class InviteDelivery(Base):
     sequence: Mapped[int | None]  # the SEQUENCE last sent to them
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     session: Mapped[MeetingSession] = relationship()
     contact: Mapped[Contact] = relationship()
@@ -143,7 +144,7 @@ class InvitationToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[MeetingSession] = relationship()
@@ -158,7 +159,7 @@ class ContactToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -175,7 +176,7 @@ class JoinRecord(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
     home_id: Mapped[int] = mapped_column(ForeignKey("care_homes.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     user_agent_family: Mapped[str] = mapped_column(String(60), default="")
     # True when the link forwarded to the meeting (from the join window until the end).
     in_window: Mapped[bool] = mapped_column(default=False)
@@ -200,7 +201,7 @@ class ReminderSend(Base):
     # Null when it was not worth sending (a nearer reminder was due too, or the invite was late).
     outbox_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_messages.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
 
 class ReminderOptOut(Base):
@@ -210,4 +211,4 @@ class ReminderOptOut(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from facilitator.models.base import Base, UTCDateTime, utcnow
-from facilitator.models.groups import Group
-from facilitator.models.users import Role, User
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
+from facilitator.models.groups import Group, can_manage_group
+from facilitator.models.users import User
 
 
 class SessionStatus(enum.StrEnum):
@@ -80,8 +81,8 @@ class MeetingSession(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now, onupdate=system_now)
 
     group: Mapped[Group] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -95,6 +96,11 @@ class MeetingSession(Base):
     @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def local_date(self) -> date:
+        """The session's date where it takes place: homes' membership is decided on this day."""
+        return local_start_date(self.starts_at, self.timezone)
 
     @property
     def is_backfill(self) -> bool:
@@ -116,13 +122,6 @@ def _keep_starts_on(_mapper: Any, _connection: Any, session: MeetingSession) -> 
     session.starts_on = local_start_date(session.starts_at, session.timezone)
 
 
-def can_manage_group(user: User | None, group: Group) -> bool:
-    """Admins manage every group's sessions, facilitators those of their own groups."""
-    if user is None or not user.is_active:
-        return False
-    return user.role == Role.ADMIN or (user.role == Role.FACILITATOR and group.is_facilitated_by(user))
-
-
 class MeetingSessionRevision(Base):
     """What a session looked like at each version, so a conflicting edit can say what changed."""
 
@@ -137,7 +136,7 @@ class MeetingSessionRevision(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     changed_by: Mapped[User | None] = relationship()
 
@@ -150,7 +149,7 @@ class ProviderToken(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     token: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now, onupdate=system_now)
 
 
 class ProviderHostBudget(Base):
@@ -173,4 +172,4 @@ class ProviderCircuit(Base):
     failures: Mapped[int] = mapped_column(default=0)
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now, onupdate=system_now)

@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
-from facilitator.models.base import Base, UTCDateTime, utcnow
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
 from facilitator.models.homes import CareHome
 from facilitator.models.meetings import MeetingSession
 from facilitator.models.users import Role, User
@@ -64,8 +65,8 @@ class SessionNote(Base):
     is_shared_with_supervisor: Mapped[bool] = mapped_column(default=False)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(16), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     author: Mapped[User] = relationship()
     session: Mapped[MeetingSession | None] = relationship()
@@ -115,8 +116,8 @@ class SupervisionRecord(Base):
     is_shared_with_supervisor: Mapped[bool] = mapped_column(default=False)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(16), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
     supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])

@@ -21,9 +21,9 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from facilitator.clock import system_now
 from facilitator.extensions import db
 from facilitator.models import User
-from facilitator.models.base import utcnow
 from facilitator.models.supervision import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -83,7 +83,7 @@ def record(action: str, *, actor: User | None, object_type: str, object_id: int 
     """Append one row to the trail (flushes; the caller's commit makes it permanent)."""
     head = _locked_head()
     event = AuditEvent(
-        id=head.last_id + 1, occurred_at=utcnow(), actor_id=actor.id if actor else None,
+        id=head.last_id + 1, occurred_at=system_now(), actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else None, action=action, outcome=outcome,
         object_type=object_type, object_id=object_id, owner_id=owner_id, via=origin.via,
         ip_address=(origin.ip_address or None) and origin.ip_address[:64],

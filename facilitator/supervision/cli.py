@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from facilitator import transaction
 from facilitator.clock import local_today
 from facilitator.database import write_intent
-from facilitator.extensions import db
 from facilitator.supervision import audit, crypto, queries, services
 from facilitator.supervision.crypto import NotesUnavailable
 
@@ -36,7 +36,7 @@ def rotate_command(batch_size: int) -> None:
         newest = ring.newest_id
     except NotesUnavailable as exc:
         raise click.ClickException(exc.message) from None
-    db.session.commit()
+    transaction.commit()
     with write_intent():
         result = services.rotate_keys(
             batch_size, on_batch=lambda table, n: click.echo(f"{table}: {n} rows re-encrypted", err=True))
@@ -60,10 +60,10 @@ def purge_command(dry_run: bool) -> None:
             click.echo(f"would delete {item.kind} {item.id} of user {item.owner_id}, dated {item.dated}")
         click.echo(f"{len(items)} records older than {cutoff} would be deleted (dry run: nothing deleted).")
         return
-    db.session.commit()
+    transaction.commit()
     with write_intent():
         gone = services.purge(cutoff, None, audit.CLI)
-        db.session.commit()
+        transaction.commit()
     for item in gone:
         click.echo(f"deleted {item.kind} {item.id} of user {item.owner_id}, dated {item.dated}", err=True)
     click.echo(f"Deleted {len(gone)} records older than {cutoff}.")

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import logging
@@ -31,11 +30,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 
-from facilitator.config import is_https
+from facilitator.config import NOTES_KEY_BYTES, is_https, parse_keys
 
 log = logging.getLogger(__name__)
 
-KEY_BYTES = 32
+KEY_BYTES = NOTES_KEY_BYTES
 NONCE_BYTES = 12
 FORMAT_V1 = b"\x01"
 KEY_ID_LABEL = b"facilitator notes key id v1"
@@ -70,24 +69,6 @@ def new_key() -> str:
 
 def key_id(key: bytes) -> str:
     return hmac.new(key, KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
-
-
-def parse_keys(value: str | list[str] | tuple[str, ...]) -> list[bytes]:
-    """Decode ``NOTES_KEYS``. Errors say which entry is wrong, never what it contains."""
-    entries = value if isinstance(value, list | tuple) else str(value).split(",")
-    keys: list[bytes] = []
-    for position, entry in enumerate((e.strip() for e in entries), start=1):
-        if not entry:
-            continue
-        try:
-            raw = base64.urlsafe_b64decode(entry.encode("ascii"))
-        except (binascii.Error, ValueError, UnicodeEncodeError):
-            raise ValueError(f"NOTES_KEYS entry {position} is not URL-safe base64") from None
-        if len(raw) != KEY_BYTES:
-            raise ValueError(f"NOTES_KEYS entry {position} is not {KEY_BYTES} bytes "
-                             "(make one with `flask --app facilitator notes new-key`)")
-        keys.append(raw)
-    return keys
 
 
 @dataclass(frozen=True)

@@ -18,26 +18,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from facilitator.forms import choices
+from facilitator.forms import choices, optional_row_id
 from facilitator.models.supervision import SupervisionFormat
 from facilitator.supervision.services import MAX_ACTION, MAX_TEXT, THEMES, ActionInput, RecordInput
 
 ACTION_ROWS = 3
-
-
-MAX_ROW_ID = 2**31 - 1  # row ids are PostgreSQL integers; a bigger number names no row
-
-
-def row_id(value: object) -> int:
-    """A row id from a form or query string; anything else is a ``ValueError`` (a field error)."""
-    number = int(value)  # type: ignore[call-overload]
-    if not 1 <= number <= MAX_ROW_ID:
-        raise ValueError("not a row id")
-    return number
-
-
-def coerce_optional_int(value: object) -> int | None:
-    return None if value in ("", None, "None") else row_id(value)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -46,15 +31,15 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class NoteForm(FlaskForm):
-    session_id = SelectField("Session", coerce=coerce_optional_int, validate_choice=False,
+    session_id = SelectField("Session", coerce=optional_row_id, validate_choice=False,
                              validators=[InputRequired("Choose the session this note is about.")])
-    home_id = SelectField("About one home (optional)", coerce=coerce_optional_int, validate_choice=False)
+    home_id = SelectField("About one home (optional)", coerce=optional_row_id, validate_choice=False)
     body = TextAreaField("Note", validators=[DataRequired("Write the note first."), Length(max=MAX_TEXT)])
     shared = BooleanField("Share this note with my supervisor")
 
 
 class EditNoteForm(FlaskForm):
-    home_id = SelectField("About one home (optional)", coerce=coerce_optional_int, validate_choice=False)
+    home_id = SelectField("About one home (optional)", coerce=optional_row_id, validate_choice=False)
     body = TextAreaField("Note", validators=[DataRequired("Write the note first."), Length(max=MAX_TEXT)])
     shared = BooleanField("Share this note with my supervisor")
 
@@ -70,7 +55,7 @@ class ActionForm(Form):
 
 class SupervisionForm(FlaskForm):
     held_on = DateField("Date of supervision", validators=[InputRequired("Enter the date.")])
-    supervisor_id = SelectField("Supervisor", coerce=coerce_optional_int, validate_choice=False)
+    supervisor_id = SelectField("Supervisor", coerce=optional_row_id, validate_choice=False)
     external_supervisor = StringField("External supervisor's name (if not listed above)",
                                       validators=[Optional(), Length(max=200)])
     minutes = IntegerField("Length in minutes", default=60,

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Response, after_this_request, render_template, request
 
+from facilitator import transaction
 from facilitator.access import is_api_request
 from facilitator.errors import FRIENDLY, json_error
-from facilitator.extensions import db
 from facilitator.models.supervision import VIA_API, VIA_WEB
 from facilitator.supervision.audit import Origin
 from facilitator.supervision.crypto import NotesUnavailable
@@ -37,7 +37,7 @@ def no_store() -> None:
 
 def handle_denied(exc: Denied) -> Any:
     """Keep the ``denied`` audit row the service wrote, then answer 403."""
-    db.session.commit()
+    transaction.keep_on_error()
     if is_api_request():
         return json_error(403, FRIENDLY[403])
     return render_template("errors/error.html", status=403, message=FRIENDLY[403]), 403
@@ -46,10 +46,8 @@ def handle_denied(exc: Denied) -> Any:
 def handle_unavailable(exc: NotesUnavailable) -> Any:
     """A missing or wrong key: a clear page for notes only; every other page keeps working."""
     if exc.keep_audit:
-        db.session.commit()
-    else:
-        db.session.rollback()
+        transaction.keep_on_error()
     if is_api_request():
         return json_error(exc.status, exc.message)
-    page = render_template("notes/unavailable.html", title=exc.title, message=exc.message)
+    page = render_template("supervision/notes_unavailable.html", title=exc.title, message=exc.message)
     return set_no_store(Response(page, status=exc.status))

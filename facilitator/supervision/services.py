@@ -17,10 +17,11 @@ from typing import Any, NoReturn
 
 from sqlalchemy import select, update
 
+from facilitator import transaction
+from facilitator.clock import system_now
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, Membership, Role, User
-from facilitator.models.base import utcnow
 from facilitator.models.supervision import (
     SEALED_MODELS,
     SessionNote,
@@ -178,7 +179,7 @@ def update_note(note: SessionNote, actor: User, origin: Origin, **changes: Any) 
         audit.record_for("share" if note.is_shared_with_supervisor else "unshare", note, actor, origin)
         altered.append("sharing")
     if altered:
-        note.updated_at = utcnow()
+        note.updated_at = system_now()
     db.session.flush()
     return note
 
@@ -335,7 +336,7 @@ def update_record(record: SupervisionRecord, actor: User, origin: Origin, data: 
     if data.shared != record.is_shared_with_supervisor:
         record.is_shared_with_supervisor = data.shared
         audit.record_for("share" if data.shared else "unshare", record, actor, origin)
-    record.updated_at = utcnow()
+    record.updated_at = system_now()
     db.session.flush()
     return record
 
@@ -410,7 +411,7 @@ def rotate_keys(batch_size: int = 100, on_batch: Any = None) -> Rotation:
             if done:
                 audit.record("rotate", actor=None, object_type="keyring", object_id=None, owner_id=None,
                              origin=audit.CLI, detail=f"{model.__tablename__}: {done} rows to key {newest}")
-            db.session.commit()
+            transaction.commit()
             result.rotated += done
             if on_batch is not None:
                 on_batch(model.__tablename__, done)

@@ -6,36 +6,27 @@ ask the service, which writes the audit row (or the ``denied`` row) before anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from facilitator.access import ADMIN, STAFF, allow, get_or_404
+from facilitator.access import ADMIN, FACILITATOR, LOG_VIEWERS, NOTE_READERS, STAFF, allow, get_or_404
 from facilitator.clock import local_today
-from facilitator.database import write_intent
+from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import apply_domain_errors, choices
+from facilitator.forms import choices, row_id, show_errors
 from facilitator.models import MeetingSession, Role, User
 from facilitator.models.supervision import SessionNote, SupervisionRecord
-from facilitator.supervision import crypto, queries, services
-from facilitator.supervision.crypto import NotesUnavailable, keyring
-from facilitator.supervision.forms import ConfirmForm, EditNoteForm, NoteForm, SupervisionForm, row_id
+from facilitator.supervision import queries, services
+from facilitator.supervision.crypto import keyring
+from facilitator.supervision.forms import ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
 from facilitator.supervision.http import (
-    handle_denied,
-    handle_unavailable,
     request_origin,
     set_no_store,
 )
-from facilitator.supervision.services import Denied
 from facilitator.templating import format_datetime
-
-FACILITATOR = frozenset({Role.FACILITATOR.value})
-NOTE_READERS = frozenset({Role.FACILITATOR.value, Role.SUPERVISOR.value})
-LOG_VIEWERS = frozenset({Role.SUPERVISOR.value, Role.LEAD.value, Role.ADMIN.value})
 
 bp = Blueprint("supervision", __name__)
 
@@ -45,24 +36,10 @@ def _never_store(response: Any) -> Any:
     return set_no_store(response)
 
 
-def writes_audit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A page that records an audit row even on GET: end the sign-in's read transaction and
-    start one that writes (``BEGIN IMMEDIATE`` on SQLite), so a busy database waits its turn."""
-
-    @wraps(view)
-    def wrapper(**kwargs: Any) -> Any:
-        db.session.commit()
-        with write_intent():
-            return view(**kwargs)
-
-    return wrapper
-
-
 def _render_form(template: str, form: Any, exc: DomainError | None = None, **context: Any) -> Any:
     status = 200 if request.method == "GET" else 422
     if exc is not None:
-        db.session.rollback()
-        apply_domain_errors(form, exc)
+        show_errors(form, exc)
     return render_template(template, form=form, **context), status
 
 
@@ -74,7 +51,7 @@ def notes() -> Any:
     session_id = request.args.get("session_id", type=row_id)
     session = db.session.get(MeetingSession, session_id) if session_id else None
     rows = queries.notes_visible_to(g.user, session.id if session else None)
-    return render_template("notes/index.html", notes=rows, session=session,
+    return render_template("supervision/notes.html", notes=rows, session=session,
                            keys_ok=keyring().is_available)
 
 
@@ -101,30 +78,28 @@ def new_note() -> Any:
     if request.method == "GET":
         form.session_id.data = request.args.get("session_id", type=row_id)
     if not form.validate_on_submit():
-        return _render_form("notes/form.html", form, note=None)
+        return _render_form("supervision/note_form.html", form, note=None)
     try:
         note = services.create_note(g.user, form.session_id.data, form.body.data, request_origin(),
                                     form.home_id.data, bool(form.shared.data))
     except DomainError as exc:
-        return _render_form("notes/form.html", form, exc, note=None)
-    db.session.commit()
+        return _render_form("supervision/note_form.html", form, exc, note=None)
     flash("Your note is saved and encrypted.", "success")
     return redirect(url_for(".note", note_id=note.id))
 
 
 @bp.route("/notes/<int:note_id>")
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def note(note_id: int) -> Any:
     note = get_or_404(SessionNote, note_id)
     text = services.read_note(note, g.user, request_origin())
-    db.session.commit()
-    return render_template("notes/note.html", note=note, text=text, delete_form=ConfirmForm())
+    return render_template("supervision/note.html", note=note, text=text, delete_form=ConfirmForm())
 
 
 @bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def edit_note(note_id: int) -> Any:
     note = get_or_404(SessionNote, note_id)
     origin = request_origin()
@@ -134,15 +109,13 @@ def edit_note(note_id: int) -> Any:
     if request.method == "GET":
         form.body.data = services.read_note(note, g.user, origin)
         form.home_id.data, form.shared.data = note.home_id, note.is_shared_with_supervisor
-        db.session.commit()
     if not form.validate_on_submit():
-        return _render_form("notes/form.html", form, note=note)
+        return _render_form("supervision/note_form.html", form, note=note)
     try:
         services.update_note(note, g.user, origin, body=form.body.data, home_id=form.home_id.data,
                              shared=bool(form.shared.data))
     except DomainError as exc:
-        return _render_form("notes/form.html", form, exc, note=note)
-    db.session.commit()
+        return _render_form("supervision/note_form.html", form, exc, note=note)
     flash("Your changes are saved.", "success")
     return redirect(url_for(".note", note_id=note.id))
 
@@ -156,14 +129,13 @@ def delete_note(note_id: int) -> Any:
         flash("The note was not deleted: please try again.", "error")
         return redirect(url_for(".note", note_id=note.id))
     services.delete_note(note, g.user, request_origin())
-    db.session.commit()
     flash("The note is deleted.", "success")
     return redirect(url_for(".notes"))
 
 
 @bp.route("/notes/<int:note_id>/audit")
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def note_audit(note_id: int) -> Any:
     note = get_or_404(SessionNote, note_id)
     return _trail(note, f"Audit of note {note.id}", url_for(".note", note_id=note.id))
@@ -173,9 +145,8 @@ def _trail(obj: SessionNote | SupervisionRecord, title: str, back: str) -> Any:
     """The audit rows of one record, for its author or an admin (anyone else is refused)."""
     services.audit_trail(obj, g.user, request_origin())
     events = queries.trail_of(obj.audit_type, obj.id)
-    db.session.commit()
     back = back if obj.can_change(g.user) else url_for(".audit_log")
-    return render_template("notes/audit.html", title=title, events=events, back=back,
+    return render_template("supervision/audit.html", title=title, events=events, back=back,
                            names=queries.names_of({e.actor_id for e in events}))
 
 
@@ -215,25 +186,23 @@ def new_record() -> Any:
         record = services.record_supervision(g.user, form.to_input(), request_origin(), local_today())
     except DomainError as exc:
         return _render_form("supervision/form.html", form, exc, record=None)
-    db.session.commit()
     flash("Your supervision is recorded.", "success")
     return redirect(url_for(".record", record_id=record.id))
 
 
 @bp.route("/supervision/records/<int:record_id>")
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def record(record_id: int) -> Any:
     record = get_or_404(SupervisionRecord, record_id)
     content = services.read_record(record, g.user, request_origin())
-    db.session.commit()
     return render_template("supervision/record.html", record=record, content=content,
                            delete_form=ConfirmForm())
 
 
 @bp.route("/supervision/records/<int:record_id>/edit", methods=["GET", "POST"])
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def edit_record(record_id: int) -> Any:
     record = get_or_404(SupervisionRecord, record_id)
     origin = request_origin()
@@ -243,14 +212,12 @@ def edit_record(record_id: int) -> Any:
     if request.method == "GET":
         content = services.read_record(record, g.user, origin)
         form.fill(record, content.themes, content.reflections, content.actions)
-        db.session.commit()
     if not form.validate_on_submit():
         return _render_form("supervision/form.html", form, record=record)
     try:
         services.update_record(record, g.user, origin, form.to_input(), local_today())
     except DomainError as exc:
         return _render_form("supervision/form.html", form, exc, record=record)
-    db.session.commit()
     flash("Your changes are saved.", "success")
     return redirect(url_for(".record", record_id=record.id))
 
@@ -264,14 +231,13 @@ def delete_record(record_id: int) -> Any:
         flash("The record was not deleted: please try again.", "error")
         return redirect(url_for(".record", record_id=record.id))
     services.delete_record(record, g.user, request_origin())
-    db.session.commit()
     flash("The supervision record is deleted.", "success")
     return redirect(url_for(".index"))
 
 
 @bp.route("/supervision/records/<int:record_id>/audit")
 @allow(STAFF)
-@writes_audit
+@writes_on_get
 def record_audit(record_id: int) -> Any:
     record = get_or_404(SupervisionRecord, record_id)
     return _trail(record, f"Audit of supervision record {record.id}",
@@ -312,7 +278,6 @@ def purge() -> Any:
         flash("Nothing was deleted: please try again.", "error")
         return redirect(url_for(".confidential"))
     gone = services.purge(queries.retention_cutoff(local_today()), g.user, request_origin())
-    db.session.commit()
     flash(f"Deleted {len(gone)} records past the retention period.", "success")
     return redirect(url_for(".confidential"))
 
@@ -327,30 +292,3 @@ def audit_log() -> Any:
 
 
 # Wiring ---------------------------------------------------------------------------------------
-
-def home_summary() -> queries.HomeSummary | None:
-    """For the home page: supervision due dates (facilitator), supervisees (supervisor), counts (lead)."""
-    user = g.get("user")
-    return queries.home_summary(user, local_today()) if user is not None else None
-
-
-def _validate_config(app: Flask) -> None:
-    for key in ("NOTES_RETENTION_MONTHS", "SUPERVISION_CADENCE_MONTHS"):
-        value = app.config[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a whole number of months, 1 or more")
-
-
-def init_app(app: Flask) -> None:
-    _validate_config(app)
-    crypto.init_app(app)
-    app.register_blueprint(bp)
-    app.register_error_handler(Denied, handle_denied)
-    app.register_error_handler(NotesUnavailable, handle_unavailable)
-    app.jinja_env.globals["supervision_home"] = home_summary
-    app.jinja_env.globals["audit_event_labels"] = AUDIT_LABELS
-
-
-AUDIT_LABELS = {"create": "Created", "read": "Read", "update": "Changed", "share": "Shared with supervisor",
-                "unshare": "Stopped sharing", "delete": "Deleted", "purge": "Deleted (retention)",
-                "view_audit": "Viewed the audit", "rotate": "Re-encrypted under a new key"}

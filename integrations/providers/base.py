@@ -59,10 +59,25 @@ class Participant:
 
 
 class MeetingProvider(ABC):
-    """A place meetings can be held. Errors are those of :mod:`integrations.http`."""
+    """A place meetings can be held. Errors are those of :mod:`integrations.http`.
 
-    name: str  # the key the registry files the provider under
+    The class attributes are everything the app knows about a provider: it asks them (through
+    ``facilitator.providers.hub``) instead of branching on a provider's name.
+    """
+
+    name: str  # the key the registry files the provider under, stored on groups and sessions
     label: str  # how people see it, e.g. "Microsoft Teams"
+    required_keys: tuple[str, ...] = ()  # configuration keys that must all be set to connect it
+    needs_join_url: bool = False  # the facilitator pastes the join link (no meeting of its own)
+    imports_attendance: bool = False  # a participant or attendance report can be imported
+    # A per-host daily cap of meeting creates and updates: the config key of the cap, of the
+    # default host, and the user attribute naming a facilitator's own host (all or none set).
+    daily_limit_key: str | None = None
+    default_host_key: str | None = None
+    host_user_attribute: str | None = None
+    join_target: str = "the meeting"  # what the join button opens, as emails put it
+    join_hint: str = ("The meeting opens in a new page. If asked, allow the camera and "
+                      "microphone.")  # what a care home sees on the join page
 
     @abstractmethod
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:

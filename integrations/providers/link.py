@@ -45,6 +45,8 @@ class LinkProvider(MeetingProvider):
 
     name = "link"
     label = "Meeting link"
+    needs_join_url = True
+    join_target = "the meeting link"
 
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:
         return ProviderMeeting(meeting_id=meeting.uid, join_url=validate_join_url(meeting.join_url or ""))

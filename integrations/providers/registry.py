@@ -1,7 +1,8 @@
-"""Builds the meeting providers from plain configuration keys.
+"""The meeting providers the app knows, and building them from plain configuration keys.
 
-This is the one place that maps provider names to classes and configuration; the app asks it
-which providers exist instead of naming them.
+This is the one place that maps provider names to classes and configuration, and the facts about
+each provider live on its class (see ``MeetingProvider``): the app asks for them here, through
+``facilitator.providers.hub``, instead of naming providers.
 """
 
 from __future__ import annotations
@@ -23,30 +24,25 @@ from integrations.providers.teams import (
 from integrations.providers.zoom import ZOOM_API_BASE, ZOOM_OAUTH_URL, ZoomProvider, ZoomSettings
 from integrations.tokens import MemoryTokenStore, TokenStore
 
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    ZoomProvider.name: (
-        "ZOOM_ACCOUNT_ID",
-        "ZOOM_CLIENT_ID",
-        "ZOOM_CLIENT_SECRET",
-        "ZOOM_HOST_USER",
-    ),
-    TeamsProvider.name: (
-        "GRAPH_TENANT_ID",
-        "GRAPH_CLIENT_ID",
-        "GRAPH_CLIENT_SECRET",
-        "GRAPH_ORGANIZER",
-    ),
-    LinkProvider.name: (),
-}
-LABELS: dict[str, str] = {cls.name: cls.label for cls in (ZoomProvider, TeamsProvider, LinkProvider)}
+# Every provider the app knows, in the order people are offered them. Each class carries its
+# facts (label, required keys, pasted link, attendance import, daily cap, join hint).
+PROVIDER_CLASSES: tuple[type[MeetingProvider], ...] = (ZoomProvider, TeamsProvider, LinkProvider)
+BY_NAME: dict[str, type[MeetingProvider]] = {cls.name: cls for cls in PROVIDER_CLASSES}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+DEFAULT_PROVIDER = ZoomProvider.name  # what a new group uses unless told otherwise
+
+
+def provider_class(name: str) -> type[MeetingProvider] | None:
+    return BY_NAME.get(name)
+
 
 _TRUE = {"1", "true", "yes", "on"}
 
 
 def is_connected(name: str, config: Mapping[str, Any]) -> bool:
     """True when every key the provider needs is set; unknown names are never connected."""
-    keys = REQUIRED_KEYS.get(name)
-    return keys is not None and all(str(config.get(key) or "").strip() for key in keys)
+    cls = BY_NAME.get(name)
+    return cls is not None and all(str(config.get(key) or "").strip() for key in cls.required_keys)
 
 
 def build_providers(

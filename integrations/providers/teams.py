@@ -66,6 +66,11 @@ class TeamsSettings:
 class TeamsProvider(MeetingProvider):
     name = "teams"
     label = "Microsoft Teams"
+    required_keys = ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_ORGANIZER")
+    imports_attendance = True
+    join_target = "Microsoft Teams"
+    join_hint = ('Teams opens in its app if it is installed; otherwise choose "Continue on this '
+                 'browser". If asked, allow the camera and microphone.')
 
     def __init__(
         self,
@@ -75,7 +80,7 @@ class TeamsProvider(MeetingProvider):
         token_store: TokenStore | None = None,
     ) -> None:
         self.settings = settings
-        self.http = http or JsonHttpClient(service="Microsoft Teams")
+        self.http = http or JsonHttpClient(service=self.label)
         self._oauth = OAuth2Session(
             settings.client_id,
             settings.client_secret,

@@ -80,6 +80,15 @@ def encode_meeting_ref(ref: str) -> str:
 class ZoomProvider(MeetingProvider):
     name = "zoom"
     label = "Zoom"
+    required_keys = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_HOST_USER")
+    imports_attendance = True
+    # Zoom allows about 100 meeting creates and updates per host user per UTC day.
+    daily_limit_key = "ZOOM_DAILY_LIMIT_PER_HOST"
+    default_host_key = "ZOOM_HOST_USER"
+    host_user_attribute = "zoom_host_user"
+    join_target = "Zoom"
+    join_hint = ("Zoom opens in its app if it is installed, otherwise in the browser. If asked, allow "
+                 "the camera and microphone.")
 
     def __init__(
         self,
@@ -89,7 +98,7 @@ class ZoomProvider(MeetingProvider):
         token_store: TokenStore | None = None,
     ) -> None:
         self.settings = settings
-        self.http = http or JsonHttpClient(service="Zoom")
+        self.http = http or JsonHttpClient(service=self.label)
         key = token_key(
             "zoom",
             settings.oauth_url,

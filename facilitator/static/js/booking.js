@@ -1,10 +1,12 @@
-// Booking form: show the meeting-link field only for the pasted-link provider, and the number of
-// sessions only for a series. Without JavaScript every field simply stays visible.
+// Booking form: show the meeting-link field only for a provider whose link is pasted (the select's
+// data-pasted-link lists them), and the number of sessions only for a series. Without JavaScript
+// every field simply stays visible.
 (function () {
   "use strict";
   var form = document.getElementById("booking-form");
   if (!form) { return; }
   var provider = form.querySelector("#provider");
+  var pasted = provider ? (provider.getAttribute("data-pasted-link") || "").split(" ") : [];
   var linkField = document.getElementById("join-url-field");
   var repeat = form.querySelector("#repeat_every");
   var count = form.querySelector("#repeat_count");
@@ -13,7 +15,7 @@
   function update() {
     if (provider && linkField) {
       var hasError = linkField.querySelector(".field-error") !== null;
-      linkField.hidden = provider.value !== "link" && !hasError;
+      linkField.hidden = pasted.indexOf(provider.value) === -1 && !hasError;
     }
     if (repeat && countField) {
       countField.hidden = repeat.value === "" && countField.querySelector(".field-error") === null;

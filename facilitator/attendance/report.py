@@ -1,5 +1,5 @@
-"""Reads for attendance: one session's register, the engagement of homes across groups (the
-leads' dashboard, the API and the facilitator's home page) and the rows of the CSV export.
+"""The engagement of homes across groups: the leads' dashboard, the API and the facilitator's
+home page all read it here.
 
 Every function runs a fixed number of statements whatever the number of homes or sessions:
 rows are loaded in a few set-based queries and put together in Python.
@@ -7,15 +7,14 @@ rows are loaded in a few set-based queries and put together in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import expression
 
 from facilitator.attendance import report_cache
@@ -31,7 +30,6 @@ from facilitator.attendance.engagement import (
     assess_history,
     previous_status,
 )
-from facilitator.attendance.services import entries_by_home, join_evidence, member_homes, register_of
 from facilitator.extensions import db
 from facilitator.models import (
     CareHome,
@@ -42,102 +40,17 @@ from facilitator.models import (
     SessionStatus,
     User,
     group_facilitators,
+    member_on,
 )
 from facilitator.models.attendance import (
     ATTENDED_STATUSES,
     AttendanceEntry,
-    AttendanceImport,
-    AttendanceParticipant,
-    AttendanceRegister,
     AttendanceStatus,
     ReportVersion,
 )
-from facilitator.models.invites import JoinRecord
 
 SENIOR_FIRST = {"manager": 0, "team_leader": 1, "senior_manager": 2}
 
-
-# One register --------------------------------------------------------------------------------
-
-@dataclass
-class RegisterLine:
-    home: CareHome
-    entry: AttendanceEntry | None
-    joins: list[JoinRecord]
-    people: list[AttendanceParticipant]
-
-    @property
-    def status(self) -> str | None:
-        return self.entry.status if self.entry else None
-
-
-@dataclass
-class RegisterView:
-    session: MeetingSession
-    register: AttendanceRegister | None
-    lines: list[RegisterLine]
-    unmatched: list[AttendanceParticipant]
-    set_aside: list[AttendanceParticipant]
-    job: AttendanceImport | None
-
-    @property
-    def version(self) -> int:
-        return self.register.version if self.register else 0
-
-    @property
-    def proposals(self) -> list[RegisterLine]:
-        return [line for line in self.lines if line.entry is not None and line.entry.has_proposal]
-
-
-def register_view(session: MeetingSession) -> RegisterView:
-    homes = member_homes(session)
-    entries = entries_by_home(session)
-    people = list(db.session.scalars(
-        select(AttendanceParticipant).where(AttendanceParticipant.session_id == session.id)
-        .order_by(AttendanceParticipant.first_joined_at, AttendanceParticipant.id)))
-    joins = join_evidence(session)
-    by_home: dict[int, list[AttendanceParticipant]] = {}
-    for person in people:
-        if person.home_id is not None:
-            by_home.setdefault(person.home_id, []).append(person)
-    lines = [RegisterLine(h, entries.get(h.id), joins.get(h.id, []), by_home.get(h.id, [])) for h in homes]
-    job = db.session.scalar(select(AttendanceImport).where(AttendanceImport.session_id == session.id))
-    return RegisterView(session, register_of(session), lines, [p for p in people if p.is_unmatched],
-                        [p for p in people if p.ignored_as], job)
-
-
-def registers_to_take(user: User, now: datetime, days: int = 60) -> list[tuple[MeetingSession, str]]:
-    """A facilitator's sessions that took place and whose register no person has saved yet,
-    with what stands in the way ("not taken", "imported: check and save", "people to assign")."""
-    sessions = list(db.session.scalars(
-        select(MeetingSession)
-        .join(group_facilitators, group_facilitators.c.group_id == MeetingSession.group_id)
-        .outerjoin(AttendanceRegister, AttendanceRegister.session_id == MeetingSession.id)
-        .where(group_facilitators.c.user_id == user.id, MeetingSession.status != SessionStatus.CANCELLED,
-               MeetingSession.starts_at <= now, MeetingSession.starts_at >= now - timedelta(days=days),
-               AttendanceRegister.taken_at.is_(None))
-        .options(joinedload(MeetingSession.group)).order_by(MeetingSession.starts_at.desc())))
-    if not sessions:
-        return []
-    ids = [s.id for s in sessions]
-    imported = set(db.session.scalars(select(AttendanceRegister.session_id).where(
-        AttendanceRegister.session_id.in_(ids), AttendanceRegister.imported_at.is_not(None))))
-    waiting = set(db.session.scalars(select(AttendanceParticipant.session_id).where(
-        AttendanceParticipant.session_id.in_(ids), AttendanceParticipant.home_id.is_(None),
-        AttendanceParticipant.ignored_as.is_(None))))
-    result = []
-    for session in sessions:
-        if session.id in waiting:
-            why = "people to assign to homes"
-        elif session.id in imported:
-            why = "imported: check and save"
-        else:
-            why = "not taken yet"
-        result.append((session, why))
-    return result
-
-
-# Engagement across groups --------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Filters:
@@ -183,7 +96,7 @@ class GroupRef:
 
 
 @dataclass(frozen=True)
-class ContactRef:
+class PersonToCall:
     """The person to call at a home."""
 
     name: str
@@ -198,7 +111,7 @@ class HomeRow:
     engagement: Engagement
     previous: EngagementStatus | None
     cells: dict[int, str]  # shown session id → status, "" when not recorded; absent key: not a member
-    contact: ContactRef | None = None
+    contact: PersonToCall | None = None
 
     @property
     def changed(self) -> str:
@@ -263,7 +176,7 @@ def utc_bounds(filters: Filters, zone: ZoneInfo) -> tuple[datetime | None, datet
     return start, end
 
 
-def _group_filter(filters: Filters) -> list[Any]:
+def group_filter(filters: Filters) -> list[Any]:
     conditions = []
     if filters.group_id is not None:
         conditions.append(Group.id == filters.group_id)
@@ -272,10 +185,10 @@ def _group_filter(filters: Filters) -> list[Any]:
     return conditions
 
 
-def _session_filter(filters: Filters, zone: ZoneInfo, now: datetime) -> list[Any]:
+def session_filter(filters: Filters, zone: ZoneInfo, now: datetime) -> list[Any]:
     start, end = utc_bounds(filters, zone)
     conditions = [MeetingSession.status != SessionStatus.CANCELLED, MeetingSession.starts_at <= now,
-                  MeetingSession.group_id.in_(select(Group.id).where(*_group_filter(filters)))]
+                  MeetingSession.group_id.in_(select(Group.id).where(*group_filter(filters)))]
     if start is not None:
         conditions.append(MeetingSession.starts_at >= start)
     if end is not None:
@@ -332,7 +245,7 @@ def _part_keys(filters: Filters, now: datetime, as_of: date,
         select(Group.id, Group.name, func.coalesce(ReportVersion.version, 0), func.coalesce(every_group, 0),
                latest_start)
         .outerjoin(ReportVersion, ReportVersion.group_id == Group.id)
-        .where(*_group_filter(filters)).order_by(Group.name, Group.id))
+        .where(*group_filter(filters)).order_by(Group.name, Group.id))
     settings = (as_of, filters.region, filters.date_from, filters.date_to, charted)
     return [(GroupRef(group_id, name), (group_id, name, version, everyone, started, *settings))
             for group_id, name, version, everyone, started in rows]
@@ -341,7 +254,7 @@ def _part_keys(filters: Filters, now: datetime, as_of: date,
 def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: date, now: datetime,
                     zone: ZoneInfo, charted: int | None) -> dict[int, GroupBlock]:
     blocks = {group_id: GroupBlock(group) for group_id, group in groups.items()}
-    periods = _member_periods(filters, as_of)
+    periods = member_periods(filters, as_of)
     histories = _histories(filters, zone, now)
     for (group_id, home), spans in periods.items():
         history = histories.get((group_id, home.id), NO_HISTORY)
@@ -362,13 +275,13 @@ Span = tuple[date, date | None]  # joined on, left on (the first day no longer a
 
 
 def _is_current(span: Span, on: date) -> bool:
-    return span[0] <= on and (span[1] is None or on < span[1])
+    return member_on(span[0], span[1], on)
 
 
-def _member_periods(filters: Filters, as_of: date) -> dict[tuple[int, HomeRef], list[Span]]:
+def member_periods(filters: Filters, as_of: date) -> dict[tuple[int, HomeRef], list[Span]]:
     """Each home's membership periods in each chosen group, the homes in name order."""
     conditions = [Membership.joined_on <= as_of, Membership.group_id.in_(
-        select(Group.id).where(*_group_filter(filters))), *_home_filter(filters)]
+        select(Group.id).where(*group_filter(filters))), *_home_filter(filters)]
     if filters.date_from:
         conditions.append(or_(Membership.left_on.is_(None), Membership.left_on > filters.date_from))
     rows = db.session.execute(
@@ -418,7 +331,7 @@ def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[in
     statement = (
         select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","))
         .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-        .where(*_session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
+        .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
                AttendanceEntry.status != AttendanceStatus.EXCUSED, member)
         .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
     if filters.region:
@@ -441,7 +354,7 @@ def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], lis
                                             order_by=(MeetingSession.starts_at.desc(),
                                                       MeetingSession.id.desc())).label("latest_first"),
                      func.count().over(partition_by=MeetingSession.group_id).label("in_range"))
-              .where(*_session_filter(filters, zone, now)).subquery())
+              .where(*session_filter(filters, zone, now)).subquery())
     latest = [ranked.c.latest_first <= charted] if charted else []
     shown = select(ranked).where(*latest)
     columns: dict[int, SessionColumn] = {}
@@ -472,13 +385,13 @@ def _attach_contacts(rows: Sequence[HomeRow]) -> None:
     ids = {row.home.id for row in rows}
     if not ids:
         return
-    best: dict[int, ContactRef] = {}
+    best: dict[int, PersonToCall] = {}
     for home_id, name, email, role in db.session.execute(
             select(Contact.home_id, Contact.name, Contact.email, Contact.role)
             .where(Contact.home_id.in_(ids), Contact.is_active).order_by(Contact.name, Contact.id)):
         current = best.get(home_id)
         if current is None or SENIOR_FIRST.get(role, 9) < SENIOR_FIRST.get(current.role, 9):
-            best[home_id] = ContactRef(name, email, role)
+            best[home_id] = PersonToCall(name, email, role)
     for row in rows:
         row.contact = best.get(row.home.id)
 
@@ -493,93 +406,3 @@ def filter_choices() -> tuple[list[Group], list[str]]:
     regions = [r for r in db.session.scalars(
         select(CareHome.region).where(CareHome.region != "").distinct().order_by(CareHome.region)) if r]
     return groups, regions
-
-
-# The CSV export ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ExportRow:
-    group: str
-    session_id: int
-    session_date: date
-    session_start: str
-    session_title: str
-    home_id: int
-    home_name: str
-    region: str
-    protected_time: bool
-    entry: Any | None  # the entry's columns, None when the register does not mention the home
-
-
-@dataclass(frozen=True)
-class _Member:
-    home_id: int
-    name: str
-    region: str
-    protected_time: bool
-    joined_on: date
-    left_on: date | None
-
-    def is_current(self, on: date) -> bool:
-        return self.joined_on <= on and (self.left_on is None or on < self.left_on)
-
-
-@dataclass(frozen=True)
-class ExportPlan:
-    """Everything of the export but the entries, read up front; the entries are streamed."""
-
-    group_names: dict[int, str]
-    members: dict[int, list[_Member]]  # group id → its homes' membership periods
-    sessions: list[Any]
-    entries: Any  # the statement for the entries, in session order
-
-
-def export_plan(filters: Filters, *, now: datetime, zone: ZoneInfo) -> ExportPlan:
-    """Read what the export needs but the entries (a fixed number of statements)."""
-    group_names = dict(db.session.execute(select(Group.id, Group.name).where(*_group_filter(filters))).all())
-    members: dict[int, list[_Member]] = {}
-    periods = _member_periods(filters, filters.date_to or now.astimezone(zone).date())
-    for (group_id, home), spans in periods.items():
-        members.setdefault(group_id, []).extend(
-            _Member(home.id, home.name, home.region, home.protected_time_agreed, joined_on, left_on)
-            for joined_on, left_on in spans)
-    sessions = db.session.execute(
-        select(MeetingSession.id, MeetingSession.group_id, MeetingSession.title, MeetingSession.starts_at,
-               MeetingSession.timezone)
-        .where(*_session_filter(filters, zone, now))
-        .order_by(MeetingSession.starts_at, MeetingSession.id)).all()
-    entries = (select(AttendanceEntry.session_id, AttendanceEntry.home_id, AttendanceEntry.status,
-                      AttendanceEntry.staff_count, AttendanceEntry.engagement,
-                      AttendanceEntry.minutes_attended,
-                      AttendanceEntry.source, AttendanceEntry.senior_present, AttendanceEntry.comment)
-               .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-               .where(*_session_filter(filters, zone, now))
-               .order_by(MeetingSession.starts_at, MeetingSession.id))
-    return ExportPlan(group_names, members, list(sessions), entries)
-
-
-def export_rows(plan: ExportPlan, connection: Any) -> Iterator[ExportRow]:
-    """One row per member home per session, oldest session first, the entries streamed from
-    ``connection`` (its own, so the stream needs no request or app context)."""
-    result = connection.execution_options(stream_results=True, yield_per=500).execute(plan.entries)
-    entries = iter(result)
-    pending = next(entries, None)
-    for session in plan.sessions:
-        found: dict[int, Any] = {}
-        while pending is not None and pending.session_id == session.id:
-            found[pending.home_id] = pending
-            pending = next(entries, None)
-        local = session.starts_at.astimezone(ZoneInfo(session.timezone))
-        seen: set[int] = set()
-        for member in plan.members.get(session.group_id, []):
-            if member.home_id in seen or not member.is_current(local.date()):
-                continue
-            seen.add(member.home_id)
-            yield ExportRow(plan.group_names.get(session.group_id, ""), session.id, local.date(),
-                            local.strftime("%H:%M"), session.title, member.home_id, member.name,
-                            member.region, member.protected_time, found.get(member.home_id))
-
-
-def region_exists(region: str) -> bool:
-    return db.session.scalar(select(CareHome.id).where(
-        and_(func.lower(CareHome.region) == region.strip().lower())).limit(1)) is not None

@@ -13,37 +13,31 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from werkzeug.exceptions import NotFound
 
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc
+from facilitator.config import reminder_offsets
+from facilitator.database import writes_on_get
 from facilitator.extensions import csrf, db
 from facilitator.invites import queries, services
-from facilitator.invites.joins import is_link_scanner, join_state, user_agent_family
-from facilitator.invites.outbox import reminder_offsets
 from facilitator.invites.render import PRODID, base_url, contact_links, download_ics, event_data
 from facilitator.invites.tokens import find_contact_token, find_join_token
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
+from facilitator.join.joins import is_link_scanner, join_state, user_agent_family
 from facilitator.models import Contact, ContactToken, MeetingSession, SessionStatus
+from facilitator.providers import hub
 from integrations.ical import build_feed
 from integrations.icslint import lint
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("links", __name__)
+bp = Blueprint("join", __name__)
 
 FEED_DAYS_BACK = 90
 NOT_RECORDED = ("Not recorded", False)
 LAST_USED_EVERY = timedelta(hours=1)
-
-
-@bp.before_request
-def _token_page_headers() -> None:
-    g.referrer_policy = "no-referrer"
-    # Token pages write on GET (a join, a link's last use): on SQLite, begin with the write lock
-    # (the flag ``facilitator.database.write_intent`` sets; the app sets it for non-GET requests).
-    g.db_write_intent = True
 
 
 @bp.after_request
@@ -65,7 +59,6 @@ def _contact_token(token: str) -> ContactToken:
     now = now_utc()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
         row.last_used_at = now
-        db.session.commit()
     return row
 
 
@@ -86,7 +79,6 @@ def _join(session: MeetingSession, contact: Contact, via: str, here: str, calend
     agent = request.headers.get("User-Agent", "")
     if request.method == "GET" and not is_link_scanner(agent):
         services.record_join(session, contact, user_agent_family(agent), state.redirects, via)
-        db.session.commit()
     if state.redirects:
         return redirect(state.target, code=303)
     upcoming = None
@@ -95,12 +87,14 @@ def _join(session: MeetingSession, contact: Contact, via: str, here: str, calend
     return render_template(
         "join/session.html", session=session, contact=contact, state=state, here=here, calendar=calendar,
         next_session=upcoming, next_url=next_url, when=session_time(session, now),
+        join_hint=hub().join_hint(session.provider),
         starts_in=starts_in(session, now), opens_at=local_clock(state.window_opens, session.timezone),
         next_when=session_time(upcoming, now) if upcoming else None)
 
 
 @bp.route("/j/<token>")
 @allow(PUBLIC)
+@writes_on_get
 def join(token: str) -> Any:
     row = find_join_token(token)
     if row is None or not _still_invited(row.session, row.contact):
@@ -111,6 +105,7 @@ def join(token: str) -> Any:
 
 @bp.route("/j/<token>/next")
 @allow(PUBLIC)
+@writes_on_get
 def join_next(token: str) -> Any:
     """From a cancelled session's page: the home's next session, through the same link."""
     row = find_join_token(token)
@@ -124,6 +119,7 @@ def join_next(token: str) -> Any:
 
 @bp.route("/j/<token>/calendar.ics")
 @allow(PUBLIC)
+@writes_on_get
 def join_calendar(token: str) -> Any:
     row = find_join_token(token)
     if row is None or not _still_invited(row.session, row.contact):
@@ -134,6 +130,7 @@ def join_calendar(token: str) -> Any:
 
 @bp.route("/j/<token>/next/calendar.ics")
 @allow(PUBLIC)
+@writes_on_get
 def join_next_calendar(token: str) -> Any:
     row = find_join_token(token)
     upcoming = row and queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
@@ -165,6 +162,7 @@ def _home_session(token: str, session_id: int) -> tuple[ContactToken, MeetingSes
 
 @bp.route("/h/<token>")
 @allow(PUBLIC)
+@writes_on_get
 def home(token: str) -> Any:
     row = _contact_token(token)
     contact, now = row.contact, now_utc()
@@ -182,6 +180,7 @@ def home(token: str) -> Any:
 
 @bp.route("/h/<token>/sessions/<int:session_id>")
 @allow(PUBLIC)
+@writes_on_get
 def home_join(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id)
     here = f"/h/{token}/sessions/{session.id}"
@@ -190,6 +189,7 @@ def home_join(token: str, session_id: int) -> Any:
 
 @bp.route("/h/<token>/sessions/<int:session_id>/calendar.ics")
 @allow(PUBLIC)
+@writes_on_get
 def home_calendar(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id)
     ics = download_ics(session, f"{base_url()}/h/{token}/sessions/{session.id}", now_utc(),
@@ -199,6 +199,7 @@ def home_calendar(token: str, session_id: int) -> Any:
 
 @bp.route("/h/<token>/reminders", methods=["GET", "POST"])
 @allow(PUBLIC)
+@writes_on_get
 @csrf.exempt
 def reminders(token: str) -> Any:
     """GET only shows (link scanners open every link); POST stops, or starts with action=start.
@@ -211,7 +212,6 @@ def reminders(token: str) -> Any:
     if request.method == "POST":
         wanted = request.form.get("action") == "start"
         services.set_reminders(row.contact, wanted)
-        db.session.commit()
         changed = "started" if wanted else "stopped"
     return render_template("join/reminders.html", contact=row.contact, token=token, changed=changed,
                            reminders_on=not queries.is_opted_out(row.contact_id),
@@ -227,6 +227,7 @@ def _reminder_when() -> str:
 
 @bp.route("/feeds/<token>.ics")
 @allow(PUBLIC)
+@writes_on_get
 def feed(token: str) -> Any:
     """The home's sessions from 90 days back and all future ones, as a PUBLISH feed."""
     row = _contact_token(token)

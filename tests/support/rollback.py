@@ -1,0 +1,166 @@
+"""Each test in a transaction that is rolled back at its end, whatever the app commits.
+
+All the apps a test builds share one real database connection (SQLAlchemy's ``StaticPool``
+with this module's :class:`SharedConnection` as the only connection). The test's work runs in
+one outer transaction on it; every transaction the app begins (a request's, a worker's, the token
+store's on "its own connection") becomes a ``SAVEPOINT`` inside it, its commit a ``RELEASE`` and
+its rollback a ``ROLLBACK TO``. At the end of the test the outer transaction is rolled back, so
+the next test starts from the empty, migrated database without deleting a row.
+
+Tests that need real commits (other threads or processes reading what was written, a browser
+talking to a server thread, two workers racing) are marked ``real_commits`` and get a database of
+their own instead (see ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+
+BEGIN_STATEMENTS = ("BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE")
+
+
+class _Cursor:
+    """A DBAPI cursor that turns the app's own ``BEGIN`` (SQLite) into nothing: the savepoint that
+    stands for it was opened by the engine's ``begin`` event."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        if statement.strip().upper() in BEGIN_STATEMENTS:
+            return self._cursor
+        return self._cursor.execute(statement, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+
+class SharedConnection:
+    """The one DBAPI connection of a test run's rollback database.
+
+    ``open_savepoint`` is called for every transaction SQLAlchemy begins; ``commit`` and
+    ``rollback`` (what SQLAlchemy calls to end one) close the newest savepoint instead of the
+    transaction. ``reset`` rolls back everything the test did.
+    """
+
+    def __init__(self, real: Any, dialect: str) -> None:
+        self.__dict__["_real"] = real
+        self.__dict__["_dialect"] = dialect
+        self.__dict__["_savepoints"] = []
+        self.__dict__["_names"] = itertools.count(1)
+        self.__dict__["_outer"] = False
+
+    # What SQLAlchemy calls ------------------------------------------------------------------
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        cursor = self._real.cursor(*args, **kwargs)
+        return _Cursor(cursor) if self._dialect == "sqlite" else cursor
+
+    def commit(self) -> None:
+        if self._savepoints:
+            self._run(f"RELEASE SAVEPOINT {self._savepoints.pop()}")
+
+    def rollback(self) -> None:
+        if self._savepoints:
+            name = self._savepoints.pop()
+            self._run(f"ROLLBACK TO SAVEPOINT {name}")
+            self._run(f"RELEASE SAVEPOINT {name}")
+
+    def close(self) -> None:
+        """The pool's "close": the connection lives as long as the test run."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._real, name, value)
+
+    # What the fixtures call -----------------------------------------------------------------
+
+    def open_savepoint(self) -> None:
+        if not self._outer:
+            self._run("BEGIN")
+            self.__dict__["_outer"] = True
+        name = f"test_tx_{next(self._names)}"
+        self._run(f"SAVEPOINT {name}")
+        self._savepoints.append(name)
+
+    @property
+    def depth(self) -> int:
+        """How many of the app's transactions are open right now."""
+        return len(self._savepoints)
+
+    def reset(self) -> None:
+        """Roll back everything since the test began."""
+        self._savepoints.clear()
+        if self._outer:
+            self._real.rollback()
+            self.__dict__["_outer"] = False
+
+    def _run(self, statement: str) -> None:
+        cursor = self._real.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+
+
+class RollbackDatabase:
+    """The rollback database of one pytest process: its shared connection and the engine options
+    that make every app use it."""
+
+    def __init__(self, url: str, schema: str = "") -> None:
+        connect_args: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            connect_args = {"check_same_thread": False}
+        elif schema:
+            connect_args = {"options": f"-csearch_path={schema}"}
+        raw_engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        real = raw_engine.raw_connection().detach().dbapi_connection
+        self._raw_engine = raw_engine
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if self.dialect == "sqlite":
+            real.isolation_level = None  # the app's own set-up does this too; BEGIN is ours to emit
+        self.connection = SharedConnection(real, self.dialect)
+        self.schema = schema
+
+    def engine_options(self) -> dict[str, Any]:
+        """``SQLALCHEMY_ENGINE_OPTIONS`` for an app on this database."""
+        return {"poolclass": StaticPool, "creator": lambda: self.connection, "pool_pre_ping": False}
+
+    def attach(self, engine: Engine) -> None:
+        """Make ``engine`` open a savepoint for every transaction it begins (once per engine)."""
+        if getattr(engine, "_rollback_attached", False):
+            return
+        event.listen(engine, "begin", lambda _conn: self.connection.open_savepoint())
+        engine._rollback_attached = True  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        """After a test: everything it wrote is gone; on PostgreSQL ids start again from 1."""
+        self.connection.reset()
+        if self.dialect == "postgresql":
+            self._restart_sequences()
+
+    def _restart_sequences(self) -> None:
+        cursor = self.connection._real.cursor()
+        try:
+            cursor.execute("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                           "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                           "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+        finally:
+            cursor.close()
+        self.connection._real.rollback()  # setval is not transactional: only the read is undone
+
+    def close(self) -> None:
+        self.connection.reset()
+        self.connection._real.close()
+        self._raw_engine.dispose()
