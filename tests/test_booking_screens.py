@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from facilitator import providers
 from facilitator.booking import services, sync
-from facilitator.providers import gate
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, User
+from facilitator.providers import gate
 
 NOW = "2026-03-02T09:00:00+00:00"
 LINK = "https://meet.example.org/psl-group"
