@@ -1,13 +1,28 @@
-"""Shared fixtures: a migrated database per test run, a fresh app and clean tables per test."""
+"""Shared fixtures: the databases, the apps, clients and the helpers every test uses.
+
+Each pytest process (one per ``pytest-xdist`` worker) has two migrated databases:
+
+- the **rollback** database, where every test runs inside one transaction rolled back at its
+  end (``tests/support/rollback.py``): nothing is deleted between tests;
+- the **commit** database, for tests marked ``real_commits`` (other threads or processes read
+  what was written: a browser and its server thread, racing workers, gunicorn), emptied after
+  each of them.
+
+Apps are built once per distinct configuration and process and reset between tests
+(``tests/support/apps.py``).
+"""
 
 from __future__ import annotations
 
 import contextvars
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 import sqlalchemy as sa
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
@@ -15,9 +30,16 @@ from flask_migrate import upgrade
 
 from facilitator import create_app
 from facilitator.extensions import db
-from tests import dbsetup, factories
+from tests.support import dbsetup, factories
+from tests.support.apps import AppCache
+from tests.support.clock import FakeTime
+from tests.support.rollback import RollbackDatabase
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-check"
+REAL_COMMITS = "real_commits"
+FRESH_APP = "fresh_app"  # the test changes the app itself (adds a route): it gets one of its own
+# The suite's own budget on two cores, browser tests included (issue 12); printed at the end.
+WALL_TIME_TARGET_SECONDS = {"SQLite": 6 * 60, "PostgreSQL": 8 * 60}
 
 
 class IsolatedClient(FlaskClient):
@@ -34,6 +56,15 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+# The run ---------------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STARTED] = time.monotonic()
+
+
+_STARTED = pytest.StashKey[float]()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     url = dbsetup.postgres_url()
     if url is None:
@@ -43,6 +74,26 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "not reachable"
         pytest.exit(f"PostgreSQL at {url} does not answer: {exc}", returncode=3)
 
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = dbsetup.postgres_url()
+    return f"database: {'PostgreSQL ' + url if url else 'SQLite'}; CI={os.environ.get('CI', '')}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The suite's wall time against its budget (the controller prints it, not each worker)."""
+    if hasattr(config, "workerinput"):
+        return
+    seconds = time.monotonic() - config.stash[_STARTED]
+    database = "PostgreSQL" if dbsetup.postgres_url() else "SQLite"
+    target = WALL_TIME_TARGET_SECONDS[database]
+    verdict = "within" if seconds <= target else "OVER"
+    terminalreporter.write_line(
+        f"Test suite on {database}: {seconds / 60:.1f} min wall time ({seconds:.0f} s), "
+        f"{verdict} the {target // 60}-minute budget.", bold=True)
+
+
+# Databases and apps ------------------------------------------------------------------------------
 
 def base_config(database: dbsetup.TestDatabase, **extra: Any) -> dict[str, Any]:
     config = {
@@ -57,39 +108,95 @@ def base_config(database: dbsetup.TestDatabase, **extra: Any) -> dict[str, Any]:
     return config
 
 
+def migrate(database: dbsetup.TestDatabase, instance: Path) -> None:
+    app = create_app(base_config(database), instance_path=str(instance))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dbsetup.TestDatabase]:
-    with dbsetup.database(tmp_path_factory.mktemp("db")) as database:
-        app = create_app(base_config(database), instance_path=str(tmp_path_factory.mktemp("inst")))
-        with app.app_context():
-            upgrade(revision="heads")
-            db.engine.dispose()
+    """The commit database: real commits, emptied after each test that uses it."""
+    with dbsetup.database(tmp_path_factory.mktemp("db"), name="commit") as database:
+        migrate(database, tmp_path_factory.mktemp("inst"))
         yield database
 
 
+@pytest.fixture(scope="session")
+def rollback_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollbackDatabase]:
+    with dbsetup.database(tmp_path_factory.mktemp("db"), name="rollback") as database:
+        migrate(database, tmp_path_factory.mktemp("inst"))
+        shared = RollbackDatabase(database.url, database.schema)
+        shared.database = database  # type: ignore[attr-defined]
+        yield shared
+        shared.close()
+
+
+@pytest.fixture(scope="session")
+def app_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, AppCache]]:
+    caches: dict[str, AppCache] = {}
+    yield caches
+    for cache in caches.values():
+        cache.close()
+
+
 @pytest.fixture
-def make_app(test_database: dbsetup.TestDatabase, tmp_path: Any) -> Iterator[Any]:
-    """Build apps on the test run's database; tables are emptied after the test."""
-    apps: list[Flask] = []
+def real_commits(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker(REAL_COMMITS) is not None
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest, real_commits: bool, app_caches: dict[str, AppCache],
+             tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Iterator[Any]:
+    """``make_app(**config)``: an app on the test's database with these settings on top."""
+    if real_commits:
+        database = request.getfixturevalue("test_database")
+        shared = None
+    else:
+        shared = request.getfixturevalue("rollback_database")
+        database = shared.database
+    cache = app_caches.get("commit" if real_commits else "rollback")
+    if cache is None:
+        cache = app_caches["commit" if real_commits else "rollback"] = AppCache(
+            lambda extra, instance: _build(database, shared, extra, instance),
+            tmp_path_factory.mktemp("apps"))
+    used: list[Flask] = []
+    fresh = request.node.get_closest_marker(FRESH_APP) is not None
 
     def build(**extra: Any) -> Flask:
-        app = create_app(base_config(test_database, **extra), instance_path=str(tmp_path / "instance"))
-        app.test_client_class = IsolatedClient
-        apps.append(app)
+        app = cache.get(extra, {id(a) for a in used}, tmp_path / "instance", fresh=fresh)
+        used.append(app)
         return app
 
-    yield build
-    for app in apps:
+    try:
+        yield build
+    finally:
+        if shared is not None:
+            shared.reset()
+        elif used:
+            empty_tables(used[0])
+        for app in used:
+            cache.release(app)
+
+
+def _build(database: dbsetup.TestDatabase, shared: RollbackDatabase | None, extra: dict[str, Any],
+           instance: Path) -> Flask:
+    config = base_config(database, **extra)
+    if shared is not None:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = shared.engine_options()
+    app = create_app(config, instance_path=str(instance))
+    app.test_client_class = IsolatedClient
+    if shared is not None:
         with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if apps:
-        empty_tables(apps[0])
+            shared.attach(db.engine)
+    return app
 
 
 def empty_tables(app: Flask) -> None:
     """Delete every row (PostgreSQL: TRUNCATE ... RESTART IDENTITY) and close the app's connections."""
     with app.app_context():
+        db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -133,6 +240,20 @@ def api(app: Flask, make: factories.Factory) -> factories.ApiClient:
     return factories.ApiClient(app, make)
 
 
+@pytest.fixture
+def fake_time(request: pytest.FixtureRequest) -> FakeTime:
+    """A clock that only moves when something sleeps on it; from the test module's ``NOW``, if any."""
+    return FakeTime(getattr(request.module, "NOW", FakeTime.START))
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    """HTTP at the ``requests`` boundary: nothing reaches the network, and every expected call
+    must be made."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
 @pytest.fixture(autouse=True)
 def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any accidental outbound SMTP connection fails the test instead of sending mail."""
@@ -146,8 +267,3 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
         real_init(self, host, *args, **kwargs)
 
     monkeypatch.setattr(smtplib.SMTP, "__init__", guarded)
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    url = dbsetup.postgres_url()
-    return f"database: {'PostgreSQL ' + url if url else 'SQLite'}; CI={os.environ.get('CI', '')}"

@@ -13,8 +13,8 @@ from facilitator.auth.services import issue_api_token
 from facilitator.booking import services as booking_services
 from facilitator.extensions import db
 from facilitator.models import Group, User
-from tests.factories import Auth, Factory
-from tests.test_invites_support import UNKNOWN_TOKEN, first_outbox_message_id
+from tests.support.factories import Auth, Factory
+from tests.support.invites import UNKNOWN_TOKEN, first_outbox_message_id
 
 P = frozenset({PUBLIC})
 FACILITATOR_ONLY = frozenset({"facilitator"})
@@ -164,6 +164,7 @@ def test_every_route_has_an_expected_entry_and_declares_it(app):
         assert allowed_roles(app, endpoint) == EXPECTED[endpoint], endpoint
 
 
+@pytest.mark.fresh_app
 def test_a_view_without_declared_roles_is_refused(make_app):
     app = make_app()
     app.add_url_rule("/forgotten", "forgotten", lambda: "secret")

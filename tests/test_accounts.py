@@ -12,7 +12,7 @@ from facilitator.auth import passwords
 from facilitator.auth.services import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import ApiToken, LoginAttempt, UserSession
-from tests.factories import PASSWORD, Auth, csrf_token
+from tests.support.factories import PASSWORD, Auth, csrf_token
 
 NEW_PASSWORD = "lighthouse kettle orchard"  # noqa: S105 - a test value
 

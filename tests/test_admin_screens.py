@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from facilitator.auth.passwords import verify_password
 from facilitator.extensions import db
 from facilitator.models import CareHome, Contact, Group, Membership, User, UserSession
-from tests.factories import PASSWORD, Auth
+from tests.support.factories import PASSWORD, Auth
 
 NEW_PASSWORD = "granite lantern orchard"
 

@@ -60,6 +60,7 @@ def test_api_ignores_the_session_cookie(auth, client):
     assert client.get("/api/v1/users").status_code == 401
 
 
+@pytest.mark.fresh_app
 def test_an_unexpected_error_is_json_without_a_traceback(make_app):
     from facilitator.access import PUBLIC, allow
     from facilitator.api.core import bp  # noqa: F401 - the blueprint is registered

@@ -19,7 +19,7 @@ from facilitator.auth.services import revoke_api_tokens
 from facilitator.clock import local_today
 from facilitator.extensions import db
 from facilitator.models import ApiToken, CareHome, Contact, Group, Membership, User, UserSession
-from tests.factories import ApiClient, Auth, Factory
+from tests.support.factories import ApiClient, Auth, Factory
 
 USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id"}
 HOME_KEYS = {"id", "name", "region", "beds", "protected_time_agreed", "protected_time_agreed_on",

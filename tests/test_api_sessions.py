@@ -220,7 +220,7 @@ def test_a_join_url_is_only_for_the_link_provider(make_app, make, facilitator):
 
     app = make_app(FROZEN_NOW=NOW, **ZOOM_CONFIG)
     with app.app_context():
-        from tests.factories import ApiClient, Factory
+        from tests.support.factories import ApiClient, Factory
 
         make = Factory(app)
         api = ApiClient(app, make)

@@ -23,8 +23,7 @@ from facilitator.models.attendance import (
     AttendanceRegister,
     LiveInterval,
 )
-from tests.factories import Auth, csrf_token
-from tests.test_attendance_support import (
+from tests.support.attendance import (
     AFTER,
     GRAPH_CONFIG,
     GRAPH_ORGANIZER,
@@ -39,6 +38,7 @@ from tests.test_attendance_support import (
     zoom_row,
     zoom_token,
 )
+from tests.support.factories import Auth, csrf_token
 
 HOST = zoom_row("Host Example", "scheduler-host@example.com", "14:58:02", "16:01:10", "Kp3X", "16778240")
 DANA_1 = zoom_row("Dana Attendee", "dana.attendee@example.org", "15:02:31", "15:20:05", "Yb6H", "16779264")

@@ -14,8 +14,8 @@ from facilitator.extensions import db
 from facilitator.models import CareHome, Membership, User
 from facilitator.models.attendance import AttendanceRevision
 from facilitator.models.invites import JoinRecord
-from tests.factories import Auth, Factory, csrf_token
-from tests.test_attendance_support import AFTER, START, entries, session_for
+from tests.support.attendance import AFTER, START, entries, session_for
+from tests.support.factories import Auth, Factory, csrf_token
 
 ENTRY_KEYS = {"home_id", "home_name", "status", "staff_count", "engagement", "minutes_attended", "source",
               "comment"}
@@ -132,6 +132,7 @@ def test_a_save_from_an_older_version_is_a_conflict_naming_what_changed(app, wor
     assert again.status_code == 200 and again.json["version"] == 2
 
 
+@pytest.mark.real_commits  # two threads
 @pytest.mark.parametrize("starting_version", [0, 1])
 def test_two_saves_at_the_same_moment_one_wins_one_conflicts(app, world, starting_version):
     if starting_version:

@@ -18,8 +18,8 @@ from facilitator.models.supervision import (
 )
 from facilitator.supervision import audit
 from facilitator.supervision.audit import GENESIS
-from tests.factories import Auth
-from tests.test_notes_support import (
+from tests.support.factories import Auth
+from tests.support.notes import (
     WEB,
     audit_count,
     leaked,
@@ -121,6 +121,7 @@ def test_the_app_cannot_change_or_delete_audit_rows(trail, app):
     assert audit_count() == 4
 
 
+@pytest.mark.real_commits  # appends from several threads
 def test_concurrent_appends_keep_one_chain(app, world, runner):
     errors: list[BaseException] = []
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from facilitator.admin import services
 from facilitator.extensions import db
 from facilitator.models import LoginAttempt, UserSession
-from tests.factories import PASSWORD, Auth, csrf_token
+from tests.support.factories import PASSWORD, Auth, csrf_token
 
 
 def session_sid(app, client) -> str | None:
@@ -179,6 +180,7 @@ def test_cookie_flags_over_plain_http(client):
     assert "Secure" not in cookie and "Expires" not in cookie
 
 
+@pytest.mark.fresh_app
 def test_error_pages_use_the_layout_and_never_show_a_traceback(make_app):
     app = make_app()
 

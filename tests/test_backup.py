@@ -28,8 +28,10 @@ from facilitator.backup import BackupError, backup_sqlite, pg_dump_command, pg_r
 from facilitator.extensions import db
 from facilitator.models import JoinRecord, SessionNote, SupervisionRecord
 from facilitator.supervision.crypto import keyring, new_key
-from tests import dbsetup
 from tests.conftest import base_config
+from tests.support import dbsetup
+
+pytestmark = pytest.mark.real_commits  # the backup reads the database file itself
 
 SPEC = Spec.at(0.01, sessions_per_group=6, future_sessions=2, notes=30)
 

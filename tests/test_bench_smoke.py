@@ -25,7 +25,7 @@ from bench.seed import Spec
 from facilitator.auth.passwords import hash_password
 from facilitator.extensions import db
 from facilitator.supervision.crypto import keyring
-from tests import dbsetup
+from tests.support import dbsetup
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 170  # seconds; each takes well under a minute on an idle 2-core machine

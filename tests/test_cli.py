@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from facilitator.auth.passwords import verify_password
 from facilitator.extensions import db
 from facilitator.models import ApiToken, CareHome, Contact, Group, User
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 PASSWORD = "heather bothy kettle"
 

@@ -13,7 +13,7 @@ from facilitator.extensions import db
 from integrations.ical import clean_text
 from integrations.icslint import lint
 from tests.integrations.test_ical import parse_icalendar, parse_vobject, raw_lines, unfolded, x_text
-from tests.test_invites_support import (
+from tests.support.invites import (
     BASE,
     JOIN_URL,
     JOINED,

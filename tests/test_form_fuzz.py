@@ -33,8 +33,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.crawl_support import ROLES, UNKNOWN_ID, World, build_world, get_urls, signed_in, world_config
-from tests.factories import Auth
+from tests.support.crawl import ROLES, UNKNOWN_ID, World, build_world, get_urls, signed_in, world_config
+from tests.support.factories import Auth
 
 HOSTILE = {
     "long": "x" * 10_000,

@@ -21,9 +21,9 @@ from facilitator.invites.wording import time_in_words
 from facilitator.models import InvitationToken, InviteDelivery, OutboxMessage
 from integrations.ical import clean_param, clean_text
 from integrations.icslint import check_sequence_rises, lint
-from tests.factories import Factory
 from tests.integrations.test_ical import HOSTILE, count_lines, unfolded
-from tests.test_invites_support import (
+from tests.support.factories import Factory
+from tests.support.invites import (
     BASE,
     JOIN_URL,
     JOINED,

@@ -13,7 +13,7 @@ from facilitator.extensions import db
 from facilitator.join.joins import is_link_scanner, user_agent_family
 from facilitator.models import ContactToken, InvitationToken, JoinRecord, MeetingSession
 from integrations.icslint import lint
-from tests.test_invites_support import (
+from tests.support.invites import (
     BASE,
     JOIN_URL,
     JOINED,

@@ -14,7 +14,7 @@ import requests
 from werkzeug.serving import make_server
 
 from facilitator.logging_setup import REDACTED, redact
-from tests.crawl_support import world_config
+from tests.support.crawl import world_config
 
 TOKEN = "Abcdefghijklmnopqrstuvwxyz0123456789_-ABCDE"  # the shape of a real one: 43 URL-safe chars
 

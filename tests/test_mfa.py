@@ -19,7 +19,7 @@ from facilitator.clock import now_utc as utcnow
 from facilitator.extensions import db
 from facilitator.models import LoginAttempt, User, UserSession
 from facilitator.models.users import RecoveryCode
-from tests.factories import PASSWORD, Auth, Factory, csrf_token
+from tests.support.factories import PASSWORD, Auth, Factory, csrf_token
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -362,7 +362,7 @@ def test_a_required_role_without_two_factor_is_sent_to_set_it_up(mfa_client, mfa
 
 
 def test_the_api_is_not_redirected(mfa_app, mfa_make):
-    from tests.factories import ApiClient
+    from tests.support.factories import ApiClient
 
     api = ApiClient(mfa_app, mfa_make)
     api.as_user("admin")

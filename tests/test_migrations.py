@@ -9,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 from facilitator import create_app
 from facilitator.extensions import db
 from facilitator.models.base import alembic_compare_type
-from tests import dbsetup
 from tests.conftest import base_config
+from tests.support import dbsetup
 
 
 def _differences() -> list:

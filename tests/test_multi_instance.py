@@ -37,7 +37,9 @@ from facilitator.extensions import db
 from facilitator.models import MeetingSession, OutboxMessage
 from facilitator.supervision.crypto import new_key
 from tests.conftest import TEST_SECRET
-from tests.factories import Factory
+from tests.support.factories import Factory
+
+pytestmark = pytest.mark.real_commits  # gunicorn and the workers run as processes of their own
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = 3

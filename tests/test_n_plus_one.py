@@ -20,8 +20,8 @@ from facilitator import create_app
 from facilitator.auth.passwords import hash_password
 from facilitator.extensions import db
 from facilitator.supervision.crypto import keyring, new_key
-from tests import dbsetup
 from tests.conftest import base_config, empty_tables
+from tests.support import dbsetup
 
 FEW = Spec.at(0.005, sessions_per_group=8, future_sessions=2)  # 5 homes in one group
 MANY = Spec.at(0.05, sessions_per_group=12, future_sessions=2)  # 50 homes in two groups

@@ -14,8 +14,8 @@ import pytest
 from facilitator.extensions import db
 from facilitator.models.supervision import SessionNote
 from facilitator.supervision.queries import trail_of
-from tests.factories import Auth
-from tests.test_notes_support import (
+from tests.support.factories import Auth
+from tests.support.notes import (
     NOTE_TEXT,
     audit_count,
     last_audit,

@@ -14,10 +14,10 @@ from sqlalchemy import text
 from facilitator.auth.services import issue_api_token
 from facilitator.extensions import db
 from facilitator.models.supervision import SessionNote, SupervisionAction, SupervisionRecord
-from facilitator.supervision import crypto, services
+from facilitator.supervision import crypto, lifecycle, services
 from facilitator.supervision.crypto import IntegrityFailed, NotesUnavailable
-from tests.factories import Factory
-from tests.test_notes_support import (
+from tests.support.factories import Factory
+from tests.support.notes import (
     NOTE_TEXT,
     REFLECTION_TEXT,
     WEB,
@@ -85,6 +85,7 @@ def test_keys_are_read_newest_first_and_blank_entries_ignored():
     assert crypto.parse_keys(f" {KEY_B} , ,{KEY_A}") == [b"B" * 32, b"A" * 32]
 
 
+@pytest.mark.fresh_app  # two apps on one instance folder, which starts empty
 def test_demo_key_is_generated_once_owner_only_with_a_warning(make_app, caplog):
     with caplog.at_level(logging.WARNING, logger="facilitator"):
         first = make_app()
@@ -119,6 +120,7 @@ def test_https_without_keys_leaves_notes_unavailable_and_generates_nothing(make_
 
 # What the database holds ----------------------------------------------------------------------
 
+@pytest.mark.real_commits  # the database file itself is read
 def test_the_raw_database_value_holds_no_word_of_the_plaintext(app, make):
     """Read back with plain SQL, bypassing the models: only ciphertext, on SQLite and PostgreSQL."""
     world = make_world(app, make)
@@ -221,11 +223,11 @@ def test_rotation_is_resumable_after_an_interruption(make_app):
             raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
-            services.rotate_keys(batch_size=1, on_batch=interrupt)
+            lifecycle.rotate_keys(batch_size=1, on_batch=interrupt)
         db.session.rollback()
         keys = [k for _, _, k in sealed_rows()]
         assert keys.count(crypto.key_id(b"B" * 32)) == 1, "the first batch was committed"
-        assert services.rotate_keys(batch_size=2).rotated == 4
+        assert lifecycle.rotate_keys(batch_size=2).rotated == 4
         assert {k for _, _, k in sealed_rows()} == {crypto.key_id(b"B" * 32)}
         db.session.remove()
     with make_app(NOTES_KEYS=KEY_B).app_context():

@@ -11,8 +11,8 @@ import pytest
 from facilitator.extensions import db
 from facilitator.models import User
 from facilitator.supervision import services
-from tests.factories import Auth, Factory
-from tests.test_notes_support import (
+from tests.support.factories import Auth, Factory
+from tests.support.notes import (
     ACTION_TEXT,
     CHOSEN_THEME,
     FREE_THEME,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from facilitator.admin import services as admin_services
 from facilitator.extensions import db
 from facilitator.models import LoginAttempt, UserSession
-from tests import oidc_provider
-from tests.factories import Factory, csrf_token
-from tests.oidc_provider import OidcProvider
+from tests.support import oidc_provider
+from tests.support.factories import Factory, csrf_token
+from tests.support.oidc_provider import OidcProvider
 from tests.test_mfa import current_code, enrol_directly
 
 

@@ -32,11 +32,11 @@ from facilitator.invites.services import queue_plain_email
 from facilitator.models import OutboxMessage, ReminderOptOut, ReminderSend
 from integrations.icslint import lint
 from integrations.mailer import MailError, MemoryBackend, OutgoingEmail
-from tests import dbsetup
 from tests.conftest import base_config
-from tests.factories import Factory
 from tests.integrations.test_mailer import Collector, free_port
-from tests.test_invites_support import (
+from tests.support import dbsetup
+from tests.support.factories import Factory
+from tests.support.invites import (
     BASE,
     JOINED,
     NOW,
@@ -304,6 +304,7 @@ class SlowMemory(MemoryBackend):
         MemoryBackend.send(self, email)
 
 
+@pytest.mark.real_commits  # a second connection holds the rows
 def test_claims_by_two_workers_never_overlap(app, group):
     add_session(group)
     add_session(group, starts_at=START + timedelta(days=7))
@@ -326,6 +327,7 @@ def test_on_postgresql_a_message_another_worker_holds_is_skipped_without_waiting
     assert claim("worker-b", 10) == ids[:1]
 
 
+@pytest.mark.real_commits  # workers in threads
 def test_several_workers_at_once_send_each_message_exactly_once(app, make):
     homes = [make.home(contacts=3) for _ in range(4)]
     group = make.group("Busy group", homes=homes, joined_on=JOINED)

@@ -24,8 +24,8 @@ from facilitator.invites import services as invite_services
 from facilitator.models import OutboxMessage, UserSession
 from facilitator.models.users import PasswordResetRequest, PasswordResetToken
 from integrations.mailer import MailError, OutgoingEmail
-from tests.factories import PASSWORD, Auth, Factory, csrf_token
-from tests.test_invites_support import parse, set_now
+from tests.support.factories import PASSWORD, Auth, Factory, csrf_token
+from tests.support.invites import parse, set_now
 from tests.test_mfa import current_code, enrol_directly
 from tests.test_outbox import SmtpServer
 

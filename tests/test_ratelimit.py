@@ -14,7 +14,7 @@ from flask import Flask
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token
 from facilitator.ratelimit import get_limiter
-from tests.crawl_support import UNKNOWN_TOKEN, world_config
+from tests.support.crawl import UNKNOWN_TOKEN, world_config
 from tests.test_security_headers import assert_headers
 
 DELAY = 0.25

@@ -18,8 +18,8 @@ from facilitator.attendance.engagement import Mark, assess
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, Membership
 from facilitator.models.attendance import AttendanceEntry, AttendanceStatus
-from tests.factories import Auth
-from tests.test_attendance_support import session_for
+from tests.support.attendance import session_for
+from tests.support.factories import Auth
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

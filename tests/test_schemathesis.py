@@ -39,8 +39,8 @@ from facilitator.api.core import OPERATIONS
 from facilitator.api.openapi import _PARAM
 from facilitator.extensions import db
 from tests.conftest import base_config, empty_tables
-from tests.crawl_support import ID_MODELS, build_world, first_id, world_config
-from tests.factories import Factory
+from tests.support.crawl import ID_MODELS, build_world, first_id, world_config
+from tests.support.factories import Factory
 
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]

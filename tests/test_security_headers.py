@@ -17,7 +17,7 @@ from flask import Flask
 
 from facilitator.access import PUBLIC, allow
 from facilitator.security import CSP, HSTS, PERMISSIONS_POLICY
-from tests.crawl_support import ROLES, build_world, get_urls, signed_in, world_config
+from tests.support.crawl import ROLES, build_world, get_urls, signed_in, world_config
 
 TOKEN_PREFIXES = ("/j/", "/h/", "/feeds/")
 
@@ -122,6 +122,7 @@ def test_https_base_url_adds_hsts_everywhere(make_app: Any) -> None:
         assert_headers(response, url, https=True)
 
 
+@pytest.mark.fresh_app
 def test_error_responses_carry_the_headers(make_app: Any) -> None:
     app = make_app(**world_config())
 

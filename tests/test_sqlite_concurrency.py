@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from facilitator.extensions import db
 from facilitator.models import CareHome
+
+pytestmark = pytest.mark.real_commits  # writers in several threads, each on its own connection
 
 
 def test_concurrent_writes_through_the_api_all_succeed(app, api):

@@ -12,8 +12,8 @@ from facilitator.models.supervision import SupervisionRecord
 from facilitator.supervision import services
 from facilitator.supervision.queries import add_months, cadence, trail_of
 from tests.conftest import TEST_SECRET
-from tests.factories import Auth
-from tests.test_notes_support import (
+from tests.support.factories import Auth
+from tests.support.notes import (
     ACTION_TEXT,
     CHOSEN_THEME,
     FREE_THEME,

@@ -16,8 +16,8 @@ from facilitator import providers
 from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession
-from tests import dbsetup
-from tests.factories import ApiClient, Factory
+from tests.support import dbsetup
+from tests.support.factories import ApiClient, Factory
 from tests.test_booking_fakes import PROVIDER_CONFIG, FakeZoom, Sleeps, iso, soon
 
 QUEUED = {**PROVIDER_CONFIG, "SYNC_INLINE_LIMIT": 0}  # bookings leave everything to the worker
@@ -123,6 +123,7 @@ def test_a_worker_that_died_after_sending_leaves_no_duplicate(booker, group, zoo
     assert row(session_id).provider_meeting_id == next(iter(zoom.meetings))
 
 
+@pytest.mark.real_commits  # workers in threads
 def test_two_workers_at_once_make_each_meeting_once(booker, group, zoom, app):
     zoom.serve("token", "create")
     ids = [s["id"] for s in book(booker, group, repeat={"every": "week", "count": 12})["sessions"]]
@@ -149,6 +150,7 @@ def test_two_workers_at_once_make_each_meeting_once(booker, group, zoom, app):
     assert {row(i).sync_state for i in ids} == {"synced"}
 
 
+@pytest.mark.real_commits  # a second connection holds the row
 @pytest.mark.skipif(dbsetup.postgres_url() is None, reason="FOR UPDATE SKIP LOCKED is PostgreSQL's")
 def test_on_postgresql_a_row_another_worker_holds_is_skipped(booker, group):
     locked, free = (book(booker, group, start=soon(days=d))["id"] for d in (7, 8))

@@ -20,7 +20,7 @@ from facilitator import providers
 from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, ProviderCircuit, ProviderToken
-from tests.factories import ApiClient, Factory
+from tests.support.factories import ApiClient, Factory
 from tests.test_booking_fakes import (
     PROVIDER_CONFIG,
     ZOOM_API,
@@ -424,7 +424,7 @@ def test_after_repeated_failures_zoom_is_left_alone_and_bookings_still_save(make
 
 
 def _group_page(app, user, group) -> str:
-    from tests.factories import Auth
+    from tests.support.factories import Auth
 
     client = app.test_client()
     Auth(client, Factory(app)).login(user)

@@ -13,7 +13,7 @@ import pytest
 from facilitator.attendance import worker
 from facilitator.extensions import db
 from facilitator.models.attendance import AttendanceImport, LiveInterval, ZoomWebhookEvent
-from tests.test_attendance_support import (
+from tests.support.attendance import (
     MEETING_ID,
     START,
     WEBHOOK_SECRET,

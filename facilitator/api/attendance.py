@@ -13,6 +13,7 @@ from facilitator import transaction
 from facilitator.access import MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation, validation_error
 from facilitator.api.schemas import Input, Output, RowId
+from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report, worker
 from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
 from facilitator.clock import now_utc, zone
@@ -219,9 +220,9 @@ def _import_options() -> ImportIn:
            summary="Every home's engagement per group (facilitators: their own groups), with filters "
                    "group_id, region, from, to (dates).")
 def engagement(query: EngagementQuery) -> EngagementOut:
-    only = report.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
-    filters = report.Filters(group_id=query.group_id, region=query.region or None, date_from=query.date_from,
-                              date_to=query.date_to, only_groups=only)
+    only = report_filters.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
+    filters = report_filters.Filters(group_id=query.group_id, region=query.region or None,
+                                     date_from=query.date_from, date_to=query.date_to, only_groups=only)
     engagement_report = report.engagement_report(filters, now=now_utc(), zone=zone())
     return EngagementOut(homes=[_home_out(row) for row in engagement_report.rows])
 

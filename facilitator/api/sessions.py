@@ -12,7 +12,7 @@ from facilitator import transaction
 from facilitator.access import MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import MAX_ROW_ID, Input, Output, RowId, patch_fields
-from facilitator.booking import queries, services
+from facilitator.booking import queries, services, times
 from facilitator.clock import now_utc, zone, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -21,7 +21,7 @@ from facilitator.providers import hub
 
 MAX_LIST = 1000
 # Times in answers are UTC with a trailing Z.
-UtcTime = Annotated[datetime, PlainSerializer(services.utc_text, return_type=str)]
+UtcTime = Annotated[datetime, PlainSerializer(times.utc_text, return_type=str)]
 
 
 class RepeatIn(Input):

@@ -14,6 +14,14 @@ from flask import Flask
 from facilitator.attendance import charts
 from facilitator.attendance.engagement import EngagementStatus
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, EntrySource, IgnoredAs
+from facilitator.providers import hub
+
+
+def entry_source_label(source: str) -> str:
+    """"Typed", "Join link (confirmed)" or, for an imported entry, "Zoom report"."""
+    if source in {s.value for s in EntrySource}:
+        return EntrySource(source).label
+    return f"{hub().label(source)} report"
 
 
 def init_app(app: Flask) -> None:
@@ -27,7 +35,7 @@ def init_app(app: Flask) -> None:
         attendance_status=AttendanceStatus,
         engagement_rating=EngagementRating,
         engagement_status=EngagementStatus,
-        entry_source=EntrySource,
+        entry_source_label=entry_source_label,
         ignored_as=IgnoredAs,
         heatmap=charts.heatmap,
         attendance_chart=charts.attendance_chart,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
@@ -30,18 +30,19 @@ from facilitator.attendance.engagement import (
     assess_history,
     previous_status,
 )
-from facilitator.extensions import db
-from facilitator.models import (
-    CareHome,
-    Contact,
-    Group,
-    MeetingSession,
-    Membership,
-    SessionStatus,
-    User,
-    group_facilitators,
-    member_on,
+from facilitator.attendance.filters import (
+    Filters,
+    HomeRef,
+    Span,
+    as_of_date,
+    group_filter,
+    home_filter,
+    is_current,
+    member_periods,
+    session_filter,
 )
+from facilitator.extensions import db
+from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
 from facilitator.models.attendance import (
     ATTENDED_STATUSES,
     AttendanceEntry,
@@ -50,19 +51,6 @@ from facilitator.models.attendance import (
 )
 
 SENIOR_FIRST = {"manager": 0, "team_leader": 1, "senior_manager": 2}
-
-
-@dataclass(frozen=True)
-class Filters:
-    group_id: int | None = None
-    region: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    only_groups: frozenset[int] | None = None  # a facilitator sees their own groups only
-
-    def query_args(self) -> dict[str, str]:
-        args = {"group_id": self.group_id, "region": self.region, "from": self.date_from, "to": self.date_to}
-        return {k: str(v) for k, v in args.items() if v not in (None, "")}
 
 
 @dataclass
@@ -77,16 +65,6 @@ class SessionColumn:
     @property
     def share(self) -> float | None:
         return self.attended / self.expected if self.expected else None
-
-
-@dataclass(frozen=True)
-class HomeRef:
-    """The few columns of a care home the reports show."""
-
-    id: int
-    name: str
-    region: str
-    protected_time_agreed: bool
 
 
 @dataclass(frozen=True)
@@ -166,46 +144,6 @@ class Report:
         return counts
 
 
-def utc_bounds(filters: Filters, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """The date filter as UTC instants: from midnight of ``date_from`` to the midnight after ``date_to``."""
-    def at_midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-
-    start = at_midnight(filters.date_from) if filters.date_from else None
-    end = at_midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None
-    return start, end
-
-
-def group_filter(filters: Filters) -> list[Any]:
-    conditions = []
-    if filters.group_id is not None:
-        conditions.append(Group.id == filters.group_id)
-    if filters.only_groups is not None:
-        conditions.append(Group.id.in_(filters.only_groups or {0}))
-    return conditions
-
-
-def session_filter(filters: Filters, zone: ZoneInfo, now: datetime) -> list[Any]:
-    start, end = utc_bounds(filters, zone)
-    conditions = [MeetingSession.status != SessionStatus.CANCELLED, MeetingSession.starts_at <= now,
-                  MeetingSession.group_id.in_(select(Group.id).where(*group_filter(filters)))]
-    if start is not None:
-        conditions.append(MeetingSession.starts_at >= start)
-    if end is not None:
-        conditions.append(MeetingSession.starts_at < end)
-    return conditions
-
-
-def _home_filter(filters: Filters) -> list[Any]:
-    if not filters.region:
-        return []
-    return [func.lower(CareHome.region) == filters.region.strip().lower()]
-
-
-def as_of_date(filters: Filters, today: date) -> date:
-    return min(filters.date_to, today) if filters.date_to else today
-
-
 def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charted: int | None = 0) -> Report:
     """Engagement of every home of the chosen groups (and region) as of the end of the range.
 
@@ -258,7 +196,7 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     histories = _histories(filters, zone, now)
     for (group_id, home), spans in periods.items():
         history = histories.get((group_id, home.id), NO_HISTORY)
-        withdrawn = not any(_is_current(span, as_of) for span in spans)
+        withdrawn = not any(is_current(span, as_of) for span in spans)
         blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home,
                                              assess_history(history, as_of=as_of, withdrawn=withdrawn),
                                              previous_status(history, withdrawn=withdrawn), {}))
@@ -269,33 +207,6 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     _attach_contacts([row for block in blocks.values() for row in block.rows
                       if row.engagement.status.needs_attention])
     return blocks
-
-
-Span = tuple[date, date | None]  # joined on, left on (the first day no longer a member)
-
-
-def _is_current(span: Span, on: date) -> bool:
-    return member_on(span[0], span[1], on)
-
-
-def member_periods(filters: Filters, as_of: date) -> dict[tuple[int, HomeRef], list[Span]]:
-    """Each home's membership periods in each chosen group, the homes in name order."""
-    conditions = [Membership.joined_on <= as_of, Membership.group_id.in_(
-        select(Group.id).where(*group_filter(filters))), *_home_filter(filters)]
-    if filters.date_from:
-        conditions.append(or_(Membership.left_on.is_(None), Membership.left_on > filters.date_from))
-    rows = db.session.execute(
-        select(Membership.group_id, Membership.joined_on, Membership.left_on, CareHome.id, CareHome.name,
-               CareHome.region, CareHome.protected_time_agreed_on)
-        .join(CareHome, CareHome.id == Membership.home_id).where(*conditions)
-        .order_by(CareHome.name, CareHome.id, Membership.joined_on))
-    homes: dict[int, HomeRef] = {}
-    periods: dict[tuple[int, HomeRef], list[Span]] = {}
-    for group_id, joined_on, left_on, home_id, name, region, agreed_on in rows:
-        home = homes.get(home_id) or homes.setdefault(home_id,
-                                                      HomeRef(home_id, name, region, agreed_on is not None))
-        periods.setdefault((group_id, home), []).append((joined_on, left_on))
-    return periods
 
 
 class _StartTime(expression.FunctionElement[str]):
@@ -336,7 +247,7 @@ def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[in
         .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
     if filters.region:
         statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
-                     .where(*_home_filter(filters)))
+                     .where(*home_filter(filters)))
     histories = {}
     for group_id, home_id, joined in db.session.execute(statement):
         items = joined.split(",")
@@ -372,7 +283,7 @@ def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], lis
     for (group_id, home), spans in periods.items():
         cells = rows[(group_id, home.id)].cells
         for column in blocks[group_id].sessions:
-            if not any(_is_current(span, column.day) for span in spans):
+            if not any(is_current(span, column.day) for span in spans):
                 continue
             status = cells[column.id] = entries.get((column.id, home.id), "")
             if status and status != AttendanceStatus.EXCUSED:
@@ -394,15 +305,3 @@ def _attach_contacts(rows: Sequence[HomeRow]) -> None:
             best[home_id] = PersonToCall(name, email, role)
     for row in rows:
         row.contact = best.get(row.home.id)
-
-
-def facilitator_groups(user: User) -> frozenset[int]:
-    return frozenset(db.session.scalars(
-        select(group_facilitators.c.group_id).where(group_facilitators.c.user_id == user.id)))
-
-
-def filter_choices() -> tuple[list[Group], list[str]]:
-    groups = list(db.session.scalars(select(Group).order_by(Group.name)))
-    regions = [r for r in db.session.scalars(
-        select(CareHome.region).where(CareHome.region != "").distinct().order_by(CareHome.region)) if r]
-    return groups, regions

@@ -55,6 +55,10 @@ class PartCache:
             while len(self._parts) > self.size:
                 self._parts.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+
     def __len__(self) -> int:
         return len(self._parts)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from facilitator.access import LEAD_OR_ADMIN, MANAGERS, READERS, allow, get_or_404
 from facilitator.attendance import export, imports, report, worker
+from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register as register_rules
 from facilitator.attendance.blueprint import bp
 from facilitator.attendance.forms import (
@@ -75,7 +76,7 @@ def registers() -> Any:
              .options(selectinload(MeetingSession.group))
              .order_by(MeetingSession.starts_at.desc()).limit(300))
     if g.user.role == Role.FACILITATOR:
-        query = query.where(MeetingSession.group_id.in_(report.facilitator_groups(g.user) or {0}))
+        query = query.where(MeetingSession.group_id.in_(report_filters.facilitator_groups(g.user) or {0}))
     return render_template("attendance/registers.html", rows=db.session.execute(query).all(),
                            days=RECENT_DAYS)
 
@@ -196,10 +197,10 @@ def assign_person(session_id: int) -> Any:
 
 # The leads' dashboard ------------------------------------------------------------------------
 
-def filters_from_request() -> tuple[FilterForm, report.Filters | None]:
+def filters_from_request() -> tuple[FilterForm, report_filters.Filters | None]:
     """The filters in the query string (group_id, region, from, to); None when not valid."""
     form = FilterForm(formdata=request.args)
-    groups, regions = report.filter_choices()
+    groups, regions = report_filters.filter_choices()
     form.group_id.choices = choices([("", "All groups")] + [(gr.id, gr.name) for gr in groups])
     form.region.choices = choices([("", "All regions")] + [(r, r) for r in regions])
     # Regions are matched whatever their case, as in the API ("glasgow" is Glasgow).
@@ -207,7 +208,7 @@ def filters_from_request() -> tuple[FilterForm, report.Filters | None]:
     form.region.data = known.get(str(form.region.data or "").strip().casefold(), form.region.data)
     if not form.validate():
         return form, None
-    return form, report.Filters(group_id=form.group_id.data, region=form.region.data or None,
+    return form, report_filters.Filters(group_id=form.group_id.data, region=form.region.data or None,
                                  date_from=form.date_from.data, date_to=form.date_to.data)
 
 

@@ -9,26 +9,27 @@ for sessions still to come only.
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from facilitator.booking import sync
-from facilitator.clock import as_local
+from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
+from facilitator.booking.times import (
+    Move,
+    clock_change_warnings,
+    series_starts,
+)
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks
 from facilitator.models import (
     Group,
     MeetingSession,
-    MeetingSessionRevision,
     SessionStatus,
     SyncAction,
     SyncState,
@@ -105,55 +106,6 @@ def require_manager(user: User, group: Group) -> None:
         raise Forbidden("You can only book and change sessions of groups you facilitate.")
 
 
-# Times ---------------------------------------------------------------------------------------
-
-def local_moment(day: date, at: time, zone: str) -> datetime:
-    """``day`` at wall-clock ``at`` in ``zone``. A time skipped by the clocks going forward
-    comes out an hour later (what a clock on the wall would show then)."""
-    tz = ZoneInfo(zone)
-    naive = datetime.combine(day, at.replace(tzinfo=None))
-    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month ``months`` later, or the month's last day if it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def series_dates(first: date, every: str | None, count: int) -> list[date]:
-    if not every or count <= 1:
-        return [first]
-    if every == "month":
-        return [add_months(first, i) for i in range(count)]
-    step = 7 if every == "week" else 14
-    return [first + timedelta(days=step * i) for i in range(count)]
-
-
-def series_starts(first: datetime, every: str | None, count: int, zone: str) -> list[datetime]:
-    """Starts of a series at the same local time of day: across a clock change the UTC time moves."""
-    local = as_local(first, zone)
-    return [local_moment(day, local.time(), zone) for day in series_dates(local.date(), every, count)]
-
-
-def clock_change_warnings(starts: list[datetime], zone: str) -> list[str]:
-    """Say where a series crosses a clock change, and where a wall-clock time does not exist."""
-    warnings = []
-    for before, after in zip(starts, starts[1:], strict=False):
-        if before.utcoffset() != after.utcoffset():
-            direction = "forward" if after.utcoffset() > before.utcoffset() else "back"
-            warnings.append(
-                f"This series crosses a clock change (the clocks go {direction} between "
-                f"{before:%-d %B} and {after:%-d %B %Y}). Sessions stay at {after:%H:%M} {zone} time; "
-                f"in UTC they move from {before.astimezone(UTC):%H:%M} to {after.astimezone(UTC):%H:%M}.")
-    return warnings
-
-
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # Booking -------------------------------------------------------------------------------------
 
 def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zone: str,
@@ -206,7 +158,7 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
         sessions.append(session)
     db.session.flush()
     for session, is_past in zip(sessions, plan.past, strict=True):
-        _add_revision(session, user, now)
+        add_revision(session, user, now)
         if not is_past:
             hooks.session_booked(session)
     db.session.flush()
@@ -246,7 +198,7 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
     if errors:
         raise DomainError("Some of the details need correcting.", errors)
     changed = []
-    move = None if starts_at is UNSET else _Move.of(session, starts_at)
+    move = None if starts_at is UNSET else Move.of(session, starts_at)
     for target in _targets(session, scope):
         new_start = target.starts_at if move is None else move.apply(target, session)
         minutes = target.duration_minutes if duration_minutes is UNSET else duration_minutes
@@ -258,9 +210,9 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
         target.sequence += 1
         _plan_sync_after_change(target, now)
         changed.append(target)
-    _flush()
+    flush_or_conflict()
     for target in changed:
-        _add_revision(target, user, now)
+        add_revision(target, user, now)
         if target.starts_at > now:
             hooks.session_changed(target)
     db.session.flush()
@@ -293,9 +245,9 @@ def cancel_sessions(user: User, session: MeetingSession, *, now: datetime, scope
             # Nothing made yet, or a meeting that already happened: keep it for its attendance.
             _set_sync(target, SyncAction.NONE, SyncState.SYNCED, None)
         cancelled.append(target)
-    _flush()
+    flush_or_conflict()
     for target in cancelled:
-        _add_revision(target, user, now)
+        add_revision(target, user, now)
         if target.starts_at > now:
             hooks.session_cancelled(target)
     db.session.flush()
@@ -335,46 +287,6 @@ def set_zoom_hosts(hosts: dict[int, str | None]) -> None:
         if user is not None:
             user.zoom_host_user = (host or "").strip() or None
     db.session.flush()
-
-
-# Conflicts -----------------------------------------------------------------------------------
-
-def check_version(session: MeetingSession, expected: int | None) -> None:
-    """Refuse a change based on an older version, saying what changed since."""
-    if expected is None or expected == session.version:
-        return
-    seen = None
-    if 1 <= expected < session.version:  # any other number names no revision (and may not fit a column)
-        seen = db.session.scalar(select(MeetingSessionRevision).where(
-            MeetingSessionRevision.session_id == session.id, MeetingSessionRevision.version == expected))
-    fields = describe_changes(seen, session) if seen is not None else {}
-    if not fields:
-        fields = {"version": f"The session is now at version {session.version}, not {expected}."}
-    who = _changed_by(session)
-    raise ConflictError(
-        f"{who} changed this session while you were editing it: {'; '.join(fields.values())}. "
-        "Your changes were not saved. Check the session and make them again.", fields)
-
-
-def describe_changes(seen: MeetingSessionRevision, session: MeetingSession) -> dict[str, str]:
-    changes = {}
-    if seen.title != session.title:
-        changes["title"] = f"the title is now “{session.title}”"
-    if seen.starts_at != session.starts_at:
-        local = as_local(session.starts_at, session.timezone)
-        changes["starts_at"] = f"it now starts {local:%A %-d %B %Y at %H:%M}"
-    if seen.ends_at - seen.starts_at != session.ends_at - session.starts_at:
-        changes["duration_minutes"] = f"it now lasts {session.duration_minutes} minutes"
-    if seen.status != session.status:
-        changes["status"] = f"it is now {session.status}"
-    return changes
-
-
-def _changed_by(session: MeetingSession) -> str:
-    latest = db.session.scalar(select(MeetingSessionRevision).where(
-        MeetingSessionRevision.session_id == session.id,
-        MeetingSessionRevision.version == session.version))
-    return latest.changed_by.name if latest is not None and latest.changed_by else "Someone else"
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -470,43 +382,6 @@ def _targets(session: MeetingSession, scope: str) -> list[MeetingSession]:
     return [session, *later]
 
 
-@dataclass(frozen=True)
-class _Move:
-    """A session's move, applied to later ones: as many days, to the same local time of day."""
-
-    start: datetime
-    days: timedelta
-    at: time
-    zone: str
-
-    @classmethod
-    def of(cls, session: MeetingSession, new_start: datetime) -> _Move:
-        zone = session.timezone
-        old_local, new_local = as_local(session.starts_at, zone), as_local(new_start, zone)
-        return cls(new_start.astimezone(UTC), new_local.date() - old_local.date(), new_local.time(), zone)
-
-    def apply(self, target: MeetingSession, session: MeetingSession) -> datetime:
-        if target is session:
-            return self.start
-        day = as_local(target.starts_at, self.zone).date() + self.days
-        return local_moment(day, self.at, self.zone).astimezone(UTC)
-
-
 def _lock(session: MeetingSession) -> None:
     """Re-read the row, locked until commit, so the decisions below see the latest sync state."""
     db.session.refresh(session, with_for_update=True)
-
-
-def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError("Someone else changed this session at the same time. Nothing was saved; "
-                            "reload it and try again.", {"version": "Changed by someone else."}) from exc
-
-
-def _add_revision(session: MeetingSession, user: User | None, now: datetime) -> None:
-    db.session.add(MeetingSessionRevision(
-        session_id=session.id, version=session.version, title=session.title,
-        starts_at=session.starts_at, ends_at=session.ends_at, status=session.status,
-        changed_by=user, changed_at=now))

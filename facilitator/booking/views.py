@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404
-from facilitator.booking import queries, services
+from facilitator.booking import queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
 from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.errors import DomainError
@@ -42,7 +42,7 @@ def _managed_session(session_id: int) -> MeetingSession:
 
 
 def _local_start(form: Any) -> datetime:
-    return services.local_moment(form.date.data, form.start_time.data, zone_name())
+    return times.local_moment(form.date.data, form.start_time.data, zone_name())
 
 
 # Booking -------------------------------------------------------------------------------------

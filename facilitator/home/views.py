@@ -7,7 +7,9 @@ from typing import Any
 from flask import Blueprint, g, jsonify, render_template
 from sqlalchemy import select, text
 
+from facilitator import transaction
 from facilitator.access import PUBLIC, STAFF, allow
+from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
@@ -39,8 +41,8 @@ def _groups_of(user: User) -> list[Group]:
 def _facilitator_panels(user: User) -> dict[str, Any]:
     """Sessions still to come, registers still to take and the homes to contact this week."""
     now = now_utc()
-    engagement = report.engagement_report(report.Filters(only_groups=report.facilitator_groups(user)),
-                                          now=now, zone=zone())
+    own_groups = report_filters.Filters(only_groups=report_filters.facilitator_groups(user))
+    engagement = report.engagement_report(own_groups, now=now, zone=zone())
     return {"upcoming_sessions": booking_queries.upcoming_for(user, now),
             "attendance_overview": {"registers": register.registers_to_take(user, now),
                                     "contact": engagement.attention}}
@@ -52,6 +54,6 @@ def healthz() -> Any:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        db.session.rollback()
+        transaction.rollback()
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": "ok"})

@@ -66,15 +66,15 @@ class EngagementRating(enum.IntEnum):
 
 
 class EntrySource(enum.StrEnum):
+    """Where an entry came from when a person made it. An imported entry's source is instead the
+    name of the provider whose report it came from (``zoom``, ``teams``)."""
+
     MANUAL = "manual"
-    ZOOM = "zoom"
-    TEAMS = "teams"
     JOIN_LINK = "join_link"
 
     @property
     def label(self) -> str:
-        return {"manual": "Typed", "zoom": "Zoom report", "teams": "Teams report",
-                "join_link": "Join link (confirmed)"}[self.value]
+        return {"manual": "Typed", "join_link": "Join link (confirmed)"}[self.value]
 
 
 class IgnoredAs(enum.StrEnum):

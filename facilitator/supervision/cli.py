@@ -7,7 +7,7 @@ import click
 from facilitator import transaction
 from facilitator.clock import local_today
 from facilitator.database import write_intent
-from facilitator.supervision import audit, crypto, queries, services
+from facilitator.supervision import audit, crypto, lifecycle, queries
 from facilitator.supervision.crypto import NotesUnavailable
 
 
@@ -38,7 +38,7 @@ def rotate_command(batch_size: int) -> None:
         raise click.ClickException(exc.message) from None
     transaction.commit()
     with write_intent():
-        result = services.rotate_keys(
+        result = lifecycle.rotate_keys(
             batch_size, on_batch=lambda table, n: click.echo(f"{table}: {n} rows re-encrypted", err=True))
     click.echo(f"Re-encrypted {result.rotated} rows under key {newest}.")
     if result.failed:
@@ -62,7 +62,7 @@ def purge_command(dry_run: bool) -> None:
         return
     transaction.commit()
     with write_intent():
-        gone = services.purge(cutoff, None, audit.CLI)
+        gone = lifecycle.purge(cutoff, None, audit.CLI)
         transaction.commit()
     for item in gone:
         click.echo(f"deleted {item.kind} {item.id} of user {item.owner_id}, dated {item.dated}", err=True)

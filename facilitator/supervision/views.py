@@ -19,7 +19,7 @@ from facilitator.extensions import db
 from facilitator.forms import choices, row_id, show_errors
 from facilitator.models import MeetingSession, Role, User
 from facilitator.models.supervision import SessionNote, SupervisionRecord
-from facilitator.supervision import queries, services
+from facilitator.supervision import lifecycle, queries, services
 from facilitator.supervision.crypto import keyring
 from facilitator.supervision.forms import ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
 from facilitator.supervision.http import (
@@ -277,7 +277,7 @@ def purge() -> Any:
     if not ConfirmForm().validate_on_submit():
         flash("Nothing was deleted: please try again.", "error")
         return redirect(url_for(".confidential"))
-    gone = services.purge(queries.retention_cutoff(local_today()), g.user, request_origin())
+    gone = lifecycle.purge(queries.retention_cutoff(local_today()), g.user, request_origin())
     flash(f"Deleted {len(gone)} records past the retention period.", "success")
     return redirect(url_for(".confidential"))
 

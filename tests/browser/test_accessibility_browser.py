@@ -29,9 +29,9 @@ from facilitator.models import Group, MeetingSession, User
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
-from tests.factories import PASSWORD, Factory
-from tests.test_invites_support import add_session
-from tests.test_notes_support import NOTE_TEXT, WEB, write_record
+from tests.support.factories import PASSWORD, Factory
+from tests.support.invites import add_session
+from tests.support.notes import NOTE_TEXT, WEB, write_record
 
 ACCOUNTS = {
     "admin": "admin@demo.facilitator.scot",

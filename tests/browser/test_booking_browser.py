@@ -11,7 +11,7 @@ from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession
 from tests.browser.conftest import serious_accessibility_problems, sign_in
-from tests.factories import PASSWORD, Factory
+from tests.support.factories import PASSWORD, Factory
 
 LONDON = ZoneInfo("Europe/London")
 

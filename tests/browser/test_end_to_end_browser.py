@@ -26,9 +26,9 @@ from facilitator.invites.tokens import find_join_token
 from facilitator.models import JoinRecord, MeetingSession
 from facilitator.models.supervision import AuditEvent
 from tests.browser.conftest import IPAD, Artefacts, LiveServer, sign_in
-from tests.factories import PASSWORD, Factory
-from tests.test_invites_support import parse, set_now
-from tests.test_notes_support import NOTE_TEXT, leaked
+from tests.support.factories import PASSWORD, Factory
+from tests.support.invites import parse, set_now
+from tests.support.notes import NOTE_TEXT, leaked
 
 GROUP = "Fife Cohort 3"
 TITLE = "Noticing trauma in daily care"

@@ -13,8 +13,8 @@ from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import JoinRecord
 from tests.browser.conftest import IPAD, LiveServer, serious_accessibility_problems
-from tests.factories import Factory
-from tests.test_invites_support import JOINED, START, add_session, set_now
+from tests.support.factories import Factory
+from tests.support.invites import JOINED, START, add_session, set_now
 
 
 @pytest.fixture

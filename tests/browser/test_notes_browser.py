@@ -5,8 +5,8 @@ from __future__ import annotations
 from facilitator.extensions import db
 from facilitator.models.supervision import AuditEvent
 from tests.browser.conftest import serious_accessibility_problems, sign_in
-from tests.factories import PASSWORD, Factory
-from tests.test_notes_support import NOTE_TEXT, REFLECTION_TEXT, add_session, leaked
+from tests.support.factories import PASSWORD, Factory
+from tests.support.notes import NOTE_TEXT, REFLECTION_TEXT, add_session, leaked
 
 
 def test_a_note_written_by_one_facilitator_cannot_be_reached_by_another(live_server, page, browser):

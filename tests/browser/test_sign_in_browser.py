@@ -1,6 +1,6 @@
 from facilitator.extensions import db
 from tests.browser.conftest import serious_accessibility_problems, sign_in
-from tests.factories import PASSWORD, Factory
+from tests.support.factories import PASSWORD, Factory
 
 
 def test_sign_in_and_reach_the_admin_home(live_server, page):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.http import (
@@ -20,35 +19,10 @@ from integrations.http import (
     parse_retry_after,
 )
 from integrations.tokens import CachedToken, MemoryTokenStore, token_key
+from tests.support.clock import FakeTime
 
 URL = "https://api.example.test/v1/things"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-class FakeTime:
-    """Stands in for time.sleep and the clock: sleeping moves the clock, nobody waits."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def clock(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield rsps
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
-import responses
 
 from integrations.http import (
     AuthError,
@@ -22,6 +21,7 @@ from integrations.http import (
 from integrations.providers.base import MeetingRequest
 from integrations.providers.teams import AccessPolicyMissing, TeamsProvider, TeamsSettings
 from integrations.tokens import MemoryTokenStore
+from tests.support.clock import FakeTime
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 TENANT = "00000000-0000-0000-0000-000000000000"
@@ -40,32 +40,6 @@ def fixture(name: str) -> dict:
 MEETING_ID = fixture("graph_online_meeting.json")["id"]
 MEETING_URL = f"{MEETINGS}/{MEETING_ID}"
 REPORTS_URL = f"{MEETING_URL}/attendanceReports"
-
-
-class FakeTime:
-    """Stands in for time.sleep and the clock: sleeping moves the clock, nobody waits."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def clock(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield rsps
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-import responses
 
 from integrations.http import (
     AuthError,
@@ -31,6 +30,7 @@ from integrations.providers.zoom import (
     encode_meeting_ref,
 )
 from integrations.tokens import MemoryTokenStore
+from tests.support.clock import FakeTime
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 API = "https://api.zoom.us/v2"
@@ -45,32 +45,6 @@ UUID_IN_PATH = "%252FWk3nJ%252B9QkuX%252F%252Fr1hT8yZg%253D%253D"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
-
-
-class FakeTime:
-    """Stands in for time.sleep and the clock: sleeping moves the clock, nobody waits."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def clock(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield rsps
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 def make_zoom(fake_time: FakeTime, **settings) -> ZoomProvider:

@@ -26,14 +26,17 @@ BEGIN_STATEMENTS = ("BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSI
 
 
 class _Cursor:
-    """A DBAPI cursor that turns the app's own ``BEGIN`` (SQLite) into nothing: the savepoint that
-    stands for it was opened by the engine's ``begin`` event."""
+    """A DBAPI cursor (SQLite) that turns the app's own ``BEGIN`` into nothing (the savepoint that
+    stands for it was opened by the engine's ``begin`` event), and its connection settings
+    (``PRAGMA x=y``, set once when the shared connection was made) too: inside the test's
+    transaction SQLite refuses some of them."""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
 
     def execute(self, statement: str, *args: Any) -> Any:
-        if statement.strip().upper() in BEGIN_STATEMENTS:
+        text = statement.strip().upper()
+        if text in BEGIN_STATEMENTS or (text.startswith("PRAGMA") and "=" in text):
             return self._cursor
         return self._cursor.execute(statement, *args)
 
@@ -47,15 +50,20 @@ class _Cursor:
 class SharedConnection:
     """The one DBAPI connection of a test run's rollback database.
 
-    ``open_savepoint`` is called for every transaction SQLAlchemy begins; ``commit`` and
-    ``rollback`` (what SQLAlchemy calls to end one) close the newest savepoint instead of the
-    transaction. ``reset`` rolls back everything the test did.
+    Every transaction SQLAlchemy begins on it opens a savepoint of its own (``open_savepoint``,
+    from the engine's ``begin`` event). When a SQLAlchemy connection ends its transaction its
+    ``commit``/``rollback`` event names that savepoint (``ending``), and the DBAPI ``commit`` or
+    ``rollback`` that follows releases or rolls back to exactly it. A DBAPI rollback no
+    transaction asked for (a pool handing a connection back) changes nothing. ``reset`` rolls
+    back everything the test did.
     """
 
     def __init__(self, real: Any, dialect: str) -> None:
         self.__dict__["_real"] = real
         self.__dict__["_dialect"] = dialect
-        self.__dict__["_savepoints"] = []
+        self.__dict__["_savepoints"] = []  # open, oldest first
+        self.__dict__["_of"] = {}  # id of a SQLAlchemy connection → its savepoint
+        self.__dict__["_ending"] = None
         self.__dict__["_names"] = itertools.count(1)
         self.__dict__["_outer"] = False
 
@@ -66,14 +74,25 @@ class SharedConnection:
         return _Cursor(cursor) if self._dialect == "sqlite" else cursor
 
     def commit(self) -> None:
-        if self._savepoints:
-            self._run(f"RELEASE SAVEPOINT {self._savepoints.pop()}")
+        name = self._take_ending()
+        if name is not None:
+            self._run(f"RELEASE SAVEPOINT {name}")
 
     def rollback(self) -> None:
-        if self._savepoints:
-            name = self._savepoints.pop()
+        name = self._take_ending()
+        if name is not None:
             self._run(f"ROLLBACK TO SAVEPOINT {name}")
             self._run(f"RELEASE SAVEPOINT {name}")
+
+    def _take_ending(self) -> str | None:
+        """The savepoint being ended, taken off the stack with any opened after it (releasing or
+        rolling back to a savepoint ends the later ones too)."""
+        name = self._ending
+        self.__dict__["_ending"] = None
+        if name is None or name not in self._savepoints:
+            return None
+        del self._savepoints[self._savepoints.index(name):]
+        return name
 
     def close(self) -> None:
         """The pool's "close": the connection lives as long as the test run."""
@@ -82,17 +101,24 @@ class SharedConnection:
         return getattr(self._real, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "isolation_level":
+            return  # already None; setting it on sqlite3 would COMMIT the test's transaction
         setattr(self._real, name, value)
 
     # What the fixtures call -----------------------------------------------------------------
 
-    def open_savepoint(self) -> None:
+    def open_savepoint(self, connection: Any) -> None:
         if not self._outer:
             self._run("BEGIN")
             self.__dict__["_outer"] = True
         name = f"test_tx_{next(self._names)}"
         self._run(f"SAVEPOINT {name}")
         self._savepoints.append(name)
+        self._of[id(connection)] = name
+
+    def ending(self, connection: Any) -> None:
+        """A SQLAlchemy connection is about to commit or roll back: its savepoint is the one."""
+        self.__dict__["_ending"] = self._of.pop(id(connection), None)
 
     @property
     def depth(self) -> int:
@@ -102,6 +128,7 @@ class SharedConnection:
     def reset(self) -> None:
         """Roll back everything since the test began."""
         self._savepoints.clear()
+        self._of.clear()
         if self._outer:
             self._real.rollback()
             self.__dict__["_outer"] = False
@@ -125,11 +152,15 @@ class RollbackDatabase:
         elif schema:
             connect_args = {"options": f"-csearch_path={schema}"}
         raw_engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
-        real = raw_engine.raw_connection().detach().dbapi_connection
+        fairy = raw_engine.raw_connection()
+        fairy.detach()  # ours for the whole run, never back in a pool
+        real = fairy.dbapi_connection
         self._raw_engine = raw_engine
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.dialect == "sqlite":
             real.isolation_level = None  # the app's own set-up does this too; BEGIN is ours to emit
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=15000"):
+                real.execute(f"PRAGMA {pragma}")  # outside any transaction, where they take effect
         self.connection = SharedConnection(real, self.dialect)
         self.schema = schema
 
@@ -141,7 +172,9 @@ class RollbackDatabase:
         """Make ``engine`` open a savepoint for every transaction it begins (once per engine)."""
         if getattr(engine, "_rollback_attached", False):
             return
-        event.listen(engine, "begin", lambda _conn: self.connection.open_savepoint())
+        event.listen(engine, "begin", self.connection.open_savepoint)
+        event.listen(engine, "commit", self.connection.ending)
+        event.listen(engine, "rollback", self.connection.ending)
         engine._rollback_attached = True  # type: ignore[attr-defined]
 
     def reset(self) -> None:

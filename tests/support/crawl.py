@@ -1,7 +1,7 @@
 """A seeded world and URL-map helpers for the tests that visit every page (no tests here).
 
 Used by the security-header, form-fuzz and schemathesis tests. Records are made through the real
-services (``tests.factories``) where one exists; a meeting session is added as booking would add
+services (``tests.support.factories``) where one exists; a meeting session is added as booking would add
 it (without a provider) so the link pages have a real session to show.
 """
 
@@ -23,7 +23,7 @@ from facilitator.auth.services import issue_api_token
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import CareHome, Contact, Group, MeetingSession, User
-from tests.factories import Auth, Factory
+from tests.support.factories import Auth, Factory
 
 ROLES = ("admin", "facilitator", "lead", "supervisor")
 UNKNOWN_ID = 987654

@@ -19,7 +19,7 @@ from facilitator.models import CareHome, Group, MeetingSession, User
 from facilitator.models.supervision import AuditEvent, SessionNote, SupervisionRecord
 from facilitator.supervision import services
 from facilitator.supervision.audit import Origin
-from tests.factories import Auth, Factory
+from tests.support.factories import Auth, Factory
 
 NOTE_TEXT = "Resident Marigold disclosed wartime evacuation nightmares; deputy Tobermory cried afterwards"
 REFLECTION_TEXT = "Hollowed listening; tideline wobbling; Inverkeithing visitation lingers"

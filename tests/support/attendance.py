@@ -17,7 +17,7 @@ from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, User
 from facilitator.models.attendance import AttendanceEntry
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 MEETING_ID = "85746065432"
 ZOOM_UUID = "/Wk3nJ+9QkuX//r1hT8yZg=="
 START = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # the fixtures' meeting: 15:00–16:00 UTC

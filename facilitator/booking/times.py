@@ -1,0 +1,81 @@
+"""Times of sessions and series: in the booking's zone, a series keeping its local time of day
+across clock changes, months that are shorter than the day they start on."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from facilitator.clock import as_local
+from facilitator.models import MeetingSession
+
+
+def local_moment(day: date, at: time, zone: str) -> datetime:
+    """``day`` at wall-clock ``at`` in ``zone``. A time skipped by the clocks going forward
+    comes out an hour later (what a clock on the wall would show then)."""
+    tz = ZoneInfo(zone)
+    naive = datetime.combine(day, at.replace(tzinfo=None))
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month ``months`` later, or the month's last day if it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def series_dates(first: date, every: str | None, count: int) -> list[date]:
+    if not every or count <= 1:
+        return [first]
+    if every == "month":
+        return [add_months(first, i) for i in range(count)]
+    step = 7 if every == "week" else 14
+    return [first + timedelta(days=step * i) for i in range(count)]
+
+
+def series_starts(first: datetime, every: str | None, count: int, zone: str) -> list[datetime]:
+    """Starts of a series at the same local time of day: across a clock change the UTC time moves."""
+    local = as_local(first, zone)
+    return [local_moment(day, local.time(), zone) for day in series_dates(local.date(), every, count)]
+
+
+def clock_change_warnings(starts: list[datetime], zone: str) -> list[str]:
+    """Say where a series crosses a clock change, and where a wall-clock time does not exist."""
+    warnings = []
+    for before, after in zip(starts, starts[1:], strict=False):
+        if before.utcoffset() != after.utcoffset():
+            direction = "forward" if after.utcoffset() > before.utcoffset() else "back"
+            warnings.append(
+                f"This series crosses a clock change (the clocks go {direction} between "
+                f"{before:%-d %B} and {after:%-d %B %Y}). Sessions stay at {after:%H:%M} {zone} time; "
+                f"in UTC they move from {before.astimezone(UTC):%H:%M} to {after.astimezone(UTC):%H:%M}.")
+    return warnings
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Move:
+    """A session's move, applied to later ones: as many days, to the same local time of day."""
+
+    start: datetime
+    days: timedelta
+    at: time
+    zone: str
+
+    @classmethod
+    def of(cls, session: MeetingSession, new_start: datetime) -> Move:
+        zone = session.timezone
+        old_local, new_local = as_local(session.starts_at, zone), as_local(new_start, zone)
+        return cls(new_start.astimezone(UTC), new_local.date() - old_local.date(), new_local.time(), zone)
+
+    def apply(self, target: MeetingSession, session: MeetingSession) -> datetime:
+        if target is session:
+            return self.start
+        day = as_local(target.starts_at, self.zone).date() + self.days
+        return local_moment(day, self.at, self.zone).astimezone(UTC)
