@@ -3,17 +3,30 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app facilitator
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+# Test processes (pytest-xdist): two for a two-core machine; 0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps run test test-postgres lint db-upgrade demo clean
+.PHONY: install install-run system-deps run test test-postgres lint db-upgrade demo clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,postgres]"
-	touch $(STAMP)
 
-install: $(STAMP)
+# What the app needs at run time: the package itself (with gunicorn and honcho).
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Everything for development and the tests: the dev and postgres extras too.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,postgres]"
+	touch $@ $(RUN_STAMP)
+
+install: $(DEV_STAMP)
+
+install-run: $(RUN_STAMP)
 
 # Debian's Chromium and its driver for the browser tests (no browser downloads are needed).
 system-deps:
@@ -23,23 +36,25 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-db-upgrade: install
+db-upgrade: $(RUN_STAMP)
 	$(FLASK) db upgrade heads
 
 demo: db-upgrade
 	$(FLASK) demo
 
 # The demo signs in without two-step sign-in (export FACILITATOR_MFA_REQUIRED_ROLES to require it).
+# The web app and its workers (outbox, provider sync, attendance import) run together from the
+# Procfile; Ctrl-C stops them all.
 run: export FACILITATOR_MFA_REQUIRED_ROLES ?=
 run: demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-postgres: install system-deps
 	FACILITATOR_TEST_DATABASE_URL=$${FACILITATOR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

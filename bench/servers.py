@@ -87,7 +87,7 @@ def rss_mb(pid: int) -> float:
 
 
 def start_gunicorn(app_spec: str, *, name: str, env: dict[str, str], log_dir: Path, workers: int = 2,
-                   threads: int = 1, port: int | None = None, timeout: float = 60.0,
+                   threads: int = 1, port: int | None = None, timeout: float = 180.0,
                    health_path: str = "/healthz") -> Server:
     """Start ``gunicorn app_spec`` on 127.0.0.1 and wait until ``health_path`` answers 200."""
     port = port or free_port()
@@ -115,14 +115,18 @@ def start_gunicorn(app_spec: str, *, name: str, env: dict[str, str], log_dir: Pa
 
 
 def _healthy(port: int, path: str) -> bool:
+    """Does ``path`` answer 200? The connection is closed on every path (a refused or timed-out
+    one too): an unclosed socket is a ResourceWarning, which the tests turn into an error."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        connection = http.client.HTTPConnection(HOST, port, timeout=2)
         connection.request("GET", path)
-        ok = connection.getresponse().status == 200
-        connection.close()
-        return ok
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
     except OSError:
         return False
+    finally:
+        connection.close()
 
 
 def app_env(database_url: str, schema: str, secret_key: str, notes_keys: str, instance: Path,

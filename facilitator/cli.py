@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from facilitator import transaction
@@ -16,12 +16,15 @@ from facilitator.auth.passwords import password_problem
 from facilitator.auth.services import issue_api_token, normalise_email
 from facilitator.backup import backup_command
 from facilitator.booking.sync import sync_command
+from facilitator.demo import STAFF, load_demo
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites.cli import outbox_command
 from facilitator.invites.outbox import mail_backend, run_once
 from facilitator.models import Role, User
 from facilitator.supervision.cli import audit_command, notes_command
+
+DEMO_PASSWORD = "demo-password-2024"  # noqa: S105 - the demo's published password
 
 
 def init_app(app: Flask) -> None:
@@ -81,23 +84,28 @@ def api_token_command(email: str, label: str) -> None:
 
 
 @click.command("demo")
-@click.option("--password", default="demo-password-2024", show_default=True,
+@click.option("--password", default=DEMO_PASSWORD, show_default=True,
               help="Password given to every demo account.")
 def demo_command(password: str) -> None:
-    """Fill an empty database with a realistic demo and print how to sign in."""
-    from facilitator.demo import load_demo
+    """Fill an empty database with a realistic demo, then say how to use it."""
+    if db.session.scalar(select(User.id).limit(1)) is None:
+        accounts = load_demo(password)
+        transaction.commit()
+        # The invitations the demo queued go out now (the outbox worker sends the rest).
+        click.echo(f"Demo data loaded. Outbox: {run_once().summary()}.")
+    else:
+        accounts = [(email, role.value) for email, _, role in STAFF]
+        click.echo("The database already has users: the demo data is not loaded again.")
+    for line in demo_banner(accounts, password):
+        click.echo(line)
 
-    if db.session.scalar(select(User.id).limit(1)) is not None:
-        click.echo("The database already has users: demo data not loaded.")
-        return
-    accounts = load_demo(password)
-    transaction.commit()
-    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
-    for email, role in accounts:
-        click.echo(f"  {role:<12} {email:<36} password: {password}")
-    # Invites the demo queued go out now, so a new user sees them at once (file backend: .eml files).
-    sent = run_once()
+
+def demo_banner(accounts: list[tuple[str, str]], password: str) -> list[str]:
+    """Where the app is, who to sign in as, and where its emails go."""
     where = getattr(mail_backend(), "directory", None)
-    click.echo(f"Outbox: {sent.summary()}." + (f" Emails are in {where}." if where else ""))
-    click.echo(mfa_summary())
-    click.echo("Send queued email at any time with: flask --app facilitator outbox send [--loop]")
+    mail = (f"Emails are written as .eml files to {where} (MAIL_BACKEND=file)." if where
+            else f"Emails go out through {current_app.config['MAIL_BACKEND']}.")
+    return ["", f"Facilitator: {current_app.config['PUBLIC_BASE_URL']}/login", "Sign in as:",
+            *(f"  {role:<12} {email:<36} password: {password}" for email, role in accounts),
+            mail, "The outbox, provider sync and attendance import workers run alongside the web app.",
+            mfa_summary(), ""]

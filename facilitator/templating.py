@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
+
+from facilitator.clock import as_local
 
 
 def local_time(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return as_local(value) if value is not None else None
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -119,11 +119,13 @@ def _run_housekeeping() -> None:
             log.warning("Housekeeping after the request failed", exc_info=True)
 
 
-def _drop_jobs_on_rollback(session: Session) -> None:
-    session.info.pop(JOBS, None)
+def _drop_jobs_on_rollback(session: Session, previous_transaction: Any) -> None:
+    """Whoever rolls back the session's transaction (not just a savepoint in it) drops its jobs."""
+    if previous_transaction.parent is None:
+        session.info.pop(JOBS, None)
 
 
 def init_app(app: Flask) -> None:
     app.after_request(finish)
-    if not event.contains(Session, "after_rollback", _drop_jobs_on_rollback):
-        event.listen(Session, "after_rollback", _drop_jobs_on_rollback)
+    if not event.contains(Session, "after_soft_rollback", _drop_jobs_on_rollback):
+        event.listen(Session, "after_soft_rollback", _drop_jobs_on_rollback)

@@ -216,7 +216,7 @@ def test_a_provider_that_is_not_connected_cannot_be_chosen(booker, group, make, 
 
 
 def test_a_join_url_is_only_for_the_link_provider(make_app, make, facilitator):
-    from tests.test_booking_fakes import ZOOM_CONFIG
+    from tests.support.providers import ZOOM_CONFIG
 
     app = make_app(FROZEN_NOW=NOW, **ZOOM_CONFIG)
     with app.app_context():

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from facilitator.booking import times
-from tests.test_booking_fakes import ZOOM_CONFIG
+from tests.support.providers import ZOOM_CONFIG
 
 ZONE = "Europe/London"
 

@@ -14,7 +14,7 @@ from facilitator import providers
 from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession
-from tests.test_booking_fakes import (
+from tests.support.providers import (
     GRAPH_API,
     ORGANIZER,
     PROVIDER_CONFIG,

@@ -18,7 +18,7 @@ from facilitator.extensions import db
 from facilitator.models import MeetingSession
 from tests.support import dbsetup
 from tests.support.factories import ApiClient, Factory
-from tests.test_booking_fakes import PROVIDER_CONFIG, FakeZoom, Sleeps, iso, soon
+from tests.support.providers import PROVIDER_CONFIG, FakeZoom, Sleeps, iso, soon
 
 QUEUED = {**PROVIDER_CONFIG, "SYNC_INLINE_LIMIT": 0}  # bookings leave everything to the worker
 
@@ -258,7 +258,7 @@ def test_bookings_made_by_another_app_are_synced(booker, group, zoom, make_app):
 
 
 def test_once_the_circuit_opens_the_rest_of_the_batch_is_not_sent(make_app, zoom):
-    from tests.test_booking_fakes import status
+    from tests.support.providers import status
 
     app = make_app(**QUEUED, CIRCUIT_FAILURE_THRESHOLD=1)
     with app.app_context():

@@ -21,7 +21,7 @@ from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, ProviderCircuit, ProviderToken
 from tests.support.factories import ApiClient, Factory
-from tests.test_booking_fakes import (
+from tests.support.providers import (
     PROVIDER_CONFIG,
     ZOOM_API,
     ZOOM_FIRST_ID,

@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from facilitator.clock import zone_name as configured_zone
 from facilitator.models import MeetingSession
 
 
 def zone_label(zone_name: str) -> str:
     """"UK time" for the configured zone, otherwise the zone's own name."""
-    if zone_name == current_app.config["TIMEZONE"]:
+    if zone_name == configured_zone():
         return str(current_app.config["TIMEZONE_LABEL"])
     return zone_name.replace("_", " ")
 

@@ -165,16 +165,25 @@ class RollbackDatabase:
         self.schema = schema
 
     def engine_options(self) -> dict[str, Any]:
-        """``SQLALCHEMY_ENGINE_OPTIONS`` for an app on this database."""
-        return {"poolclass": StaticPool, "creator": lambda: self.connection, "pool_pre_ping": False}
+        """``SQLALCHEMY_ENGINE_OPTIONS`` for an app on this database. SQLite's driver is handed the
+        wrapper itself; PostgreSQL's is handed the real connection (psycopg checks its type), and
+        the engine's dialect is told to commit and roll back through the wrapper (``attach``)."""
+        real = self.connection if self.dialect == "sqlite" else self.connection._real
+        return {"poolclass": StaticPool, "creator": lambda: real, "pool_pre_ping": False}
 
     def attach(self, engine: Engine) -> None:
         """Make ``engine`` open a savepoint for every transaction it begins (once per engine)."""
         if getattr(engine, "_rollback_attached", False):
             return
-        event.listen(engine, "begin", self.connection.open_savepoint)
-        event.listen(engine, "commit", self.connection.ending)
-        event.listen(engine, "rollback", self.connection.ending)
+        shared = self.connection
+        event.listen(engine, "begin", shared.open_savepoint)
+        event.listen(engine, "commit", shared.ending)
+        event.listen(engine, "rollback", shared.ending)
+        if self.dialect != "sqlite":
+            dialect = engine.dialect
+            dialect.do_commit = lambda _dbapi_connection: shared.commit()  # type: ignore[method-assign]
+            dialect.do_rollback = lambda _dbapi_connection: shared.rollback()  # type: ignore[method-assign]
+            dialect.do_close = lambda _dbapi_connection: None  # type: ignore[method-assign]
         engine._rollback_attached = True  # type: ignore[attr-defined]
 
     def reset(self) -> None:

@@ -1,5 +1,5 @@
 """Zoom and Microsoft Graph as `responses` callbacks that keep state, with payloads shaped like the
-recorded fixtures, plus helpers the booking and sync tests share. (No tests in this module.)
+recorded fixtures, plus helpers the booking and sync tests share.
 
 Each fake registers only the endpoints a test says it expects (``serve``), under a
 ``RequestsMock(assert_all_requests_are_fired=True)``: an endpoint that was expected but never
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 import responses
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 
 ZOOM_API = "https://zoom.test/v2"
 ZOOM_OAUTH = "https://zoom.test/oauth/token"
