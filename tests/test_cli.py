@@ -223,7 +223,8 @@ def test_demo_does_not_load_twice(runner):
     assert [count(m) for m in (User, CareHome, Contact, Group)] == before
     # ... and `make run` says again where the app is, who to sign in as and where emails go.
     assert demo_accounts(again.output) == demo_accounts(runner.invoke(args=["demo"]).output) != {}
-    assert "http://127.0.0.1:5000/login" in again.output and "Emails are written as .eml files" in again.output
+    assert "http://127.0.0.1:5000/login" in again.output
+    assert "Emails are written as .eml files" in again.output
 
 
 def test_demo_leaves_a_database_in_use_alone(runner, make):
