@@ -16,22 +16,24 @@ Each facilitator's sessions are at different times: nobody is double-booked.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from facilitator.admin import services
 from facilitator.admin.services import ContactData
 from facilitator.attendance import imports, register
-from facilitator.attendance.matching import Person, merge_people
+from facilitator.attendance.matching import merge_people
 from facilitator.booking import services as booking
 from facilitator.booking import times as booking_times
 from facilitator.clock import local_today, now_utc, zone, zone_name
 from facilitator.extensions import db
 from facilitator.models import Group, MeetingSession, Role, User
+from facilitator.models.attendance import ImportState
 from facilitator.providers import hub
 from facilitator.supervision import audit
 from facilitator.supervision import services as supervision
+from integrations.providers.base import AttendanceInterval, Participant
 
 STAFF = [
     ("admin@demo.facilitator.scot", "Morag Campbell", Role.ADMIN),
@@ -149,7 +151,7 @@ def _history(group: Group, index: int) -> None:
     _, _, _, _, weekday, at = GROUPS[index]
     homes = sorted((m.home for m in group.memberships), key=lambda h: h.id)
     for week in range(HISTORY_WEEKS, 0, -1):
-        session = _past_session(group, _on(weekday, at, -week - 1))
+        session = _past_session(group, _on(weekday, at, -week))
         rows = []
         for n, home in enumerate(homes):
             pattern = ATTENDANCE_PATTERNS[(n + index) % len(ATTENDANCE_PATTERNS)]
@@ -177,33 +179,44 @@ def _imported_from_zoom(group: Group) -> None:
     start = session.starts_at
     people = [(c.name, c.email, 5, 85) for c in (homes[0].contacts[0], homes[1].contacts[0])]
     people.append(("Lounge iPad", None, 20, 60))  # a shared device: no email, a name no home has
-    rows = [Person(key=f"demo-{n}", name=name, email=email,
-                   intervals=[(start + timedelta(minutes=a), start + timedelta(minutes=b))])
-            for n, (name, email, a, b) in enumerate(people)]
-    imports.apply_import(session, merge_people(_as_participants(rows), session.ends_at), source="zoom",
-                         now=now_utc(), rules=imports.current_rules())
-
-
-def _as_participants(people: list[Person]) -> list:
-    from integrations.providers.base import AttendanceInterval, Participant
-
-    return [Participant(p.name, p.email, None, [AttendanceInterval(a, b) for a, b in p.intervals])
-            for p in people]
+    report = [Participant(name, email, None, [AttendanceInterval(start + timedelta(minutes=a),
+                                                                 start + timedelta(minutes=b))])
+              for name, email, a, b in people]
+    imports.apply_import(session, merge_people(report, session.ends_at), source="zoom", now=now_utc(),
+                         rules=imports.current_rules())
+    done = imports.queue_import(session, now=now_utc())  # as the import worker leaves it
+    done.state, done.finished_at, done.attempts = ImportState.DONE.value, now_utc(), 1
 
 
 def _upcoming(groups: list[Group]) -> None:
-    """Sessions this week and next, through the booking service, invitations and all; the first
-    group's first one starts within the quarter hour, so its join links work now."""
+    """Two weekly sessions of each group from this week, through the booking service, invitations
+    and all. The first group's first one starts within the quarter hour, so its join links work
+    now; a series that would overlap its facilitator's other sessions starts a week later."""
     now = now_utc()
     soon = (now + timedelta(minutes=10)).replace(second=0, microsecond=0)
     for index, group in enumerate(groups):
         _, minutes, _, _, weekday, at = GROUPS[index]
+        first = soon if index == 0 else _on(weekday, at, 0)
+        while first <= now or _overlaps(group.facilitators[0], first, minutes):
+            first += timedelta(weeks=1)
         slug = "".join(ch for ch in group.name.lower() if ch.isalnum())[:24]
-        first = soon if index == 0 else _on(weekday, at, 0 if _on(weekday, at, 0) > now else 1)
         request = booking.Booking(title=f"{group.name.split(' PSL')[0]} PSL session", starts_at=first,
                                   duration_minutes=minutes, join_url=MEETING_LINK.format(slug=slug),
                                   every="week", count=2)
         booking.book_sessions(group.facilitators[0], group, request, hub(), zone=zone_name(), now=now)
+
+
+def _overlaps(facilitator: User, starts_at: datetime, minutes: int) -> bool:
+    """Would a weekly pair of sessions from ``starts_at`` overlap one of the facilitator's?"""
+    for week in range(2):
+        start = starts_at + timedelta(weeks=week)
+        end = start + timedelta(minutes=minutes)
+        clash = db.session.scalar(select(MeetingSession.id).join(Group).where(
+            Group.facilitators.contains(facilitator), MeetingSession.starts_at < end,
+            MeetingSession.ends_at > start).limit(1))
+        if clash is not None:
+            return True
+    return False
 
 
 def _supervision(facilitator: User, supervisor: User) -> None:
@@ -222,5 +235,3 @@ def _supervision(facilitator: User, supervisor: User) -> None:
         supervision.create_note(facilitator, session.id, "Quiet session; one manager spoke about a "
                                 "resident's distress at night. Follow up gently next time.", audit.CLI)
 
-
-__all__ = ["STAFF", "load_demo", "date"]

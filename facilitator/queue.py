@@ -17,6 +17,7 @@ The provider sync (``booking.sync``), the outbox (``invites.outbox``) and the at
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,8 @@ from sqlalchemy import Select, or_, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from facilitator.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,17 @@ class RunReport:
 
 def run_passes(one_pass: Callable[[], None], *, loop: bool, interval: float,
                sleep: Callable[[float], None] = time.sleep) -> None:
-    """Run a worker's pass once or, with ``loop``, every ``interval`` seconds until stopped."""
+    """Run a worker's pass once or, with ``loop``, every ``interval`` seconds until stopped. A
+    looping worker outlives a pass that failed (the database was busy, say): it says so and tries
+    again at the next pass; what the pass had not finished is still in the queue."""
     while True:
-        one_pass()
         if not loop:
+            one_pass()
             return
+        try:
+            one_pass()
+        except Exception:  # noqa: BLE001 - the next pass retries; the worker must keep running
+            db.session.rollback()
+            db.session.remove()
+            log.exception("A worker pass failed; trying again in %s s", interval)
         sleep(max(interval, 1))

@@ -125,3 +125,27 @@ def test_on_postgresql_pick_skips_a_row_another_worker_is_claiming(app):
         db.session.rollback()
         other.rollback()
     assert queue.pick(due) == [held, free]
+
+
+def test_a_looping_worker_outlives_a_pass_that_failed(app, caplog):
+    passes: list[str] = []
+
+    def one_pass() -> None:
+        passes.append("pass")
+        if len(passes) == 1:
+            raise RuntimeError("database is locked")
+
+    class Stop(Exception):
+        pass
+
+    def sleep(_seconds: float) -> None:
+        if len(passes) == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        queue.run_passes(one_pass, loop=True, interval=1, sleep=sleep)
+    assert passes == ["pass", "pass", "pass"]
+    assert "A worker pass failed" in caplog.text
+
+    with pytest.raises(RuntimeError):  # once, from cron: the failure is the command's
+        queue.run_passes(lambda: (_ for _ in ()).throw(RuntimeError("once")), loop=False, interval=1)

@@ -25,6 +25,7 @@ from facilitator.attendance import imports
 from facilitator.attendance.imports import ImportSummary
 from facilitator.attendance.matching import Person, merge_people
 from facilitator.clock import now_utc
+from facilitator.database import write_intent
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, SessionStatus, User
@@ -231,7 +232,11 @@ OUTCOME_COUNTS = {ImportState.DONE.value: "done", ImportState.QUEUED.value: "ret
 
 def import_due(*, limit: int = 50, now: datetime | None = None) -> queue.RunReport:
     """One pass of the worker: queue what ended, then run what is due."""
-    now = now or now_utc()
+    with write_intent():  # every transaction here may write: on SQLite, take the lock up front
+        return _import_due(limit, now or now_utc())
+
+
+def _import_due(limit: int, now: datetime) -> queue.RunReport:
     report = run_report()
     report.add("queued", count=queue_ended_sessions(now))
     ids = due_jobs(now, limit)
