@@ -8,7 +8,7 @@ its ``Call``; the benchmark (``bench/run.py``) and the N+1 test (``tests/test_n_
 both read this table.
 
 Statements are counted with SQLAlchemy's ``before_cursor_execute`` event on every engine of the
-process (the join link's fast path has a small engine of its own on PostgreSQL): every statement
+process: every statement
 sent to the database (an executemany counts once), leaving out transaction control (BEGIN,
 SAVEPOINT), which SQLite sends as statements and PostgreSQL's driver does not.
 """
