@@ -10,6 +10,7 @@ import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -50,16 +51,18 @@ def demo(app):
     return users
 
 
-def sql_counts() -> dict[tuple[int, int], dict[str, Any]]:
-    """Expected and attended per (group, home), counted straight from the tables."""
+def sql_counts(since: datetime | None = None) -> dict[tuple[int, int], dict[str, Any]]:
+    """Expected and attended per (group, home), counted straight from the tables (of the sessions
+    that started ``since``, if given)."""
     rows = db.session.execute(sa.text("""
         SELECT s.group_id, e.home_id,
                SUM(CASE WHEN e.status IN ('present', 'late', 'left_early') THEN 1 ELSE 0 END) AS attended,
                SUM(CASE WHEN e.status <> 'excused' THEN 1 ELSE 0 END) AS expected,
                MAX(CASE WHEN e.status IN ('present', 'late', 'left_early') THEN s.starts_at END) AS last
           FROM attendance_entries e JOIN meeting_sessions s ON s.id = e.session_id
-         WHERE s.status <> 'cancelled' AND e.status IS NOT NULL
-         GROUP BY s.group_id, e.home_id"""))
+         WHERE s.status <> 'cancelled' AND e.status IS NOT NULL AND s.starts_at >= :since
+         GROUP BY s.group_id, e.home_id"""), {"since": (since or datetime(2000, 1, 1, tzinfo=UTC))
+                                              .astimezone(UTC).replace(tzinfo=None)})
     return {(r.group_id, r.home_id): {"attended": r.attended, "expected": r.expected, "last": r.last}
             for r in rows}
 
@@ -139,7 +142,11 @@ def test_filters_narrow_the_dashboard_api_and_csv(app, make, demo):
     today = datetime.now(UTC).date()
     since = today - timedelta(days=15)
     recent = client.get(f"/api/v1/engagement?from={since}", headers=headers).json["homes"]
-    assert max(h["expected"] for h in recent) <= 3  # two weekly sessions, and one imported from Zoom
+    everything = client.get("/api/v1/engagement", headers=headers).json["homes"]
+    counted = sql_counts(since=datetime.combine(since, datetime.min.time(), tzinfo=ZoneInfo("Europe/London")))
+    assert {(h["group_id"], h["home_id"]): h["expected"] for h in recent if h["expected"]} == {
+        key: c["expected"] for key, c in counted.items()}
+    assert max(h["expected"] for h in recent) < max(h["expected"] for h in everything)
     csv_rows = client.get(f"/reports/attendance.csv?group_id={group.id}&region=Fife", headers=headers)
     rows = list(csv.DictReader(io.StringIO(csv_rows.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows and {r["home_name"] for r in rows} == {"Fairhaven Nursing Home"}
