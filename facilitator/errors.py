@@ -22,6 +22,12 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class BadInput(DomainError):
+    """The request itself cannot be read (not JSON, nested too deep): 400."""
+
+    status = 400
+
+
 class ConflictError(DomainError):
     status = 409
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, abort, flash, request
+from flask import Flask, abort, current_app, flash, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from facilitator import transaction
-from facilitator.errors import DomainError
+from facilitator.errors import BadInput, DomainError
 from facilitator.extensions import csrf
 from facilitator.models.base import MAX_ROW_ID
 
@@ -69,15 +70,16 @@ def optional_row_id(value: Any) -> int | None:
     return None if value in ("", None, "None") else row_id(value)
 
 
-def _has_nul(values: Iterable[Any]) -> bool:
-    for value in values:
-        if isinstance(value, str) and "\x00" in value:
-            return True
-        if isinstance(value, dict) and _has_nul(value.values()):
-            return True
-        if isinstance(value, list) and _has_nul(value):
-            return True
-    return False
+NUL_REFUSED = "Text may not contain the NUL character (U+0000)."
+MAX_JSON_DEPTH = 32  # arrays and objects inside each other; ours nest three deep at most
+
+
+def refuse_oversized_body() -> None:
+    """``before_request``, before anything else: a body larger than ``MAX_BODY_BYTES`` is answered
+    413 before a byte of it is read (Werkzeug also stops reading one that comes without a length)."""
+    length = request.content_length
+    if length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413)
 
 
 def refuse_nul_characters() -> None:
@@ -85,19 +87,59 @@ def refuse_nul_characters() -> None:
 
     PostgreSQL text cannot store NUL, so such a value failed deep in a service with a 500 (and
     SQLite kept it, so the two databases disagreed). No field of ours has a use for one; a person
-    typing cannot enter one. Checked: the path, query, form fields, JSON body and User-Agent.
+    typing cannot enter one. Checked here: the path, query, form fields and User-Agent; a JSON
+    body is checked by ``read_json``, only where a view asks for it.
     """
     parts: list[Any] = [request.path, request.headers.get("User-Agent", "")]
     parts += request.args.listvalues()
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         parts += request.form.listvalues()
-    elif request.is_json:
-        parts.append(request.get_json(silent=True))
     flat = [v for part in parts for v in (part if isinstance(part, list) else [part])]
-    if _has_nul(flat):
-        abort(400, description="Text may not contain the NUL character (U+0000).")
+    if any(isinstance(v, str) and "\x00" in v for v in flat):
+        abort(400, description=NUL_REFUSED)
+
+
+def read_json(raw: bytes | str | None = None, **loads: Any) -> Any:
+    """The request's body (or ``raw``) as JSON, for a view that asks for one; None when it is
+    not JSON (``loads`` go to ``json.loads``). Refused (400, naming the body): nesting deeper
+    than ``MAX_JSON_DEPTH``, a NUL character."""
+    if raw is None:
+        if not request.is_json:
+            return None
+        raw = request.get_data(cache=True)
+    too_deep = f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+    try:
+        data = json.loads(raw, **loads)
+    except RecursionError:
+        raise BadInput(too_deep, {"body": too_deep}) from None
+    except ValueError:
+        return None
+    problem = _json_problem(data)
+    if problem:
+        raise BadInput(problem, {"body": problem})
+    return data
+
+
+def _json_problem(data: Any) -> str | None:
+    """Depth and NUL characters, walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+            items = list(value.items()) if isinstance(value, dict) else [(None, v) for v in value]
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    return NUL_REFUSED
+                stack.append((item, depth + 1))
+        elif isinstance(value, str) and "\x00" in value:
+            return NUL_REFUSED
+    return None
 
 
 def init_app(app: Flask) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"])
     csrf.init_app(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversized_body)
     app.before_request(refuse_nul_characters)

@@ -18,6 +18,7 @@ from facilitator.attendance import register, report, worker
 from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
 from facilitator.clock import now_utc, zone
 from facilitator.errors import DomainError, json_error
+from facilitator.forms import read_json
 from facilitator.models import MeetingSession, Role, can_manage_group
 from facilitator.models.attendance import AttendanceStatus, can_read_register
 
@@ -205,7 +206,7 @@ def import_attendance(session_id: int) -> ImportOut:
 
 
 def _import_options() -> ImportIn:
-    data = request.get_json(silent=True) if request.get_data() else {}
+    data = read_json() if request.get_data() else {}
     if data is None:
         raise DomainError("The body must be JSON (or empty).", {"body": "Not valid JSON."})
     try:

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
 from facilitator.access import allow
-from facilitator.errors import DomainError
+from facilitator.errors import BadInput, DomainError
+from facilitator.forms import read_json
 
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"  # every operation's path starts here; the OpenAPI document is /api/openapi.json
@@ -36,10 +37,6 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-
-
-class BadRequest(DomainError):
-    status = 400
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -68,10 +65,10 @@ def _message(err: dict[str, Any]) -> str:
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
-    data = request.get_json(silent=True)
+    data = read_json()
     if data is None:
-        raise BadRequest("The request body must be valid JSON with Content-Type application/json.",
-                         {"body": "Not valid JSON."})
+        raise BadInput("The request body must be valid JSON with Content-Type application/json.",
+                       {"body": "Not valid JSON."})
     try:
         return model.model_validate(data)
     except ValidationError as exc:

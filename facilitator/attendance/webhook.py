@@ -27,8 +27,9 @@ from facilitator.access import PUBLIC, allow
 from facilitator.attendance import imports
 from facilitator.attendance.blueprint import bp
 from facilitator.clock import now_utc
-from facilitator.errors import DomainError, json_error
+from facilitator.errors import BadInput, DomainError, json_error
 from facilitator.extensions import csrf, db
+from facilitator.forms import read_json
 from facilitator.models import MeetingSession, SessionStatus
 from facilitator.models.attendance import LiveInterval, ZoomWebhookEvent
 from integrations.http import parse_timestamp
@@ -101,9 +102,13 @@ def verify(headers: Any, body: bytes, secret: str, now: datetime, tolerance: int
 
 def _parse(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8"), parse_float=_finite, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError):
+        data = read_json(body.decode("utf-8"), parse_float=_finite, parse_constant=_no_constant)
+    except UnicodeDecodeError:
         raise Refused(400, "The body is not JSON.") from None
+    except BadInput as exc:
+        raise Refused(400, exc.message) from None
+    if data is None:
+        raise Refused(400, "The body is not JSON.")
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise Refused(400, "The body has no event.")
     return data
