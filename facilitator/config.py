@@ -178,6 +178,9 @@ DEFAULTS: dict[str, Any] = {
     "MFA_REQUIRED_ROLES": "admin,lead,facilitator,supervisor",
     # The name authenticator apps show next to the account.
     "MFA_ISSUER": "Facilitator",
+    # A link an admin has emailed (welcome to a new account, or to choose a new password) works
+    # once, for this many days.
+    "ACCOUNT_LINK_DAYS": 7,
     # A password-reset link works once, for this many minutes.
     "PASSWORD_RESET_MINUTES": 30,
     # Reset requests allowed per address and per IP address within the window (database-counted).
@@ -330,6 +333,7 @@ CHECKS: dict[str, Check] = {
     "NOTES_RETENTION_MONTHS": _whole(1, "a whole number of months"),
     "SUPERVISION_CADENCE_MONTHS": _whole(1, "a whole number of months"),
     "MFA_REQUIRED_ROLES": _roles,
+    "ACCOUNT_LINK_DAYS": _whole(1),
 }
 
 

@@ -14,11 +14,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from facilitator.auth.passwords import verify_password
 from facilitator.auth.services import revoke_api_tokens
 from facilitator.clock import local_today
 from facilitator.extensions import db
-from facilitator.models import ApiToken, CareHome, Contact, Group, Membership, User, UserSession
+from facilitator.models import (
+    ApiToken,
+    CareHome,
+    Contact,
+    Group,
+    Membership,
+    OutboxMessage,
+    User,
+    UserSession,
+)
 from tests.support.factories import ApiClient, Auth, Factory
 
 USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id"}
@@ -240,7 +248,7 @@ def test_admin_creates_a_user_and_leads_list_them(app, make, admin_api):
     supervisor = make.user("supervisor")
     response = admin_api.post("/api/v1/users", json={
         "email": "Ailsa.Fraser@Example.org", "name": " Ailsa Fraser ", "role": "facilitator",
-        "password": "heather bothy kettle", "supervisor_id": supervisor.id})
+        "supervisor_id": supervisor.id})
     assert response.status_code == 201
     created = response.get_json()
     assert created == {"id": created["id"], "email": "ailsa.fraser@example.org", "name": "Ailsa Fraser",
@@ -249,7 +257,9 @@ def test_admin_creates_a_user_and_leads_list_them(app, make, admin_api):
     [user] = committed(select(User).where(User.id == created["id"]))
     assert (user.email, user.role, user.supervisor_id) == ("ailsa.fraser@example.org", "facilitator",
                                                            supervisor.id)
-    assert verify_password(user.password_hash, "heather bothy kettle")
+    assert user.password_hash is None  # she chooses it through the link she was emailed
+    [welcome] = committed(select(OutboxMessage).where(OutboxMessage.to_email == user.email))
+    assert "/password/reset?token=" in welcome.body_text
 
     listing = client_as(app, make, "lead").get("/api/v1/users")
     assert listing.status_code == 200
@@ -258,6 +268,24 @@ def test_admin_creates_a_user_and_leads_list_them(app, make, admin_api):
     assert all(set(u) == USER_KEYS for u in users), "no password hash or other field leaks"
     assert created in users
     assert len(users) == counts()["User"]
+
+
+def test_an_admin_cannot_set_a_password_through_the_api(admin_api, make):
+    before = counts()
+    error(admin_api.post("/api/v1/users", json={"email": "p@example.org", "name": "P", "role": "lead",
+                                               "password": "heather bothy kettle"}), 422, "password")
+    assert counts() == before
+    user = make.user("lead")
+    error(admin_api.patch(f"/api/v1/users/{user.id}", json={"password": "heather bothy kettle"}), 422,
+          "password")
+
+
+def test_an_admin_emails_a_user_a_link_to_choose_a_new_password(admin_api, make):
+    user = make.user("lead")
+    response = admin_api.post(f"/api/v1/users/{user.id}/password-link")
+    assert response.status_code == 204
+    [sent] = committed(select(OutboxMessage).where(OutboxMessage.to_email == user.email))
+    assert "/password/reset?token=" in sent.body_text
 
 
 def test_a_user_can_be_created_without_a_password(admin_api):
@@ -308,6 +336,7 @@ def _fill(body: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
     ({"name": "   "}, "name"),
     ({"role": "owner"}, "role"),
     ({"password": "too short"}, "password"),
+    ({"password": "a long enough password"}, "password"),
     ({"is_admin": True}, "is_admin"),
     ({"supervisor_id": "@lead"}, "supervisor_id"),
     ({"supervisor_id": "@inactive_supervisor"}, "supervisor_id"),
@@ -318,7 +347,7 @@ def _fill(body: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
 ], ids=case)
 def test_creating_a_user_with_a_bad_field_is_422(admin_api, people, changes, field):
     body = {"email": "new@example.org", "name": "New Person", "role": "facilitator",
-            "password": "a long enough password", **_fill(changes, people)}
+            **_fill(changes, people)}
     before = counts()
     error(admin_api.post("/api/v1/users", json=body), 422, field)
     assert counts() == before

@@ -14,8 +14,8 @@ from facilitator.extensions import db
 from facilitator.models import LoginAttempt, UserSession
 from tests.support import oidc_provider
 from tests.support.factories import Factory, csrf_token
+from tests.support.mfa import current_code, enrol_directly
 from tests.support.oidc_provider import OidcProvider
-from tests.test_mfa import current_code, enrol_directly
 
 
 @pytest.fixture

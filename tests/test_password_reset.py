@@ -26,7 +26,7 @@ from facilitator.models.users import PasswordResetRequest, PasswordResetToken
 from integrations.mailer import MailError, OutgoingEmail
 from tests.support.factories import PASSWORD, Auth, Factory, csrf_token
 from tests.support.invites import parse, set_now
-from tests.test_mfa import current_code, enrol_directly
+from tests.support.mfa import current_code, enrol_directly
 from tests.test_outbox import SmtpServer
 
 NEW_PASSWORD = "a brand new long passphrase"  # noqa: S105 - a test value

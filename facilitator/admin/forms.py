@@ -4,7 +4,6 @@ from wtforms import (
     DateField,
     EmailField,
     IntegerField,
-    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,8 +27,6 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     supervisor_id = SelectField("Supervisor (facilitators only)", coerce=optional_row_id,
                                 validate_choice=False)
-    password = PasswordField("Password (leave blank to keep)", validators=[Optional(), Length(max=256)],
-                             render_kw={"autocomplete": "new-password"})
     is_active = BooleanField("Active", default=True)
 
 

@@ -20,13 +20,15 @@ from facilitator.admin.forms import (
 )
 from facilitator.auth import mfa as auth_mfa
 from facilitator.auth import queries as auth_queries
+from facilitator.auth import reset as auth_reset
 from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices, show_errors
+from facilitator.forms import choices, flash_refusal, show_errors
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
+from facilitator.supervision.http import request_origin
 
 bp = Blueprint("admin", __name__)
 
@@ -69,17 +71,35 @@ def edit_user(user_id: int | None = None) -> Any:
 
 
 def _save_user(user: User | None, form: UserForm) -> User:
+    """A new user gets a welcome link by email to choose their password: an admin never sets one."""
     if user is None:
-        return services.create_user(form.email.data, form.name.data, form.role.data,
-                                    form.password.data or None, form.supervisor_id.data)
+        user = services.create_user(form.email.data, form.name.data, form.role.data, None,
+                                    form.supervisor_id.data)
+        auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
+        return user
     if user.id == g.user.id and (not form.is_active.data or form.role.data != Role.ADMIN):
         raise DomainError("You cannot remove your own admin access.",
                           {"role": "You cannot remove your own admin access."})
-    services.update_user(user, name=form.name.data, role=form.role.data,
-                         is_active=form.is_active.data, supervisor_id=form.supervisor_id.data)
-    if form.password.data:
-        services.set_password(user, form.password.data)
-    return user
+    return services.update_user(user, name=form.name.data, role=form.role.data,
+                                is_active=form.is_active.data, supervisor_id=form.supervisor_id.data)
+
+
+@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+@allow(ADMIN)
+def send_password_link(user_id: int) -> Any:
+    """For a user who cannot sign in: a link by email to choose a new password; signed out now."""
+    user = get_or_404(User, user_id)
+    if user.id == g.user.id:
+        flash("Change your own password from your account page.", "error")
+    elif ResetTwoFactorForm().validate_on_submit():
+        try:
+            auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
+        except DomainError as exc:
+            flash_refusal(exc)
+        else:
+            flash(f"A link to choose a new password is on its way to {user.email}; "
+                  f"{user.name} has been signed out everywhere.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/homes")
@@ -242,6 +262,6 @@ def reset_user_two_factor(user_id: int) -> Any:
     if user.id == g.user.id:
         flash("Change your own two-step sign-in from your account page.", "error")
     elif ResetTwoFactorForm().validate_on_submit():
-        auth_mfa.reset_mfa(user)
+        auth_mfa.reset_mfa(user, actor=g.user, origin=request_origin())
         flash(f"Two-step sign-in reset for {user.name}; they have been signed out everywhere.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

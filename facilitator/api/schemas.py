@@ -60,7 +60,8 @@ class UserCreate(Input):
     email: EmailStr = Field(max_length=254)
     name: Name
     role: Role
-    password: str | None = Field(default=None, min_length=12, max_length=256)
+    password: str | None = Field(default=None, max_length=256,
+                                 description="Not accepted: the user gets an email link to choose their own")
     supervisor_id: RowId | None = None
 
 

@@ -9,9 +9,11 @@ from facilitator.access import ADMIN, LEAD_OR_ADMIN, get_or_404
 from facilitator.admin import services
 from facilitator.api.core import operation
 from facilitator.api.schemas import UserCreate, UserList, UserOut, UserUpdate, patch_fields
+from facilitator.auth import reset as auth_reset
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import Role, User
+from facilitator.supervision.http import request_origin
 
 
 @operation("/users", "GET", roles=LEAD_OR_ADMIN, summary="List staff users", response=UserList)
@@ -23,9 +25,23 @@ def list_users() -> UserList:
 @operation("/users", "POST", roles=ADMIN, summary="Create a staff user", body=UserCreate,
            response=UserOut, status=201)
 def create_user(body: UserCreate) -> UserOut:
-    user = services.create_user(body.email, body.name, body.role.value, body.password,
-                                body.supervisor_id)
+    """The new user gets a welcome link by email to choose their password; nobody else sets it."""
+    if body.password is not None:
+        raise DomainError("An admin does not set another person's password.",
+                          {"password": "Leave it out: they get an email with a link to choose their own."})
+    user = services.create_user(body.email, body.name, body.role.value, None, body.supervisor_id)
+    auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
     return UserOut.of(user)
+
+
+@operation("/users/<int:user_id>/password-link", "POST", roles=ADMIN, status=204,
+           summary="Email the user a link to choose a new password (they are signed out everywhere)")
+def send_password_link(user_id: int) -> None:
+    user = get_or_404(User, user_id)
+    if user.id == g.user.id:
+        raise DomainError("Change your own password from your account page.",
+                          {"user_id": "This is you."})
+    auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
 
 
 @operation("/users/<int:user_id>", "GET", roles=LEAD_OR_ADMIN, summary="One staff user",

@@ -11,6 +11,7 @@ from facilitator.auth import mfa
 from facilitator.auth.services import normalise_email
 from facilitator.extensions import db
 from facilitator.models import User
+from facilitator.supervision import audit
 
 
 @click.command("reset-mfa")
@@ -20,7 +21,7 @@ def reset_mfa_command(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         raise click.ClickException(f"No user with email {email}.")
-    mfa.reset_mfa(user)
+    mfa.reset_mfa(user, actor=None, origin=audit.CLI)
     transaction.commit()
     click.echo(f"Two-step sign-in reset for {user.email}; they have been signed out everywhere.", err=True)
 

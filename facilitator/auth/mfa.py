@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import delete, func, or_, select, update
 
 from facilitator.auth import crypto, services, totp
@@ -23,8 +23,11 @@ from facilitator.clock import system_now
 from facilitator.config import parse_roles
 from facilitator.errors import DomainError
 from facilitator.extensions import db
+from facilitator.invites.services import queue_plain_email
 from facilitator.models import User
 from facilitator.models.users import RecoveryCode
+from facilitator.supervision import audit
+from facilitator.supervision.audit import Origin
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +112,18 @@ def disable_mfa(user: User) -> None:
     db.session.flush()
 
 
-def reset_mfa(user: User) -> None:
-    """An admin's reset for a user who lost their authenticator: set it up again at next sign-in."""
+def reset_mfa(user: User, *, actor: User | None, origin: Origin) -> None:
+    """An admin's reset for a user who lost their authenticator: set it up again at next sign-in.
+    Every session of theirs ends, the audit trail records who did it, and they are told by email."""
     disable_mfa(user)
     services.end_all_sessions(user)
+    audit.record("reset_two_factor", actor=actor, object_type="user", object_id=user.id, owner_id=user.id,
+                 origin=origin)
+    context = {"user": user, "by": actor.name if actor else "an administrator",
+               "base": str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")}
+    queue_plain_email(to_email=user.email, to_name=user.name, subject="Your two-step sign-in was reset",
+                      text=render_template("auth/email/two_factor_reset.txt", **context),
+                      html=render_template("auth/email/two_factor_reset.html", **context))
 
 
 # ------------------------------------------------------------------------------ recovery codes

@@ -24,6 +24,8 @@ from facilitator.extensions import db
 from facilitator.invites.services import queue_plain_email
 from facilitator.models import User
 from facilitator.models.users import PasswordResetRequest, PasswordResetToken
+from facilitator.supervision import audit
+from facilitator.supervision.audit import Origin
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,32 @@ def request_reset(email: str, ip: str | None) -> Outcome:
     _queue_reset_email(user, token, minutes)
     db.session.flush()
     return Outcome.SENT
+
+
+def send_account_link(user: User, *, actor: User | None, origin: Origin) -> None:
+    """An admin's way to give someone a password: never set for them, but a link by email to
+    choose one (valid ``ACCOUNT_LINK_DAYS``). A new account gets a welcome; an existing one is
+    signed out everywhere first. Written to the audit trail with who sent it."""
+    if not user.is_active:
+        raise DomainError("This account is not active: make it active before sending a link.",
+                          {"is_active": "The account is not active."})
+    now, days = system_now(), int(current_app.config["ACCOUNT_LINK_DAYS"])
+    welcome = user.password_hash is None
+    if not welcome:
+        services.end_all_sessions(user)
+        services.expire_reset_tokens(user, now)
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordResetToken(token_hash=services.token_hash(token), user_id=user.id, created_at=now,
+                                      expires_at=now + timedelta(days=days), ip_address=origin.ip_address))
+    context = {"user": user, "url": reset_url(token), "days": days, "sender": actor.name if actor else None}
+    template = "welcome" if welcome else "account_link"
+    subject = "Your Facilitator account" if welcome else "Choose a new password for Facilitator"
+    queue_plain_email(to_email=user.email, to_name=user.name, subject=subject,
+                      text=render_template(f"auth/email/{template}.txt", **context),
+                      html=render_template(f"auth/email/{template}.html", **context))
+    audit.record("send_account_link", actor=actor, object_type="user", object_id=user.id, owner_id=user.id,
+                 origin=origin, detail="welcome" if welcome else "reset")
+    db.session.flush()
 
 
 def reset_url(token: str) -> str:

@@ -46,9 +46,10 @@ class SupervisionFormat(enum.StrEnum):
         return {"one_to_one": "One-to-one", "group": "Group", "peer": "Peer"}[self.value]
 
 
-def _is_supervisor_of(user: User | None, author: User) -> bool:
-    return (user is not None and user.role == Role.SUPERVISOR and author.supervisor_id is not None
-            and author.supervisor_id == user.id)
+def _shared_with(user: User | None, record: SessionNote | SupervisionRecord) -> bool:
+    """Shared with this supervisor: the one who was the author's supervisor when it was shared."""
+    return (user is not None and user.role == Role.SUPERVISOR and record.is_shared_with_supervisor
+            and record.shared_with_id is not None and record.shared_with_id == user.id)
 
 
 class SessionNote(Base):
@@ -63,12 +64,14 @@ class SessionNote(Base):
         ForeignKey("meeting_sessions.id", ondelete="SET NULL"), index=True)
     home_id: Mapped[int | None] = mapped_column(ForeignKey("care_homes.id", ondelete="SET NULL"))
     is_shared_with_supervisor: Mapped[bool] = mapped_column(default=False)
+    # Who it was shared with: the author's supervisor at the moment of sharing.
+    shared_with_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     session: Mapped[MeetingSession | None] = relationship()
     home: Mapped[CareHome | None] = relationship()
 
@@ -87,7 +90,7 @@ class SessionNote(Base):
             return False
         if user.id == self.author_id:
             return True
-        return via == VIA_WEB and self.is_shared_with_supervisor and _is_supervisor_of(user, self.author)
+        return via == VIA_WEB and _shared_with(user, self)
 
     def can_change(self, user: User | None) -> bool:
         return user is not None and user.id == self.author_id
@@ -114,6 +117,8 @@ class SupervisionRecord(Base):
     format: Mapped[str] = mapped_column(String(12))
     next_on: Mapped[date | None] = mapped_column(Date)
     is_shared_with_supervisor: Mapped[bool] = mapped_column(default=False)
+    # Who it was shared with: the author's supervisor at the moment of sharing.
+    shared_with_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
@@ -150,8 +155,7 @@ class SupervisionRecord(Base):
             return False
         if user.id == self.facilitator_id:
             return True
-        return (via == VIA_WEB and self.is_shared_with_supervisor
-                and _is_supervisor_of(user, self.facilitator))
+        return via == VIA_WEB and _shared_with(user, self)
 
     def can_change(self, user: User | None) -> bool:
         return user is not None and user.id == self.facilitator_id

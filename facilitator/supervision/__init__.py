@@ -7,7 +7,9 @@ from flask import Flask
 # How the audit trail names each action, on its pages.
 AUDIT_LABELS = {"create": "Created", "read": "Read", "update": "Changed", "share": "Shared with supervisor",
                 "unshare": "Stopped sharing", "delete": "Deleted", "purge": "Deleted (retention)",
-                "view_audit": "Viewed the audit", "rotate": "Re-encrypted under a new key"}
+                "view_audit": "Viewed the audit", "rotate": "Re-encrypted under a new key",
+                "send_account_link": "Emailed a link to choose a password",
+                "reset_two_factor": "Reset two-step sign-in"}
 
 
 def init_app(app: Flask) -> None:

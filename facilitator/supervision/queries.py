@@ -78,11 +78,11 @@ def _note_listing() -> Any:
 
 
 def notes_visible_to(user: User, session_id: int | None = None) -> list[SessionNote]:
-    """A facilitator's own notes; for a supervisor, the notes their supervisees shared."""
+    """A facilitator's own notes; for a supervisor, the notes shared with them."""
     query = _note_listing()
     if user.role == Role.SUPERVISOR:
-        query = query.join(User, User.id == SessionNote.author_id).where(
-            User.supervisor_id == user.id, SessionNote.is_shared_with_supervisor.is_(True))
+        query = query.where(SessionNote.shared_with_id == user.id,
+                            SessionNote.is_shared_with_supervisor.is_(True))
     else:
         query = query.where(SessionNote.author_id == user.id)
     if session_id is not None:

@@ -133,13 +133,31 @@ def create_note(author: User, session_id: int, body: str, origin: Origin, home_i
         refuse("create", "session", session.id, None, author, origin)
     body = _text(body, "body", required=True)
     note = SessionNote(author_id=author.id, session_id=session.id, home_id=_check_home(session, home_id),
-                       is_shared_with_supervisor=shared, ciphertext=b"", key_id="")
+                       ciphertext=b"", key_id="")
+    set_sharing(note, author, shared)
     db.session.add(note)
     db.session.flush()
     _seal(note, body)
     audit.record_for("create", note, author, origin, detail="shared" if shared else "private")
     log.info("Note %s created by user %s", note.id, author.id)
     return note
+
+
+def set_sharing(obj: SessionNote | SupervisionRecord, owner: User, shared: bool) -> str | None:
+    """Share with the owner's supervisor of now, or stop sharing; returns the audit action if it
+    changed anything. What is shared stays with the supervisor it was shared with: a new
+    supervisor sees it only once the author shares it again."""
+    if shared and not (obj.is_shared_with_supervisor and obj.shared_with_id == owner.supervisor_id):
+        obj.is_shared_with_supervisor, obj.shared_with_id = True, owner.supervisor_id
+        return "share"
+    if not shared and obj.is_shared_with_supervisor:
+        obj.is_shared_with_supervisor, obj.shared_with_id = False, None
+        return "unshare"
+    return None
+
+
+def _shared_detail(obj: SessionNote | SupervisionRecord) -> str:
+    return f"with user {obj.shared_with_id}" if obj.shared_with_id else ""
 
 
 def read_note(note: SessionNote, actor: User, origin: Origin, action: str = "read") -> str:
@@ -171,9 +189,9 @@ def update_note(note: SessionNote, actor: User, origin: Origin, **changes: Any) 
         altered.append("home")
     if altered:
         audit.record_for("update", note, actor, origin, detail=", ".join(altered))
-    if "shared" in changes and bool(changes["shared"]) != note.is_shared_with_supervisor:
-        note.is_shared_with_supervisor = bool(changes["shared"])
-        audit.record_for("share" if note.is_shared_with_supervisor else "unshare", note, actor, origin)
+    sharing = set_sharing(note, note.author, bool(changes["shared"])) if "shared" in changes else None
+    if sharing is not None:
+        audit.record_for(sharing, note, actor, origin, detail=_shared_detail(note))
         altered.append("sharing")
     if altered:
         note.updated_at = system_now()
@@ -297,8 +315,8 @@ def record_supervision(facilitator: User, data: RecordInput, origin: Origin,
     keyring().require()
     _check_record(data, today)
     record = SupervisionRecord(facilitator_id=facilitator.id, held_on=data.held_on, minutes=data.minutes,
-                               format=data.format, is_shared_with_supervisor=data.shared,
-                               ciphertext=b"", key_id="")
+                               format=data.format, ciphertext=b"", key_id="")
+    set_sharing(record, facilitator, data.shared)
     db.session.add(record)
     db.session.flush()
     _apply_record(record, data)
@@ -330,9 +348,9 @@ def update_record(record: SupervisionRecord, actor: User, origin: Origin, data: 
     _check_record(data, today)
     _apply_record(record, data)
     audit.record_for("update", record, actor, origin)
-    if data.shared != record.is_shared_with_supervisor:
-        record.is_shared_with_supervisor = data.shared
-        audit.record_for("share" if data.shared else "unshare", record, actor, origin)
+    sharing = set_sharing(record, record.facilitator, data.shared)
+    if sharing is not None:
+        audit.record_for(sharing, record, actor, origin, detail=_shared_detail(record))
     record.updated_at = system_now()
     db.session.flush()
     return record

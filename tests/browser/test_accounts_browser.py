@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from tests.browser import conftest as browser_support
 from tests.browser.conftest import ARTIFACTS, LiveServer, serious_accessibility_problems
 from tests.support.factories import PASSWORD, Factory
-from tests.test_mfa import current_code
+from tests.support.mfa import current_code
 
 pytestmark = pytest.mark.browser
 
