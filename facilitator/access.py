@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
+from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.models import Role
+from facilitator.models import MeetingSession, Role, User, can_see_group, group_facilitators
 from facilitator.models.base import MAX_ROW_ID
 
 # Who may reach a view: every role set the app's views declare, defined here once.
@@ -70,6 +71,26 @@ def enforce_access() -> Any:
     if user.role not in roles:
         abort(403)
     return None
+
+
+def facilitated_group_ids(user: User) -> frozenset[int]:
+    return frozenset(db.session.scalars(
+        select(group_facilitators.c.group_id).where(group_facilitators.c.user_id == user.id)))
+
+
+def visible_group_ids(user: User) -> frozenset[int] | None:
+    """The groups whose sessions ``user`` sees (:func:`can_see_group`); None for every group."""
+    if user.role in (Role.LEAD, Role.ADMIN):
+        return None
+    return facilitated_group_ids(user) if user.role == Role.FACILITATOR else frozenset()
+
+
+def session_or_404(session_id: int) -> MeetingSession:
+    """A session the signed-in user may see; another group's answers 404, as if it did not exist."""
+    session = get_or_404(MeetingSession, session_id)
+    if not can_see_group(g.user, session.group):
+        abort(404)
+    return session
 
 
 def get_or_404(model: type, ident: Any) -> Any:

@@ -20,6 +20,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
+# The days a filter or a booking may name: a day past these cannot be turned into an instant
+# (9999-12-31 plus a day overflows), and no real report or session lies outside them.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+DAY_RANGE_MESSAGE = "Choose a date between 1 January 1900 and 31 December 2999."
+
+
+def day_in_range(day: date | None) -> bool:
+    return day is None or FIRST_DAY <= day <= LAST_DAY
+
 
 def system_now() -> datetime:
     """The machine's clock, in UTC."""

@@ -113,6 +113,13 @@ def test_put_needs_the_version_it_started_from(app, world):
     assert "If-Match" in response.json["error"]["fields"]
 
 
+@pytest.mark.parametrize("version", ['"2147483648"', '"99999999999999999999"', '"١"', '"-1"', "W/x"])
+def test_a_version_that_cannot_be_one_is_a_clear_refusal(app, world, version):
+    response = call(app, "PUT", world["url"], world["token"], rows(world, "present"), version=version)
+    assert response.status_code == 422
+    assert "If-Match" in response.json["error"]["fields"]
+
+
 def test_a_save_from_an_older_version_is_a_conflict_naming_what_changed(app, world, make):
     other = make.user("facilitator", name="Callum Reid")
     world["group"].facilitators.append(other)
@@ -231,6 +238,17 @@ def test_the_screen_shows_a_bad_line_next_to_its_field(app, world, make):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="rows-1-staff_count-error"' in page and "absent or excused" in page
+    assert entries(world["session"]) == {}
+
+
+@pytest.mark.parametrize("version", ["2147483648", "99999999999999999999", "١", "-1"])
+def test_the_screen_refuses_a_version_above_the_column(app, world, make, version):
+    client = signed_in(app, make, world["facilitator"])
+    url = f"/sessions/{world['session'].id}/register"
+    html = client.get(url).get_data(as_text=True)
+    response = client.post(url, data=form_data(html, {"rows-0-status": "present", "version": version}))
+    assert response.status_code == 422
+    assert "Reload the register and try again." in response.get_data(as_text=True)
     assert entries(world["session"]) == {}
 
 

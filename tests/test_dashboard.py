@@ -303,3 +303,18 @@ def test_statement_counts_do_not_grow_with_the_number_of_homes(app, make):
     many = statement_counts(app, make, lead_client, facilitator_client, token, more)
     assert few == many
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CareHome)) == 12
+
+
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=9999-12-31", "from=0001-01-01&to=0001-01-02"])
+def test_dates_past_the_calendar_are_a_clear_refusal_not_a_crash(app, make, query):
+    lead = make.user("lead")
+    token = issue_api_token(lead)
+    db.session.commit()
+    client = signed_in(app, make, lead)
+    for url in ("/reports/attendance", "/reports/attendance/print", "/reports/attendance.csv"):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 422, url
+        assert "between 1 January 1900 and 31 December 2999" in response.get_data(as_text=True), url
+    api = app.test_client().get(f"/api/v1/engagement?{query}", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 422
+    assert set(api.json["error"]["fields"]) & {"from", "to"}

@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,22 +18,9 @@ from facilitator.extensions import db
 from facilitator.models import LoginAttempt, User, UserSession
 from facilitator.models.users import RecoveryCode
 from tests.support.factories import PASSWORD, Auth, Factory, csrf_token
+from tests.support.mfa import current_code, enrol_directly
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def current_code(secret: bytes, step_offset: int = 0) -> str:
-    """What an authenticator app shows (an independent TOTP, not our own helper)."""
-    at = time.time() + step_offset * totp.STEP_SECONDS
-    return TOTP(secret, 6, SHA1(), 30).generate(at).decode()
-
-
-def enrol_directly(user: User) -> bytes:
-    """Switch two-step sign-in on through the service; the current step is used up by it."""
-    secret = totp.new_secret()
-    mfa.enable_totp(user, secret, current_code(secret))
-    db.session.commit()
-    return secret
 
 
 def post_form(client: Any, url: str, data: dict[str, str], page: str | None = None) -> Any:
@@ -107,7 +92,7 @@ def test_a_step_already_used_or_older_is_refused():
     assert totp.matching_step(secret, totp.code_at(secret, step - 1), now, after=step) is None
 
 
-@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12345a"])
+@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12345a", "１２３４５６", "١٢٣٤٥٦"])
 def test_malformed_codes_never_match(code):
     assert totp.matching_step(totp.new_secret(), code, time.time()) is None
 
@@ -155,8 +140,10 @@ def test_the_secret_is_encrypted_at_rest_and_codes_are_hashed(auth, client):
     html = client.get("/account/two-factor").get_data(as_text=True)
     secret = setup_secret(html)
     post_form(client, "/account/two-factor", {"code": current_code(secret)})
-    codes = re.findall(r"<code>([a-z0-9-]{19})</code>", client.get("/account/two-factor/recovery-codes")
-                       .get_data(as_text=True))
+    codes = re.findall(
+        r"<code>([a-z0-9-]{19})</code>",
+        client.get("/account/two-factor/recovery-codes").get_data(as_text=True),
+    )
     db.session.refresh(user)
     assert totp.base32_key(secret) not in user.totp_secret_encrypted
     assert mfa.secret_of(user) == secret
@@ -210,8 +197,9 @@ def test_moving_to_a_new_app_needs_the_password_and_the_new_code(auth, client):
     assert "Current password" in html
     new = setup_secret(html)
     assert new != old
-    refused = post_form(client, "/account/two-factor",
-                        {"code": current_code(new), "current_password": "nope"})
+    refused = post_form(
+        client, "/account/two-factor", {"code": current_code(new), "current_password": "nope"}
+    )
     assert refused.status_code == 422 and "not your current password" in refused.get_data(as_text=True)
     post_form(client, "/account/two-factor", {"code": current_code(new), "current_password": PASSWORD})
     db.session.refresh(user)
@@ -246,8 +234,12 @@ def test_sign_in_needs_the_code_after_the_password(auth, client, make):
 def test_next_survives_the_code_step(client, make):
     user = make.user("lead")
     secret = enrol_directly(user)
-    post_form(client, "/login", {"email": user.email, "password": PASSWORD, "next": "/homes"},
-              page="/login?next=/homes")
+    post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": PASSWORD, "next": "/homes"},
+        page="/login?next=/homes",
+    )
     response = post_form(client, "/login/two-factor", {"code": current_code(secret, 1)})
     assert response.headers["Location"] == "/homes"
 
@@ -301,6 +293,19 @@ def test_wrong_codes_count_towards_the_lockout(client, make):
     assert sessions_of(user) == []
 
 
+@pytest.mark.parametrize("digits", ["１２３４５６", "١٢٣٤٥٦", "۱۲۳۴۵۶"])
+def test_codes_in_other_digit_scripts_are_refused_and_counted(client, make, digits):
+    user = make.user("lead")
+    enrol_directly(user)
+    password_step(client, user)
+    refused = post_form(client, "/login/two-factor", {"code": digits})
+    assert refused.status_code == 422
+    assert mfa.WRONG_CODE in refused.get_data(as_text=True)
+    failed = db.session.scalars(select(LoginAttempt).where(LoginAttempt.succeeded.is_(False))).all()
+    assert len(failed) == 1
+    assert sessions_of(user) == []
+
+
 def test_the_code_step_expires(client, make, monkeypatch):
     user = make.user("lead")
     secret = enrol_directly(user)
@@ -339,8 +344,10 @@ def test_new_recovery_codes_replace_the_old_ones(auth, client):
     assert refused.status_code == 422 and "not your current password" in refused.get_data(as_text=True)
     response = post_form(client, "/account/two-factor/recovery-codes", {"current_password": PASSWORD})
     assert response.headers["Location"] == "/account/two-factor/recovery-codes"
-    new = re.findall(r"<code>([a-z0-9-]{19})</code>",
-                     client.get("/account/two-factor/recovery-codes").get_data(as_text=True))
+    new = re.findall(
+        r"<code>([a-z0-9-]{19})</code>",
+        client.get("/account/two-factor/recovery-codes").get_data(as_text=True),
+    )
     assert len(new) == 10 and not set(new) & set(old)
     assert not mfa.use_recovery_code(user, old[0], utcnow())
     assert mfa.use_recovery_code(user, new[0], utcnow())
@@ -396,8 +403,10 @@ def test_a_role_that_becomes_required_signs_in_again_with_the_code(make_app, mak
     strict = make_app(MFA_REQUIRED_ROLES="lead")
     with strict.app_context():
         strict_client = strict.test_client()
-        strict_client.set_cookie(strict.config["SESSION_COOKIE_NAME"],
-                                 client.get_cookie(strict.config["SESSION_COOKIE_NAME"]).value)
+        strict_client.set_cookie(
+            strict.config["SESSION_COOKIE_NAME"],
+            client.get_cookie(strict.config["SESSION_COOKIE_NAME"]).value,
+        )
         assert strict_client.get("/").headers["Location"] == "/login"
     assert sessions_of(user) == []
 
@@ -427,8 +436,9 @@ def test_two_factor_cannot_be_turned_off_when_the_role_needs_it(mfa_client, mfa_
     sign_in_with_code(mfa_client, user, codes[0])
     page = mfa_client.get("/account").get_data(as_text=True)
     assert "Turn off two-step sign-in" not in page
-    response = post_form(mfa_client, "/account/two-factor/off", {"current_password": PASSWORD},
-                         page="/account")
+    response = post_form(
+        mfa_client, "/account/two-factor/off", {"current_password": PASSWORD}, page="/account"
+    )
     assert response.headers["Location"] == "/account"
     db.session.refresh(user)
     assert user.has_mfa
@@ -488,7 +498,10 @@ def test_old_login_attempts_do_not_lock_after_the_window(client, make):
     user = make.user("lead")
     secret = enrol_directly(user)
     for _ in range(5):
-        db.session.add(LoginAttempt(email=user.email, succeeded=False, method="totp",
-                                    created_at=utcnow() - timedelta(minutes=16)))
+        db.session.add(
+            LoginAttempt(
+                email=user.email, succeeded=False, method="totp", created_at=utcnow() - timedelta(minutes=16)
+            )
+        )
     db.session.commit()
     assert sign_in_with_code(client, user, current_code(secret, 1)).headers["Location"] == "/"

@@ -7,22 +7,22 @@ import re
 from datetime import date
 
 from flask import Response, abort, g, jsonify, request
-from pydantic import Field, RootModel, ValidationError, model_validator
+from pydantic import Field, RootModel, ValidationError, field_validator, model_validator
 
 from facilitator import transaction
-from facilitator.access import MANAGERS, READERS, get_or_404
+from facilitator.access import MANAGERS, READERS, get_or_404, visible_group_ids
 from facilitator.api.core import operation, validation_error
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report, worker
 from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
-from facilitator.clock import now_utc, zone
+from facilitator.clock import DAY_RANGE_MESSAGE, day_in_range, now_utc, zone
 from facilitator.errors import DomainError, json_error
 from facilitator.forms import read_json
-from facilitator.models import MeetingSession, Role, can_manage_group
+from facilitator.models import MeetingSession, can_manage_group
 from facilitator.models.attendance import AttendanceStatus, can_read_register
 
-_VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_VERSION = re.compile(r'^\s*(?:W/)?"?([^"\s]*)"?\s*$')
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # text without control characters
 
 
@@ -106,6 +106,13 @@ class EngagementQuery(Input):
     date_from: date | None = Field(default=None, alias="from")
     date_to: date | None = Field(default=None, alias="to")
 
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _known_day(cls, day: date | None) -> date | None:
+        if not day_in_range(day):
+            raise ValueError(DAY_RANGE_MESSAGE)
+        return day
+
     @model_validator(mode="after")
     def _range(self) -> EngagementQuery:
         if self.date_from and self.date_to and self.date_to < self.date_from:
@@ -158,12 +165,13 @@ def get_attendance(session_id: int) -> Response:
 
 def expected_version() -> int:
     match = _VERSION.match(request.headers.get("If-Match", ""))
-    if match is None:
+    version = register.parse_version(match.group(1)) if match else None
+    if version is None:
         raise DomainError(
             "Send the version you started from as If-Match (the ETag or \"version\" of GET), so that "
             "nobody's changes are overwritten unseen. A register never saved is version 0.",
             {"If-Match": "Required."})
-    return int(match.group(1))
+    return version
 
 
 @operation("/sessions/<int:session_id>/attendance", "PUT", roles=MANAGERS, body=RegisterIn,
@@ -221,7 +229,7 @@ def _import_options() -> ImportIn:
            summary="Every home's engagement per group (facilitators: their own groups), with filters "
                    "group_id, region, from, to (dates).")
 def engagement(query: EngagementQuery) -> EngagementOut:
-    only = report_filters.facilitator_groups(g.user) if g.user.role == Role.FACILITATOR else None
+    only = visible_group_ids(g.user)
     filters = report_filters.Filters(group_id=query.group_id, region=query.region or None,
                                      date_from=query.date_from, date_to=query.date_to, only_groups=only)
     engagement_report = report.engagement_report(filters, now=now_utc(), zone=zone())

@@ -9,7 +9,7 @@ from flask import g
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel
 
 from facilitator import transaction
-from facilitator.access import MANAGERS, READERS, get_or_404
+from facilitator.access import MANAGERS, READERS, get_or_404, session_or_404, visible_group_ids
 from facilitator.api.core import operation
 from facilitator.api.schemas import MAX_ROW_ID, Input, Output, RowId, patch_fields
 from facilitator.booking import queries, services, times
@@ -167,13 +167,14 @@ def create_session(body: SessionCreate) -> BaseModel:
 @operation("/sessions", "GET", roles=READERS, query=SessionQuery, response=SessionList,
            summary="Sessions, soonest first; filter by group and by start (from inclusive, to exclusive)")
 def list_sessions(query: SessionQuery) -> SessionList:
-    rows = queries.sessions_between(query.group_id, _bound(query.from_), _bound(query.to), query.limit)
+    rows = queries.sessions_between(query.group_id, _bound(query.from_), _bound(query.to), query.limit,
+                                    only_groups=visible_group_ids(g.user))
     return SessionList(sessions=[SessionOut.of(s) for s in rows])
 
 
 @operation("/sessions/<int:session_id>", "GET", roles=READERS, response=SessionOut, summary="One session")
 def get_session(session_id: int) -> SessionOut:
-    return SessionOut.of(get_or_404(MeetingSession, session_id))
+    return SessionOut.of(session_or_404(session_id))
 
 
 @operation("/sessions/<int:session_id>", "PATCH", roles=MANAGERS, body=SessionUpdate, response=SessionOut,

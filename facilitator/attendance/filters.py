@@ -17,8 +17,6 @@ from facilitator.models import (
     MeetingSession,
     Membership,
     SessionStatus,
-    User,
-    group_facilitators,
     member_on,
 )
 
@@ -111,11 +109,6 @@ def member_periods(filters: Filters, as_of: date) -> dict[tuple[int, HomeRef], l
                                                       HomeRef(home_id, name, region, agreed_on is not None))
         periods.setdefault((group_id, home), []).append((joined_on, left_on))
     return periods
-
-
-def facilitator_groups(user: User) -> frozenset[int]:
-    return frozenset(db.session.scalars(
-        select(group_facilitators.c.group_id).where(group_facilitators.c.user_id == user.id)))
 
 
 def filter_choices() -> tuple[list[Group], list[str]]:

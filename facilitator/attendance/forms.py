@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from facilitator.attendance.register import parse_version
+from facilitator.clock import DAY_RANGE_MESSAGE, day_in_range
 from facilitator.forms import choices
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, IgnoredAs
 
@@ -54,7 +56,7 @@ class RowForm(Form):
     confirm_join = BooleanField("Confirm present: they opened the join link")
 
     def validate_home_id(self, field: HiddenField) -> None:
-        if not str(field.data or "").isdigit():
+        if parse_version(str(field.data or "")) is None:
             raise ValidationError("Unknown home.")
 
 
@@ -63,7 +65,7 @@ class RegisterForm(FlaskForm):
     rows = FieldList(FormField(RowForm), max_entries=2000)
 
     def validate_version(self, field: HiddenField) -> None:
-        if not str(field.data or "").isdigit():
+        if parse_version(str(field.data or "")) is None:
             raise ValidationError("Reload the register and try again.")
 
 
@@ -85,7 +87,7 @@ class AssignForm(FlaskForm):
     target = SelectField("Belongs to", validate_choice=False)
 
     def validate_participant_id(self, field: HiddenField) -> None:
-        if not str(field.data or "").isdigit():
+        if parse_version(str(field.data or "")) is None:
             raise ValidationError("Unknown person.")
 
     def validate_target(self, field: SelectField) -> None:
@@ -115,6 +117,12 @@ class FilterForm(FlaskForm):
     date_from = DateField("From", name="from", validators=[Optional()])
     date_to = DateField("To", name="to", validators=[Optional()])
 
+    def validate_date_from(self, field: DateField) -> None:
+        if not day_in_range(field.data):
+            raise ValidationError(DAY_RANGE_MESSAGE)
+
     def validate_date_to(self, field: DateField) -> None:
+        if not day_in_range(field.data):
+            raise ValidationError(DAY_RANGE_MESSAGE)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date is before the start date.")

@@ -46,6 +46,12 @@ from facilitator.providers import hub
 
 STATUSES = tuple(s.value for s in AttendanceStatus)
 MAX_STAFF = 500
+_VERSION_TEXT = re.compile(r"[0-9]{1,9}")  # ASCII digits that fit the integer column
+
+
+def parse_version(text: str) -> int | None:
+    """A register version sent back by a form or an If-Match header; None when it cannot be one."""
+    return int(text) if _VERSION_TEXT.fullmatch(text) else None
 MAX_COMMENT = 280
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # What a revision remembers of each entry (the things a person can type).

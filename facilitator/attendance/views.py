@@ -20,7 +20,7 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import LEAD_OR_ADMIN, MANAGERS, READERS, allow, get_or_404
+from facilitator.access import LEAD_OR_ADMIN, MANAGERS, READERS, allow, facilitated_group_ids, get_or_404
 from facilitator.attendance import export, imports, report, worker
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register as register_rules
@@ -76,7 +76,7 @@ def registers() -> Any:
              .options(selectinload(MeetingSession.group))
              .order_by(MeetingSession.starts_at.desc()).limit(300))
     if g.user.role == Role.FACILITATOR:
-        query = query.where(MeetingSession.group_id.in_(report_filters.facilitator_groups(g.user) or {0}))
+        query = query.where(MeetingSession.group_id.in_(facilitated_group_ids(g.user) or {0}))
     return render_template("attendance/registers.html", rows=db.session.execute(query).all(),
                            days=RECENT_DAYS)
 

@@ -21,7 +21,7 @@ STEP_SECONDS = 30
 DRIFT_STEPS = 1
 SECRET_BYTES = 20  # 160 bits, as RFC 4226 recommends
 
-_CODE = re.compile(rf"^\d{{{DIGITS}}}$")
+_CODE = re.compile(rf"^[0-9]{{{DIGITS}}}$")  # ASCII only: \d also matches other scripts' digits
 
 
 def new_secret() -> bytes:

@@ -72,8 +72,11 @@ def series_sessions(session: MeetingSession) -> list[MeetingSession]:
 
 
 def sessions_between(group_id: int | None, start: datetime | None, end: datetime | None,
-                     limit: int) -> list[MeetingSession]:
+                     limit: int, only_groups: frozenset[int] | None = None) -> list[MeetingSession]:
+    """Sessions soonest first; ``only_groups`` (None: every group) limits them to those groups."""
     query = select(MeetingSession).order_by(MeetingSession.starts_at, MeetingSession.id).limit(limit)
+    if only_groups is not None:
+        query = query.where(MeetingSession.group_id.in_(only_groups))
     if group_id is not None:
         query = query.where(MeetingSession.group_id == group_id)
     if start is not None:

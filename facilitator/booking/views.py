@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from facilitator import transaction
-from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404
+from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
 from facilitator.booking import queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
 from facilitator.clock import as_local, now_utc, zone_name
@@ -109,7 +109,7 @@ def _flash_booked(count: int, warnings: list[str], label: str) -> None:
 @bp.route("/sessions/<int:session_id>")
 @allow(READERS)
 def session_page(session_id: int) -> Any:
-    session = get_or_404(MeetingSession, session_id)
+    session = session_or_404(session_id)
     return render_template("booking/session.html", session=session,
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, render_template
 from sqlalchemy import select, text
 
 from facilitator import transaction
-from facilitator.access import PUBLIC, STAFF, allow
+from facilitator.access import PUBLIC, STAFF, allow, facilitated_group_ids
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
@@ -41,7 +41,7 @@ def _groups_of(user: User) -> list[Group]:
 def _facilitator_panels(user: User) -> dict[str, Any]:
     """Sessions still to come, registers still to take and the homes to contact this week."""
     now = now_utc()
-    own_groups = report_filters.Filters(only_groups=report_filters.facilitator_groups(user))
+    own_groups = report_filters.Filters(only_groups=facilitated_group_ids(user))
     engagement = report.engagement_report(own_groups, now=now, zone=zone())
     return {"upcoming_sessions": booking_queries.upcoming_for(user, now),
             "attendance_overview": {"registers": register.registers_to_take(user, now),

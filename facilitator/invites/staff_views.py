@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404
+from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.forms import flash_refusal
@@ -14,24 +14,17 @@ from facilitator.invites import queries, services
 from facilitator.invites.render import download_ics
 from facilitator.invites.tokens import live_link_counts
 from facilitator.invites.wording import session_time
-from facilitator.models import Contact, MeetingSession, OutboxMessage, OutboxStatus, Role, User
+from facilitator.models import Contact, OutboxMessage, OutboxStatus
 
 bp = Blueprint("invites", __name__)
 
 OUTBOX_VIEWS = ("waiting", "pending", "failed", "sent", "skipped")
 
 
-def can_manage(user: User, session: MeetingSession) -> bool:
-    """Admins, and the facilitators of the session's group, may resend its invitations."""
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.FACILITATOR and session.group.is_facilitated_by(user)
-
-
 @bp.route("/sessions/<int:session_id>/invitations")
 @allow(READERS)
 def session_invitations(session_id: int) -> Any:
-    session = get_or_404(MeetingSession, session_id)
+    session = session_or_404(session_id)
     deliveries = queries.deliveries(session)
     eligible = queries.eligible_contacts(session) if not session.is_cancelled else {}
     contacts = {d.contact_id: d.contact for d in deliveries.values()} | eligible
@@ -39,15 +32,15 @@ def session_invitations(session_id: int) -> Any:
                   key=lambda r: (r[0].home.name, r[0].name))
     waiting = sum(1 for d in deliveries.values() if d.status == "pending")
     return render_template("invites/session.html", session=session, rows=rows, waiting=waiting,
-                           when=session_time(session, now_utc()), can_manage=can_manage(g.user, session),
+                           when=session_time(session, now_utc()), can_manage=session.can_manage(g.user),
                            ended=session.ends_at <= now_utc())
 
 
 @bp.route("/sessions/<int:session_id>/invitations/resend", methods=["POST"])
 @allow(MANAGERS)
 def resend(session_id: int) -> Any:
-    session = get_or_404(MeetingSession, session_id)
-    if not can_manage(g.user, session):
+    session = session_or_404(session_id)
+    if not session.can_manage(g.user):
         abort(403)
     back = redirect(url_for("invites.session_invitations", session_id=session.id))
     contact_id = request.form.get("contact_id", type=int)
@@ -65,7 +58,7 @@ def resend(session_id: int) -> Any:
 @allow(READERS)
 def session_calendar(session_id: int) -> Any:
     """The session as a .ics file; the link in it is the meeting's own (for the facilitator)."""
-    session = get_or_404(MeetingSession, session_id)
+    session = session_or_404(session_id)
     response = Response(download_ics(session, session.join_url, now_utc()),
                         content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="session-{session.id}.ics"'

@@ -17,6 +17,7 @@ from facilitator.models.groups import (
     Membership,
     Provider,
     can_manage_group,
+    can_see_group,
     group_facilitators,
     member_on,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "UserSession",
     "UTCDateTime",
     "can_manage_group",
+    "can_see_group",
     "group_facilitators",
     "member_on",
 ]

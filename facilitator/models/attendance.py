@@ -22,10 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.clock import system_now
 from facilitator.models.base import Base, UTCDateTime
-from facilitator.models.groups import Group, can_manage_group
+from facilitator.models.groups import Group, can_see_group
 from facilitator.models.homes import CareHome, Contact
 from facilitator.models.meetings import MeetingSession
-from facilitator.models.users import Role, User
+from facilitator.models.users import User
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -100,11 +100,8 @@ class ImportState(enum.StrEnum):
 
 
 def can_read_register(user: User | None, group: Group) -> bool:
-    """Leads read every register (they review across groups); otherwise whoever may take it:
-    the group's managers (``can_manage_group``)."""
-    if user is not None and user.is_active and user.role == Role.LEAD:
-        return True
-    return can_manage_group(user, group)
+    """Leads read every register (they review across groups); facilitators their own groups'."""
+    return can_see_group(user, group)
 
 
 class AttendanceRegister(Base):

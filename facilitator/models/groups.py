@@ -96,6 +96,14 @@ def can_manage_group(user: User | None, group: Group) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.FACILITATOR and group.is_facilitated_by(user))
 
 
+def can_see_group(user: User | None, group: Group) -> bool:
+    """Who sees a group's sessions, registers, invitations and join links: leads and admins every
+    group, facilitators their own."""
+    if user is not None and user.is_active and user.role == Role.LEAD:
+        return True
+    return can_manage_group(user, group)
+
+
 def member_on(joined_on: date, left_on: date | None, day: date) -> bool:
     """:meth:`Membership.is_member_on` for a membership's dates as plain values (``left_on`` is
     the first day the home is no longer a member)."""

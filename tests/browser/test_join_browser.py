@@ -46,6 +46,7 @@ def fits_the_screen(page: Page) -> None:
 
 
 def big_enough(locator) -> None:
+    locator.page.wait_for_load_state("load")  # measured with its stylesheet, not before it arrives
     box = locator.bounding_box()
     assert box is not None and box["height"] >= 60 and box["width"] >= 280, box
 
