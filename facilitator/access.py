@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, Role, User, can_see_group, group_facilitators
-from facilitator.models.base import MAX_ROW_ID
+from facilitator.models.base import can_be_row_id
 
 # Who may reach a view: every role set the app's views declare, defined here once.
 PUBLIC = "public"
@@ -95,7 +95,7 @@ def session_or_404(session_id: int) -> MeetingSession:
 
 def get_or_404(model: type, ident: Any) -> Any:
     """Load a row by primary key or answer 404 (an id no column can hold is simply not found)."""
-    if isinstance(ident, int) and not 0 < ident <= MAX_ROW_ID:
+    if isinstance(ident, int) and not can_be_row_id(ident):
         abort(404)
     obj = db.session.get(model, ident)
     if obj is None:

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 from facilitator import transaction
 from facilitator.errors import BadInput, DomainError
 from facilitator.extensions import csrf
-from facilitator.models.base import MAX_ROW_ID
+from facilitator.models.base import can_be_row_id
 
 
 def show_errors(form: FlaskForm, exc: DomainError, renames: Mapping[str, str] | None = None) -> None:
@@ -60,7 +60,7 @@ def choices(pairs: Any) -> list[SelectChoice]:
 def row_id(value: Any) -> int:
     """``coerce`` for a select of rows: a ValueError (WTForms: "not a valid choice") unless an id."""
     number = int(value)
-    if not 1 <= number <= MAX_ROW_ID:
+    if not can_be_row_id(number):
         raise ValueError(f"{value!r} is not a row id")
     return number
 

@@ -252,6 +252,16 @@ def test_the_screen_refuses_a_version_above_the_column(app, world, make, version
     assert entries(world["session"]) == {}
 
 
+@pytest.mark.parametrize("home_id", ["2147483648", "١", "0"])
+def test_the_screen_refuses_a_home_id_no_row_can_have(app, world, make, home_id):
+    client = signed_in(app, make, world["facilitator"])
+    url = f"/sessions/{world['session'].id}/register"
+    html = client.get(url).get_data(as_text=True)
+    response = client.post(url, data=form_data(html, {"rows-0-status": "present", "rows-0-home_id": home_id}))
+    assert response.status_code == 422
+    assert entries(world["session"]) == {}
+
+
 def test_the_screen_shows_a_conflict_and_keeps_what_was_typed(app, world, make):
     client = signed_in(app, make, world["facilitator"])
     url = f"/sessions/{world['session'].id}/register"

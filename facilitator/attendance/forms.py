@@ -22,11 +22,18 @@ from facilitator.attendance.register import parse_version
 from facilitator.clock import DAY_RANGE_MESSAGE, day_in_range
 from facilitator.forms import choices
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, IgnoredAs
+from facilitator.models.base import can_be_row_id
 
 STATUS_CHOICES = choices([("", "Not recorded")] + [(s.value, s.label) for s in AttendanceStatus])
 ENGAGEMENT_CHOICES = choices([("", "Not rated")]
                              + [(r.value, f"{r.value} – {r.label}") for r in EngagementRating])
 SENIOR_CHOICES = choices([("", "Not known"), ("yes", "Yes"), ("no", "No")])
+
+
+def is_row_id(value: Any) -> bool:
+    """ASCII digits naming a row id a column can hold (hidden fields come back as typed by anyone)."""
+    text = str(value or "")
+    return text.isascii() and text.isdigit() and can_be_row_id(int(text))
 
 
 def optional_int(value: Any) -> int | None:
@@ -56,7 +63,7 @@ class RowForm(Form):
     confirm_join = BooleanField("Confirm present: they opened the join link")
 
     def validate_home_id(self, field: HiddenField) -> None:
-        if parse_version(str(field.data or "")) is None:
+        if not is_row_id(field.data):
             raise ValidationError("Unknown home.")
 
 
@@ -87,7 +94,7 @@ class AssignForm(FlaskForm):
     target = SelectField("Belongs to", validate_choice=False)
 
     def validate_participant_id(self, field: HiddenField) -> None:
-        if parse_version(str(field.data or "")) is None:
+        if not is_row_id(field.data):
             raise ValidationError("Unknown person.")
 
     def validate_target(self, field: SelectField) -> None:

@@ -13,6 +13,10 @@ from sqlalchemy.types import TypeDecorator
 # database fails ("integer out of range"; SQLite: "int too large") with a 500 instead of a 404.
 MAX_ROW_ID = 2**31 - 1
 
+
+def can_be_row_id(number: int) -> bool:
+    return 0 < number <= MAX_ROW_ID
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
