@@ -92,13 +92,28 @@ def _join(session: MeetingSession, contact: Contact, via: str, here: str, calend
         next_when=session_time(upcoming, now) if upcoming else None)
 
 
+def _invited_row(token: str) -> Any:
+    """The email link's row while its contact is still invited to its session; else 404."""
+    row = find_join_token(token)
+    if row is None or not _still_invited(row.session, row.contact):
+        abort(404)
+    return row
+
+
+def _next_session(token: str) -> tuple[Any, MeetingSession]:
+    """The email link's row and its home's next session after the link's own; else 404."""
+    row = find_join_token(token)
+    upcoming = row and queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
+    if not upcoming:
+        abort(404)
+    return row, upcoming
+
+
 @bp.route("/j/<token>")
 @allow(PUBLIC)
 @writes_on_get
 def join(token: str) -> Any:
-    row = find_join_token(token)
-    if row is None or not _still_invited(row.session, row.contact):
-        abort(404)
+    row = _invited_row(token)
     return _join(row.session, row.contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics",
                  f"/j/{token}/next")
 
@@ -108,12 +123,7 @@ def join(token: str) -> Any:
 @writes_on_get
 def join_next(token: str) -> Any:
     """From a cancelled session's page: the home's next session, through the same link."""
-    row = find_join_token(token)
-    if row is None:
-        abort(404)
-    upcoming = queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
-    if upcoming is None:
-        abort(404)
+    row, upcoming = _next_session(token)
     return _join(upcoming, row.contact, "email", f"/j/{token}/next", f"/j/{token}/next/calendar.ics", None)
 
 
@@ -121,9 +131,7 @@ def join_next(token: str) -> Any:
 @allow(PUBLIC)
 @writes_on_get
 def join_calendar(token: str) -> Any:
-    row = find_join_token(token)
-    if row is None or not _still_invited(row.session, row.contact):
-        abort(404)
+    row = _invited_row(token)
     ics = download_ics(row.session, f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
     return _calendar_response(ics, "session.ics")
 
@@ -132,10 +140,7 @@ def join_calendar(token: str) -> Any:
 @allow(PUBLIC)
 @writes_on_get
 def join_next_calendar(token: str) -> Any:
-    row = find_join_token(token)
-    upcoming = row and queries.next_session_for_home(row.contact.home_id, now_utc(), exclude=row.session_id)
-    if not upcoming:
-        abort(404)
+    row, upcoming = _next_session(token)
     ics = download_ics(upcoming, f"{base_url()}/j/{token}/next", now_utc(), row.contact.home.name)
     return _calendar_response(ics, "session.ics")
 
