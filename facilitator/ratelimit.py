@@ -9,11 +9,13 @@ refusing every request.
 
 Three kinds of request are limited, each with its own counter:
 
-- link pages (paths under ``/j/``, ``/h/`` and ``/feeds/``), per client address, counting only the
-  answers for links that do not work (404 or 410). A person tapping their own link never
-  counts; someone trying link after link does. Past ``RATELIMIT_TOKEN_SLOW`` each further miss is
-  answered ``RATELIMIT_TOKEN_DELAY_SECONDS`` late, and past ``RATELIMIT_TOKEN_UNKNOWN`` every link
-  page answers 429 to that address, good links included (else the 429s would tell good from bad);
+- failed token look-ups, per client address, whatever the token: a link page (paths under
+  ``/j/``, ``/h/`` and ``/feeds/``) answering 404 or 410, and an API request answering 401 (a
+  bearer token that is unknown, revoked or expired, or none at all). A person tapping their own
+  link never counts; someone trying link after link, or a random bearer each time, does. Past
+  ``RATELIMIT_TOKEN_SLOW`` each further miss is answered ``RATELIMIT_TOKEN_DELAY_SECONDS`` late,
+  and past ``RATELIMIT_TOKEN_UNKNOWN`` every link page and API request from that address answers
+  429, good tokens included (else the 429s would tell good from bad);
 - webhooks (``/webhooks/...``), per sending address: ``RATELIMIT_WEBHOOK``;
 - the API (``/api/...``), per bearer token (its SHA-256, never the token itself), or per address
   for requests without one: ``RATELIMIT_API``.
@@ -36,19 +38,26 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import STRATEGIES
+from werkzeug.exceptions import TooManyRequests
 
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIXES = ("/j/", "/h/", "/feeds/")
 # What a link page answers for a link that is unknown, revoked or expired.
 UNKNOWN_LINK_STATUSES = frozenset({404, 410})
-LIMIT_KEYS = {"token": "RATELIMIT_TOKEN_UNKNOWN", "webhook": "RATELIMIT_WEBHOOK", "api": "RATELIMIT_API"}
+LIMIT_KEYS = {"webhook": "RATELIMIT_WEBHOOK", "api": "RATELIMIT_API"}
+# The kinds of request that look a token up, so can be used to guess tokens.
+LOOKUP_KINDS = frozenset({"token", "api"})
 EXTENSION = "facilitator.limiter"
+FALLBACK_EXTENSION = "facilitator.limiter.fallback"
 _SLOW_ENVIRON_KEY = "facilitator.ratelimit.delay"
+_FAILED_SCOPE = "failed-lookup"
 
 
 def request_kind() -> str | None:
@@ -69,12 +78,15 @@ def client_key() -> str:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()
+    return address_key()
+
+
+def address_key() -> str:
     return "addr:" + (get_remote_address() or "unknown")
 
 
 def _limit_for_request() -> str:
-    kind = request_kind()
-    return str(current_app.config[LIMIT_KEYS[kind]]) if kind else ""
+    return str(current_app.config.get(LIMIT_KEYS.get(request_kind() or ""), ""))
 
 
 def _request_identifier() -> str:
@@ -83,11 +95,15 @@ def _request_identifier() -> str:
 
 def _counts(response: Response) -> bool:
     """Whether an answer counts against its limit (a 429 never does, so backing off works)."""
-    if response.status_code == 429:
-        return False
-    if request_kind() == "token":
+    return response.status_code != 429
+
+
+def is_failed_lookup(response: Response) -> bool:
+    """Whether this answer says the token it was given (a link's or a bearer) did not work."""
+    kind = request_kind()
+    if kind == "token":
         return response.status_code in UNKNOWN_LINK_STATUSES
-    return True
+    return kind == "api" and response.status_code == 401
 
 
 def get_limiter(app: Flask | None = None) -> Limiter | None:
@@ -109,16 +125,55 @@ def init_app(app: Flask) -> None:
     )
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
+    app.extensions[FALLBACK_EXTENSION] = STRATEGIES[app.config["RATELIMIT_STRATEGY"]](MemoryStorage())
     # First of all before_request hooks: a refused request costs no database query.
     app.before_request_funcs.setdefault(None, []).insert(0, limiter.check)
+    app.before_request_funcs[None].insert(1, refuse_after_failed_lookups)
     app.after_request(_after_request)
     app.wsgi_app = _SlowDown(app.wsgi_app)  # type: ignore[method-assign]
 
 
+def _failed_lookup_limits() -> list[RateLimitItem]:
+    return list(parse_many(str(current_app.config["RATELIMIT_TOKEN_UNKNOWN"])))
+
+
+def _counter(action: str, item: RateLimitItem) -> Any:
+    """``hit``, ``test`` or ``get_window_stats`` on the shared storage, else on this process's memory.
+
+    Flask-Limiter's own fallback only covers the limits it checks itself, so these counts keep one
+    of their own: with the storage down, guessing still meets a limit per process.
+    """
+    limiter = get_limiter()
+    assert limiter is not None
+    try:
+        return getattr(limiter.limiter, action)(item, address_key(), _FAILED_SCOPE)
+    except Exception:  # noqa: BLE001 - any storage failure: count in memory instead
+        log.warning("Rate limit storage failed; counting failed look-ups in memory", exc_info=True)
+        fallback = current_app.extensions[FALLBACK_EXTENSION]
+        return getattr(fallback, action)(item, address_key(), _FAILED_SCOPE)
+
+
+def refuse_after_failed_lookups() -> None:
+    """A 429 for every look-up from an address past ``RATELIMIT_TOKEN_UNKNOWN`` failed ones."""
+    if get_limiter() is None or request_kind() not in LOOKUP_KINDS:
+        return
+    over = [item for item in _failed_lookup_limits() if not _counter("test", item)]
+    if over:
+        reset_at = _counter("get_window_stats", over[0]).reset_time
+        g.failed_lookup_retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise TooManyRequests()
+
+
+def _count_failed_lookup() -> None:
+    for item in _failed_lookup_limits():
+        _counter("hit", item)
+
+
 def _after_request(response: Response) -> Response:
     if response.status_code == 429 and "Retry-After" not in response.headers:
-        response.headers["Retry-After"] = str(retry_after_seconds())
-    if request_kind() == "token" and response.status_code in UNKNOWN_LINK_STATUSES:
+        response.headers["Retry-After"] = str(g.get("failed_lookup_retry_after") or retry_after_seconds())
+    if is_failed_lookup(response):
+        _count_failed_lookup()
         delay = _slow_down_delay()
         if delay:
             request.environ[_SLOW_ENVIRON_KEY] = delay
@@ -147,7 +202,7 @@ def _slow_down_delay() -> float:
         return 0.0
     try:
         items: Iterable[RateLimitItem] = parse_many(str(config["RATELIMIT_TOKEN_SLOW"]))
-        over = [not limiter.limiter.hit(item, client_key(), "token-slow") for item in items]
+        over = [not limiter.limiter.hit(item, address_key(), "token-slow") for item in items]
     except Exception:  # noqa: BLE001 - a storage failure leaves the answer unslowed
         log.warning("Rate limit storage failed while counting a missed link", exc_info=True)
         return 0.0

@@ -114,6 +114,35 @@ def test_api_without_token_is_limited_per_address(app: Flask) -> None:
     assert_429(client.get("/api/v1/homes"), "/api/v1/homes", json=True)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_random_bearer_tokens_are_counted_per_address(app: Flask, api: Any) -> None:
+    """A new made-up bearer every time is a failed look-up each time: the address is limited."""
+    client = app.test_client()
+    for n in range(3):
+        response = client.get("/api/v1/homes", headers=bearer(f"guess-{n}-{secrets.token_hex(8)}"))
+        assert response.status_code == 401
+    for n in range(3, 6):
+        response, took = timed_get(client, "/api/v1/homes", headers=bearer(f"guess-{n}"))
+        assert response.status_code == 401 and took >= DELAY
+    assert_429(client.get("/api/v1/homes", headers=bearer("guess-6")), "/api/v1/homes", json=True)
+    # A good token from the same address is refused too; another address is not affected.
+    api.as_user("admin")
+    assert_429(api.get("/api/v1/homes"), "/api/v1/homes", json=True)
+    assert api.get("/api/v1/homes", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 200
+
+
+def test_missed_links_and_bad_bearers_share_one_count(app: Flask, api: Any) -> None:
+    client = app.test_client()
+    for n in range(3):
+        assert client.get(unknown(n)).status_code == 404
+        assert client.get("/api/v1/homes", headers=bearer(f"guess-{n}")).status_code == 401
+    assert_429(client.get(unknown(9)), unknown(9), json=False)
+    assert_429(client.get("/api/v1/homes", headers=bearer("guess-9")), "/api/v1/homes", json=True)
+
+
 def test_staff_pages_are_not_limited(app: Flask) -> None:
     client = app.test_client()
     for _ in range(10):
