@@ -11,9 +11,10 @@ from sqlalchemy import select
 from facilitator import transaction
 from facilitator.admin import services
 from facilitator.attendance.cli import attendance_command
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.auth.commands import mfa_summary, reset_mfa_command
 from facilitator.auth.passwords import password_problem
-from facilitator.auth.services import issue_api_token, normalise_email
+from facilitator.auth.services import normalise_email
 from facilitator.backup import backup_command
 from facilitator.booking.sync import sync_command
 from facilitator.demo import STAFF, load_demo
@@ -78,8 +79,15 @@ def api_token_command(email: str, label: str) -> None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         raise click.ClickException(f"No active user with email {email}.")
-    token = issue_api_token(user, label)
+    try:
+        token = issue_api_token(user, label)
+    except DomainError as exc:
+        transaction.rollback()
+        raise click.ClickException(f"No token made. {exc.message}") from None
     transaction.commit()
+    days = current_app.config["API_TOKEN_DAYS"]
+    click.echo(f"Made an API token for {user.email}; it works for {days} days (until it is revoked on their "
+               "account page or it expires).", err=True)
     click.echo(token)
 
 

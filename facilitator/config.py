@@ -181,6 +181,8 @@ DEFAULTS: dict[str, Any] = {
     # A link an admin has emailed (welcome to a new account, or to choose a new password) works
     # once, for this many days.
     "ACCOUNT_LINK_DAYS": 7,
+    # An API token stops working this many days after it was made.
+    "API_TOKEN_DAYS": 90,
     # A password-reset link works once, for this many minutes.
     "PASSWORD_RESET_MINUTES": 30,
     # Reset requests allowed per address and per IP address within the window (database-counted).
@@ -334,6 +336,7 @@ CHECKS: dict[str, Check] = {
     "SUPERVISION_CADENCE_MONTHS": _whole(1, "a whole number of months"),
     "MFA_REQUIRED_ROLES": _roles,
     "ACCOUNT_LINK_DAYS": _whole(1),
+    "API_TOKEN_DAYS": _whole(1),
 }
 
 

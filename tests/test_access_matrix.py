@@ -9,7 +9,7 @@ from flask import Flask
 
 from facilitator import providers as booking_providers
 from facilitator.access import ADMIN, LEAD_OR_ADMIN, PUBLIC, READERS, STAFF, allowed_roles
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.booking import services as booking_services
 from facilitator.extensions import db
 from facilitator.models import Group, User
@@ -37,6 +37,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "auth.recovery_codes": STAFF,
     "auth.two_factor_off": STAFF,
     "auth.sign_out_everywhere": STAFF,
+    "auth.revoke_api_token": STAFF,
     "admin.user_sign_ins": ADMIN,
     "admin.reset_user_two_factor": ADMIN,
     "admin.send_password_link": ADMIN,
@@ -217,6 +218,7 @@ def test_role_matrix(role, make_app):
         ids["session_id"] = _seed_session(make, ids)
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
+        ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

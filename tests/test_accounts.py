@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from facilitator.admin import services as admin_services
 from facilitator.auth import passwords
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import ApiToken, LoginAttempt, UserSession
 from tests.support.factories import PASSWORD, Auth, csrf_token

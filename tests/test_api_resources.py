@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from facilitator.auth.services import revoke_api_tokens
+from facilitator.auth.api_tokens import revoke_api_tokens
 from facilitator.clock import local_today
 from facilitator.extensions import db
 from facilitator.models import (

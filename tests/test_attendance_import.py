@@ -13,7 +13,7 @@ import responses
 from facilitator.admin import services as admin_services
 from facilitator.admin.services import ContactData
 from facilitator.attendance import worker
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import Membership
 from facilitator.models.attendance import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import CareHome, Membership, User
 from facilitator.models.attendance import AttendanceRevision

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from facilitator.admin import services as admin_services
 from facilitator.attendance import register
 from facilitator.attendance.export import safe_cell
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, Membership, User

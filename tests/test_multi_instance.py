@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from bench import servers, traffic
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, OutboxMessage
 from facilitator.supervision.crypto import new_key

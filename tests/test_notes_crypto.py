@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models.supervision import SessionNote, SupervisionAction, SupervisionRecord
 from facilitator.supervision import crypto, lifecycle, services

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from tests.support.attendance import MEETING_ID, session_for
 from tests.support.factories import Auth

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from facilitator.auth import api_tokens
 from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
 from facilitator.errors import ConflictError, DomainError
@@ -89,7 +90,7 @@ def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: 
             # Tokens are revoked, not just refused while inactive: reactivating an account must
             # not bring back tokens that were handed out before (and may have leaked since).
             auth_services.end_all_sessions(user)
-            auth_services.revoke_api_tokens(user)
+            api_tokens.revoke_api_tokens(user)
     db.session.flush()
     return user
 

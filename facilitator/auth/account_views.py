@@ -10,13 +10,14 @@ from typing import Any
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from facilitator.access import STAFF, allow
-from facilitator.auth import crypto, mfa, qr, queries, services, totp
+from facilitator.auth import api_tokens, crypto, mfa, qr, queries, services, totp
 from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import user_agent
 from facilitator.auth.forms import (
     ChangePasswordForm,
     ConfirmPasswordForm,
     EnrolForm,
+    RevokeTokenForm,
     SignOutEverywhereForm,
 )
 from facilitator.errors import DomainError
@@ -70,7 +71,8 @@ def _account_page(off_form: ConfirmPasswordForm | None = None, status: int = 200
         "auth/account.html", sessions=queries.open_sessions(g.user), sign_ins=queries.sign_ins(g.user, 10),
         codes_left=mfa.recovery_codes_left(g.user) if g.user.has_mfa else 0,
         mfa_required=mfa.is_required(g.user), sign_out_form=SignOutEverywhereForm(), off_form=off_form,
-        labels=queries.METHOD_LABELS), status
+        labels=queries.METHOD_LABELS, tokens=api_tokens.live_tokens(g.user),
+        tokens_work=api_tokens.may_use_tokens(g.user), revoke_form=RevokeTokenForm()), status
 
 
 @bp.route("/account", endpoint="account")
@@ -195,3 +197,16 @@ def sign_out_everywhere() -> Any:
     current_app.logger.info("User %s signed out everywhere", g.user.id)
     flash("You have been signed out on every device, this one included.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@allow(STAFF)
+@no_store
+def revoke_api_token(token_id: int) -> Any:
+    if not RevokeTokenForm().validate_on_submit():
+        flash("Nothing was changed: use the “Revoke” button on this page.", "error")
+    elif api_tokens.revoke_api_token(g.user, token_id):
+        flash("The API token was revoked: anything still using it will be refused.", "success")
+    else:
+        flash("That token is already revoked or expired.", "info")
+    return redirect(url_for("auth.account", _anchor="api-tokens"))

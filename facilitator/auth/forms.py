@@ -77,6 +77,10 @@ class SignOutEverywhereForm(FlaskForm):
     sign_out = SubmitField("Sign out everywhere", validators=[DataRequired("Use the button to sign out.")])
 
 
+class RevokeTokenForm(FlaskForm):
+    """Revoking one API token: the button and the CSRF token are all there is."""
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",

@@ -18,7 +18,7 @@ from facilitator.auth.passwords import hash_password, password_problem, verify_p
 from facilitator.clock import system_now
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.models import ApiToken, LoginAttempt, User, UserSession
+from facilitator.models import LoginAttempt, User, UserSession
 from facilitator.models.users import PasswordResetToken
 from facilitator.transaction import housekeeping
 
@@ -194,26 +194,3 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError("Choose a different password.",
                           {"password": "Choose a password you have not been using."})
     replace_password(user, new)
-
-
-def issue_api_token(user: User, label: str = "") -> str:
-    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
-    return token
-
-
-def revoke_api_tokens(user: User) -> None:
-    db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=system_now())
-    )
-
-
-def load_token_user(token: str) -> User | None:
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.user.is_active:
-        return None
-    return row.user

@@ -8,7 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, STAFF, allow, allowed_roles
-from facilitator.auth import mfa, oidc, services
+from facilitator.auth import api_tokens, mfa, oidc, services
 from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import (
     after_first_factor,
@@ -38,7 +38,7 @@ def load_user() -> None:
     if request.path.startswith("/api/") or token_page:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            g.user = services.load_token_user(token.strip())
+            g.user = api_tokens.load_token_user(token.strip())
         return
     sid = session.get("sid")
     if sid:

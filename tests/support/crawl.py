@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from facilitator import models
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import CareHome, Contact, Group, MeetingSession, User

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from facilitator.admin import services
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, User
 
