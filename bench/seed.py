@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from facilitator.auth import mfa, totp
 from facilitator.models import (
     ApiToken,
     CareHome,
@@ -208,6 +209,8 @@ class _Seeder:
         self.spec = spec
         self.keyring = keyring
         self.password_hash = password_hash
+        # Staff have two-step sign-in set up (the default policy needs it, API tokens included).
+        self.totp_secret = mfa.encrypt_secret(totp.new_secret())
         self.now = now
         self.current_start = current_start or now - timedelta(minutes=5)
         self.rng = random.Random(spec.random_seed)
@@ -260,7 +263,8 @@ class _Seeder:
             rows.append({"id": user_id, "email": email,
                          "name": f"{FIRST[n % 20]} {LAST[(n + 3) % 14]} ({role})",
                          "role": role, "password_hash": self.password_hash, "is_active": True,
-                         "supervisor_id": supervisor, "created_at": created})
+                         "supervisor_id": supervisor, "created_at": created,
+                         "totp_secret_encrypted": self.totp_secret, "totp_enabled_at": created})
             if role == "supervisor":
                 supervisor_ids.append(user_id)
             sid, api = secrets.token_urlsafe(32), "fac_" + secrets.token_urlsafe(32)
@@ -268,7 +272,8 @@ class _Seeder:
                              "user_id": user_id, "created_at": self.now, "last_seen_at": self.now,
                              "ip_address": "127.0.0.1", "user_agent": "bench", "mfa_method": "totp"})
             tokens.append({"id": self.ids.take(ApiToken.__table__), "token_hash": sha256(api),
-                           "user_id": user_id, "label": "bench", "created_at": self.now})
+                           "user_id": user_id, "label": "bench", "created_at": self.now,
+                           "expires_at": self.now + timedelta(days=90)})
             staff[role].append(Staff(user_id, email, role, sid, api))
         self.insert(User, rows)
         self.insert(UserSession, sessions)

@@ -18,6 +18,7 @@ from facilitator.models.supervision import (
 )
 from facilitator.supervision import audit
 from facilitator.supervision.audit import GENESIS
+from facilitator.supervision.crypto import audit_key, keyring, new_key, parse_keys
 from tests.support.factories import Auth
 from tests.support.notes import (
     WEB,
@@ -52,12 +53,34 @@ def verify_cli(runner):
     return runner.invoke(args=["audit", "verify"])
 
 
+def signing_key() -> bytes:
+    return keyring().audit_keys[0]
+
+
+def rewrite_chain(sign) -> None:
+    """What someone with write access to the database would do: change row 2, then recompute
+    every later hash and the head, so that the chain is consistent again."""
+    rows = list(db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)))
+    values = [{c.key: getattr(r, c.key) for c in AuditEvent.__table__.columns} for r in rows]
+    db.session.expunge_all()
+    values[1]["outcome"] = "denied"
+    prev = GENESIS
+    for row in values:
+        row["prev_hash"], row["row_hash"] = prev, sign(prev, AuditEvent(**row))
+        db.session.execute(text("UPDATE audit_events SET outcome = :o, prev_hash = :p, row_hash = :h "
+                                "WHERE id = :i"),
+                           {"o": row["outcome"], "p": row["prev_hash"], "h": row["row_hash"], "i": row["id"]})
+        prev = row["row_hash"]
+    db.session.execute(text("UPDATE audit_chain_heads SET last_hash = :h"), {"h": prev})
+    db.session.commit()
+
+
 def test_rows_form_an_unbroken_hash_chain(trail, runner):
     assert [r.id for r in trail] == [1, 2, 3, 4]
     assert trail[0].prev_hash == GENESIS
     for previous, row in zip(trail, trail[1:], strict=False):
         assert row.prev_hash == previous.row_hash
-    assert all(audit.digest(r.prev_hash, r) == r.row_hash for r in trail)
+    assert all(audit.digest(r.prev_hash, r, signing_key()) == r.row_hash for r in trail)
     result = verify_cli(runner)
     assert result.exit_code == 0 and "intact: 4 rows" in result.output and trail[-1].row_hash in result.output
 
@@ -83,13 +106,78 @@ def test_verify_names_a_changed_row_even_when_its_hash_was_recomputed(trail, run
     row_id = row.id
     forged = AuditEvent(**{c.key: getattr(row, c.key) for c in AuditEvent.__table__.columns})
     forged.outcome = "denied"
-    new_hash = audit.digest(row.prev_hash, forged)
+    new_hash = audit.digest(row.prev_hash, forged, signing_key())  # an insider with the key
     db.session.expunge_all()
     db.session.execute(text("UPDATE audit_events SET outcome = 'denied', row_hash = :h WHERE id = :i"),
                        {"h": new_hash, "i": row_id})
     db.session.commit()
     result = verify_cli(runner)
     assert result.exit_code == 1 and "Audit row 2 was changed" in result.output
+
+
+def test_a_full_rewrite_with_plain_sha256_fails_verify(trail, runner):
+    rewrite_chain(audit.unkeyed_digest)
+    result = verify_cli(runner)
+    assert result.exit_code == 1 and "Audit row 1 is not signed with the audit key" in result.output
+
+
+def test_a_full_rewrite_under_another_key_fails_verify(trail, runner):
+    stranger = audit_key(parse_keys(new_key())[0])
+    rewrite_chain(lambda prev, event: audit.digest(prev, event, stranger))
+    result = verify_cli(runner)
+    assert result.exit_code == 1 and "Audit row 1 was changed" in result.output
+
+
+def _verify_under(make_app, keys: str):
+    app = make_app(NOTES_KEYS=keys)
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def test_rotating_the_notes_keys_keeps_the_chain_verifiable(make_app):
+    """New key first: the old rows still verify; `notes rotate` re-signs them so the old key can go."""
+    old, new = new_key(), new_key()
+    app = make_app(NOTES_KEYS=old)
+    with app.app_context():
+        for n in range(3):
+            audit.record("read", actor=None, object_type="note", object_id=n, owner_id=None, origin=audit.CLI)
+        db.session.commit()
+    assert "intact: 3 rows" in _verify_under(make_app, f"{new},{old}").output
+    assert _verify_under(make_app, new).exit_code == 1, "rows signed with the old key need it"
+    rotated = make_app(NOTES_KEYS=f"{new},{old}")
+    with rotated.app_context():
+        result = rotated.test_cli_runner().invoke(args=["notes", "rotate"])
+        assert result.exit_code == 0, result.output
+        assert "The audit trail (3 rows) is signed with the newest key" in result.output
+    assert "intact: 3 rows" in _verify_under(make_app, new).output
+
+
+def test_rekey_refuses_a_chain_that_does_not_check_out(trail, runner):
+    rewrite_chain(audit.unkeyed_digest)
+    before = [r.row_hash for r in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+    result = runner.invoke(args=["audit", "rekey"])
+    assert result.exit_code == 1 and "Nothing was re-signed: audit row 1 does not check out" in result.output
+    assert [r.row_hash for r in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))] == before
+
+
+def test_rekey_upgrades_an_unkeyed_chain_when_told_to(trail, runner):
+    """An install upgraded from the plain SHA-256 chain: verify says so, and rekey --accept-unkeyed
+    (after the operator has checked the trail) signs it under the key."""
+    rows = list(db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)))
+    values = [{c.key: getattr(r, c.key) for c in AuditEvent.__table__.columns} for r in rows]
+    db.session.expunge_all()
+    prev = GENESIS
+    for row in values:
+        row["prev_hash"] = prev
+        row["row_hash"] = prev = audit.unkeyed_digest(prev, AuditEvent(**row))
+        db.session.execute(text("UPDATE audit_events SET prev_hash = :p, row_hash = :h WHERE id = :i"),
+                           {"p": row["prev_hash"], "h": row["row_hash"], "i": row["id"]})
+    db.session.execute(text("UPDATE audit_chain_heads SET last_hash = :h"), {"h": prev})
+    db.session.commit()
+    assert "is not signed with the audit key" in verify_cli(runner).output
+    result = runner.invoke(args=["audit", "rekey", "--accept-unkeyed"])
+    assert result.exit_code == 0, result.output
+    assert "intact: 4 rows" in verify_cli(runner).output
 
 
 @pytest.mark.parametrize("removed", [2, 4], ids=["middle", "last"])

@@ -1,4 +1,4 @@
-"""``flask --app facilitator notes ...`` (keys, rotation, retention) and ``audit verify``."""
+"""``flask --app facilitator notes ...`` (keys, rotation, retention) and ``audit verify | rekey``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def new_key_command() -> None:
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000),
               help="Rows re-encrypted per transaction.")
 def rotate_command(batch_size: int) -> None:
-    """Re-encrypt every note and reflection under the newest key in NOTES_KEYS.
+    """Re-encrypt every note and reflection under the newest key in NOTES_KEYS, then re-sign the
+    audit chain under it.
 
     Put the new key first in NOTES_KEYS and keep the old ones after it, run this, then remove the
     old keys. Each batch is committed on its own: interrupt it at any time and run it again.
@@ -47,6 +48,7 @@ def rotate_command(batch_size: int) -> None:
         raise click.ClickException(
             f"{len(result.failed)} rows could not be opened with the configured keys: add the key they "
             "were written with to NOTES_KEYS (after the newest) and run this again.")
+    _rekey_audit_chain(accept_unkeyed=False)
 
 
 @notes_command.command("purge")
@@ -81,3 +83,31 @@ def verify_command() -> None:
     if not result.ok:
         raise click.ClickException(f"{result.problem} Rows checked before it: {result.rows}.")
     click.echo(f"The audit trail is intact: {result.rows} rows. Last hash {result.head_hash}")
+
+
+@audit_command.command("rekey")
+@click.option("--accept-unkeyed", is_flag=True,
+              help="Also accept rows in the plain SHA-256 form written before the chain was keyed "
+                   "(once, when upgrading; check the trail first).")
+def rekey_command(accept_unkeyed: bool) -> None:
+    """Check the chain, then re-sign it under the newest key in NOTES_KEYS.
+
+    `notes rotate` does this itself; run it on its own when upgrading from the unkeyed chain.
+    """
+    _rekey_audit_chain(accept_unkeyed)
+
+
+def _rekey_audit_chain(accept_unkeyed: bool) -> None:
+    transaction.commit()
+    try:
+        with write_intent():
+            result = audit.rekey(accept_unkeyed)
+            if result.ok:
+                transaction.commit()
+    except NotesUnavailable as exc:
+        raise click.ClickException(exc.message) from None
+    if not result.ok:
+        transaction.rollback()
+        raise click.ClickException(result.problem or "")
+    click.echo(f"The audit trail ({result.rows} rows) is signed with the newest key. "
+               f"Last hash {result.head_hash}")

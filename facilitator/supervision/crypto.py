@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
 from facilitator.config import NOTES_KEY_BYTES, is_https, parse_keys
@@ -38,6 +40,7 @@ KEY_BYTES = NOTES_KEY_BYTES
 NONCE_BYTES = 12
 FORMAT_V1 = b"\x01"
 KEY_ID_LABEL = b"facilitator notes key id v1"
+AUDIT_KEY_LABEL = b"facilitator audit chain v1"
 DEMO_KEY_FILE = "notes_demo_key"
 EXTENSION = "notes_keyring"
 
@@ -71,17 +74,23 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
+def audit_key(key: bytes) -> bytes:
+    """The key that signs the audit chain, derived from a notes key (HKDF-SHA256, its own label)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=AUDIT_KEY_LABEL).derive(key)
+
+
 @dataclass(frozen=True)
 class _Key:
     key_id: str
     aead: AESGCM = field(repr=False)
+    audit_key: bytes = field(repr=False)
 
 
 class Keyring:
     """The usable keys, newest first, or the reason there are none."""
 
     def __init__(self, keys: list[bytes], source: str, problem: str | None = None) -> None:
-        self._keys = [_Key(key_id(k), AESGCM(k)) for k in keys]
+        self._keys = [_Key(key_id(k), AESGCM(k), audit_key(k)) for k in keys]
         self.source = source
         self.problem = problem if keys or problem else "No NOTES_KEYS are configured."
 
@@ -91,6 +100,12 @@ class Keyring:
     @property
     def key_ids(self) -> list[str]:
         return [k.key_id for k in self._keys]
+
+    @property
+    def audit_keys(self) -> list[bytes]:
+        """The audit chain's keys, newest first: new rows are signed with the first."""
+        self.require()
+        return [k.audit_key for k in self._keys]
 
     @property
     def is_available(self) -> bool:
