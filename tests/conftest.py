@@ -75,6 +75,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"PostgreSQL at {url} does not answer: {exc}", returncode=3)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres_only") is not None and dbsetup.postgres_url() is None:
+        pytest.skip(f"needs PostgreSQL: set {dbsetup.PG_URL_ENV}")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = dbsetup.postgres_url()
     return f"database: {'PostgreSQL ' + url if url else 'SQLite'}; CI={os.environ.get('CI', '')}"
