@@ -23,7 +23,7 @@ from flask import flash
 from facilitator import create_app
 from facilitator.auth.services import issue_api_token
 from facilitator.extensions import db
-from facilitator.models import JoinRecord, User
+from facilitator.models import ContactToken, JoinRecord, User
 from facilitator.models.attendance import AttendanceRegister
 from tests.support import dbsetup
 from tests.support.attendance import AFTER, entries, form_data, session_for
@@ -151,8 +151,9 @@ def test_a_form_without_its_own_page_again_gets_the_honest_503(make_app):
         assert "Saved." not in client.get("/login").get_data(as_text=True)
 
 
-@sqlite_only
-def test_a_join_link_forwards_to_the_meeting_under_a_long_lock(make_app, make):
+@pytest.fixture
+def links(make_app, make):
+    """A session in its join window, with the first contact's join link and home-page link."""
     app = make_app(**invites_config(SQLITE_BUSY_TIMEOUT_MS=3000))
     with app.app_context():
         home = make.home("Ardenlea House")
@@ -160,18 +161,43 @@ def test_a_join_link_forwards_to_the_meeting_under_a_long_lock(make_app, make):
                            joined_on=JOINED)
         add_session(group)
         mail = next(m for m in deliver(app)[1] if m.to == home.contacts[0].email)
-        path = mail.links(f"{BASE}/j/")[0].removeprefix(BASE)
         set_now(app, START)
-        client = app.test_client()
-        with sqlite_write_lock():
-            started = time.monotonic()
-            response = client.get(path, headers={"User-Agent": IPAD})
-            took = time.monotonic() - started
-        assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
-        assert took < 2.0, f"the join link waited {took:.1f} s for the lock"
-        assert join_count() == 0  # the tap itself is bookkeeping, lost to the lock
-        assert client.get(path, headers={"User-Agent": IPAD}).status_code == 303
-        assert join_count() == 1  # without a lock it is noted
+        yield app, *(mail.links(f"{BASE}{prefix}")[0].removeprefix(BASE) for prefix in ("/j/", "/h/"))
+
+
+@sqlite_only
+def test_a_join_link_forwards_to_the_meeting_under_a_long_lock(links):
+    app, path, _ = links
+    client = app.test_client()
+    with sqlite_write_lock():
+        started = time.monotonic()
+        response = client.get(path, headers={"User-Agent": IPAD})
+        took = time.monotonic() - started
+    assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
+    assert took < 2.0, f"the join link waited {took:.1f} s for the lock"
+    assert join_count() == 0  # the tap itself is bookkeeping, lost to the lock
+    assert client.get(path, headers={"User-Agent": IPAD}).status_code == 303
+    assert join_count() == 1  # without a lock it is noted
+
+
+@sqlite_only
+def test_a_home_page_link_answers_under_a_long_lock_and_notes_its_use_after(links):
+    app, _, path = links
+    client = app.test_client()
+    with sqlite_write_lock():
+        started = time.monotonic()
+        response = client.get(path, headers={"User-Agent": IPAD})
+        took = time.monotonic() - started
+    assert response.status_code == 200 and "Ardenlea House" in response.get_data(as_text=True)
+    assert took < 2.0, f"the home page waited {took:.1f} s for the lock"
+    assert last_used() is None
+    assert client.get(path, headers={"User-Agent": IPAD}).status_code == 200
+    assert last_used() == START
+
+
+def last_used() -> Any:
+    db.session.rollback()
+    return db.session.scalar(sa.select(ContactToken.last_used_at))
 
 
 IPAD = "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) Version/17.0 Mobile/15E148 Safari/604.1"
