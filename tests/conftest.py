@@ -205,6 +205,8 @@ def empty_tables(app: Flask) -> None:
         tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # the app's limits are not ours
+                conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
