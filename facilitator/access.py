@@ -62,7 +62,7 @@ def enforce_access() -> Any:
         current_app.logger.error("Refused %s: the view declares no roles", request.endpoint)
         abort(403)
     if PUBLIC in roles:
-        return None
+        return _let_through()
     user = g.get("user")
     if user is None:
         if is_api_request():
@@ -70,7 +70,31 @@ def enforce_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if user.role not in roles:
         abort(403)
-    return None
+    return _let_through()
+
+
+CALLER_CHECKS = "facilitator.caller_checks"
+CALLER_CHECKED = "caller_checked"
+
+
+def _let_through() -> None:
+    g.setdefault(CALLER_CHECKED, True)
+
+
+def add_caller_checks(app: Flask, *checks: Callable[[], Any]) -> None:
+    """Register the ``before_request`` hooks that find who is calling and whether they may, in
+    order, ending with :func:`enforce_access`; kept so they can be run again (below)."""
+    for check in (*checks, enforce_access):
+        app.before_request(check)
+    app.extensions[CALLER_CHECKS] = (*checks, enforce_access)
+
+
+def caller_checked_again() -> bool:
+    """Whether the caller may go on, running the caller checks again if a failure (a database
+    that did not answer) cut them short; False when a check answers instead (a redirect, a 401)."""
+    if g.get(CALLER_CHECKED):
+        return True
+    return all(check() is None for check in current_app.extensions.get(CALLER_CHECKS, ()))
 
 
 def facilitated_group_ids(user: User) -> frozenset[int]:

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 65536,
     # SQLite only: how long a writer waits for a lock before giving up, in milliseconds.
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # PostgreSQL only: a statement, or a wait for a lock, longer than this is cancelled (0: no limit).
+    "DB_STATEMENT_TIMEOUT_MS": 15000,
     # Requests with a body larger than this are refused (413) before it is read (webhooks: 64 KiB).
     "MAX_BODY_BYTES": 1024 * 1024,
     # Log level of the application's own logger.
@@ -306,6 +308,7 @@ CHECKS: dict[str, Check] = {
     "TIMEZONE": _zone,
     "ZOOM_DAILY_LIMIT_PER_HOST": _whole(0),
     "MAX_BODY_BYTES": _whole(1024),
+    "DB_STATEMENT_TIMEOUT_MS": _whole(0),
     "SYNC_INLINE_LIMIT": _whole(0),
     "SYNC_LEASE_SECONDS": _whole(30),
     "SYNC_BACKOFF_SECONDS": _whole(1),

@@ -5,8 +5,15 @@ and a busy timeout. A deferred transaction that reads and then writes fails at o
 "database is locked" when another writer got in between (the busy timeout cannot help it), so
 work that means to write starts with ``BEGIN IMMEDIATE`` and waits its turn instead: every
 non-GET request, every page declared ``@writes_on_get`` (it records something when read: an
-audit row, a join), and any code inside ``write_intent()`` (workers).
-Read-only work keeps deferred transactions, so a long read never holds up writers.
+audit row), and any code inside ``write_intent()`` (workers).
+Read-only work keeps deferred transactions, so a long read never holds up writers, and a long
+writer never holds up a page that only reads. Bookkeeping a page does on the side (a join
+link's tap, a link's or a sign-in's "last used") is :func:`write_best_effort`, after the request.
+
+PostgreSQL connections get ``statement_timeout`` and ``lock_timeout`` (``DB_STATEMENT_TIMEOUT_MS``),
+so a save behind another transaction's row lock fails after that long instead of waiting
+indefinitely; SQLite's busy timeout does the same for its one write lock. Either failure is an
+``OperationalError``, answered by ``facilitator.errors`` (503, nothing saved, the form again).
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from facilitator.extensions import db, migrate
 
@@ -29,12 +38,25 @@ def engine_options(app: Flask) -> dict[str, Any]:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         timeout_s = app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
         options["connect_args"] = {"timeout": timeout_s, "check_same_thread": False}
-    elif app.config["DATABASE_SCHEMA"]:
-        options["connect_args"] = {"options": f"-csearch_path={app.config['DATABASE_SCHEMA']}"}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["connect_args"] = {"options": postgres_options(app.config)}
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     return options
 
 
+def postgres_options(config: Any) -> str:
+    """libpq's ``options``: the schema, and how long a statement or a lock wait may last."""
+    timeout = int(config["DB_STATEMENT_TIMEOUT_MS"])
+    settings = [f"-c statement_timeout={timeout}", f"-c lock_timeout={timeout}"]
+    if config["DATABASE_SCHEMA"]:
+        settings.insert(0, f"-c search_path={config['DATABASE_SCHEMA']}")
+    return " ".join(settings)
+
+
+# Errors that mean the database did not answer in time (locked past the busy timeout, a statement
+# or lock wait cancelled, a refused or lost connection, no pooled connection free): "not now",
+# not "wrong". A request answers them 503 (``facilitator.errors``); best-effort writes drop.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -52,14 +74,58 @@ def _mark_write_intent() -> None:
 
 
 @contextmanager
-def write_intent() -> Iterator[None]:
-    """Begin the transactions started inside this block with ``BEGIN IMMEDIATE`` on SQLite."""
+def write_intent(wanted: bool = True) -> Iterator[None]:
+    """Begin the transactions started inside this block with ``BEGIN IMMEDIATE`` on SQLite (with
+    ``wanted=False``: deferred, for reads that must not wait for another writer's lock)."""
     previous = g.get("db_write_intent", False)
-    g.db_write_intent = True
+    g.db_write_intent = wanted
     try:
         yield
     finally:
         g.db_write_intent = previous
+
+
+# How long a best-effort write (a click, a "last used") waits for a lock before it is dropped.
+BEST_EFFORT_WAIT_MS = 250
+
+
+def write_best_effort(statement: Any) -> bool:
+    """Run one write on a connection of its own, waiting at most ``BEST_EFFORT_WAIT_MS`` for a lock.
+
+    For bookkeeping that must never hold up or fail the answer it belongs to (a join link's
+    click, a sign-in session's "last seen"): under a busy database the write is dropped, logged,
+    and False is returned."""
+    try:
+        with db.engine.connect() as connection, _waiting_briefly(connection):
+            connection.execute(statement)
+    except UNAVAILABLE:
+        current_app.logger.info("Dropped a best-effort write: the database is busy")
+        return False
+    return True
+
+
+@contextmanager
+def _waiting_briefly(connection: Connection) -> Iterator[None]:
+    """A write transaction on ``connection`` that waits for a lock only briefly."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # before BEGIN IMMEDIATE, which is where SQLite waits
+        _set_busy_timeout(connection, BEST_EFFORT_WAIT_MS)
+    try:
+        with write_intent(), connection.begin():
+            if not sqlite:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(BEST_EFFORT_WAIT_MS)}")
+            yield
+    finally:
+        if sqlite:
+            _set_busy_timeout(connection, current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _set_busy_timeout(connection: Connection, ms: int) -> None:
+    cursor = connection.connection.cursor()  # the DBAPI connection: no transaction is begun for it
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={int(ms)}")
+    finally:
+        cursor.close()
 
 
 def _wants_immediate() -> bool:

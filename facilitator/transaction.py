@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, g, session
+from flask import Flask, Response, g, has_app_context, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 JOBS = "facilitator.after_commit"
 FINISHED = "transaction_finished"
 KEEP = "transaction_keep_on_error"
+COMMITTED = "transaction_committed"
 HOUSEKEEPING = "transaction_housekeeping"
 
 
@@ -66,6 +67,8 @@ def after_commit(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
 def commit() -> None:
     """Commit the work so far, then run its after-commit jobs in order."""
     db.session.commit()
+    if has_app_context():
+        g.setdefault(COMMITTED, True)
     while jobs := db.session.info.pop(JOBS, []):
         for job in jobs:
             job.run()
@@ -77,6 +80,17 @@ def rollback() -> None:
     db.session.info.pop(JOBS, None)
 
 
+def abandon() -> None:
+    """The request's work did not happen: roll it back, and drop the "Saved" it flashed."""
+    rollback()
+    session.pop("_flashes", None)
+
+
+def committed_earlier() -> bool:
+    """Whether this request (or command) already committed some of its work."""
+    return bool(g.get(COMMITTED))
+
+
 def keep_on_error() -> None:
     """Commit this request's writes although it answers with an error status."""
     g.setdefault(KEEP, True)
@@ -86,8 +100,8 @@ def housekeeping(work: Callable[[], None]) -> None:
     """Run ``work`` once the request's transaction has ended, whatever its outcome.
 
     For writes that are not part of the request's work (a sign-in session's "last seen"): they
-    use a connection of their own, so a read-only page never writes in its own transaction, and
-    losing one to a busy database is harmless."""
+    use a connection of their own (``database.write_best_effort``), so a read-only page never
+    writes in its own transaction, and losing one to a busy database is harmless."""
     g.setdefault(HOUSEKEEPING, []).append(work)
 
 
@@ -103,9 +117,8 @@ def finish(response: Response) -> Response:
             try:
                 commit()
             except Exception:
-                rollback()
-                session.pop("_flashes", None)  # "Saved" must not show on the next page
-                raise  # the error handler answers 500: nothing claims to be saved
+                abandon()  # "Saved" must not show on the next page
+                raise  # the error handlers answer (503 or 500): nothing claims to be saved
     finally:
         _run_housekeeping()
     return response

@@ -75,6 +75,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"PostgreSQL at {url} does not answer: {exc}", returncode=3)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres_only") is not None and dbsetup.postgres_url() is None:
+        pytest.skip(f"needs PostgreSQL: set {dbsetup.PG_URL_ENV}")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = dbsetup.postgres_url()
     return f"database: {'PostgreSQL ' + url if url else 'SQLite'}; CI={os.environ.get('CI', '')}"
@@ -200,6 +205,8 @@ def empty_tables(app: Flask) -> None:
         tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # the app's limits are not ours
+                conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:

@@ -14,8 +14,8 @@ from facilitator.extensions import db
 from facilitator.models import CareHome, Membership, User
 from facilitator.models.attendance import AttendanceRevision
 from facilitator.models.invites import JoinRecord
-from tests.support.attendance import AFTER, START, entries, session_for
-from tests.support.factories import Auth, Factory, csrf_token
+from tests.support.attendance import AFTER, START, entries, form_data, session_for
+from tests.support.factories import Auth, Factory
 
 ENTRY_KEYS = {"home_id", "home_name", "status", "staff_count", "engagement", "minutes_attended", "source",
               "comment"}
@@ -194,21 +194,6 @@ def test_no_register_before_the_start_or_for_a_cancelled_session(app, world):
 
 
 # The screen ---------------------------------------------------------------------------------
-
-def form_data(html: str, changes: dict[str, str]) -> dict[str, str]:
-    """The register form as the page filled it in, with ``changes``."""
-    import re
-
-    data = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
-    for name in re.findall(r'<select[^>]*name="([^"]+)"', html):
-        block = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
-        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
-        data[name] = next((g for g in chosen.groups() if g is not None), "") if chosen else ""
-    data.pop("target", None)
-    data["csrf_token"] = csrf_token(html)
-    data.update(changes)
-    return data
-
 
 def signed_in(app, make: Factory, user: User) -> Any:
     client = app.test_client()

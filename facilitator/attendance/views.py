@@ -35,7 +35,7 @@ from facilitator.attendance.forms import (
 )
 from facilitator.attendance.register import RegisterConflict, RegisterView, RowInput
 from facilitator.clock import now_utc, zone
-from facilitator.errors import DomainError
+from facilitator.errors import DomainError, form_again
 from facilitator.extensions import db
 from facilitator.forms import choices, flash_refusal, show_errors
 from facilitator.models import MeetingSession, Role, SessionStatus, can_manage_group
@@ -113,8 +113,22 @@ def _page(view: RegisterView, form: RegisterForm, status: int = 200,
         importable=importable, provider=hub().label(session.provider)), status
 
 
+# The register shown again when the database failed during its save (``errors.form_again``).
+NOT_SAVED = ("We could not save the register just now; nothing was saved. Your entries are still "
+             "here — try Save again in a minute.")
+
+
+def _register_again(session_id: int) -> Any:
+    """The register as it was submitted, every entry still typed in, and why it was not saved."""
+    session = _takeable(session_id)
+    form = RegisterForm()  # from the submitted form: what was typed
+    form.form_errors.append(NOT_SAVED)
+    return _page(register_rules.register_view(session), form, 503)
+
+
 @bp.route("/sessions/<int:session_id>/register", methods=["POST"])
 @allow(MANAGERS)
+@form_again(_register_again)
 def save_register(session_id: int) -> Any:
     session = _takeable(session_id)
     form = RegisterForm()

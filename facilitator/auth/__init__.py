@@ -14,6 +14,4 @@ def init_app(app: Flask) -> None:
 
     oidc.init_app(app)
     app.register_blueprint(bp)
-    app.before_request(views.load_user)
-    app.before_request(views.require_two_factor)
-    app.before_request(access.enforce_access)  # after the user is known
+    access.add_caller_checks(app, views.load_user, views.require_two_factor)  # then enforce_access

@@ -8,14 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import OperationalError
 
 from facilitator.auth.passwords import hash_password, password_problem, verify_password
 from facilitator.clock import system_now
+from facilitator.database import write_best_effort
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import LoginAttempt, User, UserSession
@@ -129,10 +128,10 @@ def load_session(sid: str) -> UserSession | None:
     idle = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
     if not row.user.is_active or now - row.last_seen_at > idle or now - row.created_at > absolute:
-        housekeeping(partial(_write_apart, delete(UserSession).where(UserSession.id == row.id)))
+        housekeeping(partial(write_best_effort, delete(UserSession).where(UserSession.id == row.id)))
         return None
     if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        housekeeping(partial(_write_apart, update(UserSession).where(UserSession.id == row.id)
+        housekeeping(partial(write_best_effort, update(UserSession).where(UserSession.id == row.id)
                              .values(last_seen_at=now)))
     return row
 
@@ -140,15 +139,6 @@ def load_session(sid: str) -> UserSession | None:
 def load_session_user(sid: str) -> User | None:
     row = load_session(sid)
     return row.user if row is not None else None
-
-
-def _write_apart(statement: Any) -> None:
-    """A housekeeping write on its own connection: losing one to a busy database is harmless."""
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(statement)
-    except OperationalError:
-        current_app.logger.info("Skipped a sign-in session's housekeeping: the database is busy")
 
 
 def end_session(sid: str) -> None:

@@ -2,7 +2,8 @@
 
 Everything here flushes and never commits: outbox rows ride in the transaction of the change that
 caused them (a booking, a membership, a contact edit), so a change is never saved without its
-emails, nor an email queued for a change that was rolled back.
+emails, nor an email queued for a change that was rolled back. The one exception is a join
+link's tap (``record_join``): bookkeeping, noted best-effort after the request.
 
 Who is invited: every active contact of every home that is a member of the session's group on
 the session's date. ``reconcile_session`` compares that with who was invited before and queues
@@ -18,11 +19,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from email.utils import parseaddr
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from facilitator.clock import now_utc
+from facilitator.database import write_best_effort
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites import queries, render
@@ -41,6 +44,7 @@ from facilitator.models import (
     ReminderOptOut,
 )
 from facilitator.models.invites import CALENDAR_KINDS
+from facilitator.transaction import housekeeping
 
 REPLACED = "Replaced by a newer message before it was sent."
 
@@ -277,7 +281,9 @@ def set_reminders(contact: Contact, wanted: bool) -> None:
 
 
 def record_join(session: MeetingSession, contact: Contact, family: str, in_window: bool, via: str) -> None:
-    db.session.add(JoinRecord(session_id=session.id, home_id=contact.home_id, contact_id=contact.id,
-                              joined_at=now_utc(), user_agent_family=family[:60], in_window=in_window,
-                              via=via))
-    db.session.flush()
+    """Note a tap on a join link once the request's own transaction has ended, on a connection of
+    its own (``transaction.housekeeping``): the redirect to the meeting never waits for a busy
+    database, nor fails with it. A tap lost to a long lock is only a piece of evidence lost."""
+    housekeeping(partial(write_best_effort, insert(JoinRecord).values(
+        session_id=session.id, home_id=contact.home_id, contact_id=contact.id, joined_at=now_utc(),
+        user_agent_family=family[:60], in_window=in_window, via=via)))

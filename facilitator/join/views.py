@@ -4,6 +4,9 @@
 ``/feeds/<token>.ics`` the home's calendar feed. Every token page sends ``Referrer-Policy:
 no-referrer`` (the meeting provider never sees the link), ``Cache-Control: no-store`` and
 ``X-Robots-Tag: noindex``; an unknown, revoked or expired token gets the same friendly 404.
+
+A GET here only reads (a tap and a link's "last used" are best-effort bookkeeping after the
+request), so under another writer's long lock the join link still answers with the meeting.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc
 from facilitator.config import reminder_offsets
-from facilitator.database import writes_on_get
+from facilitator.database import write_best_effort
 from facilitator.extensions import csrf, db
 from facilitator.invites import queries, services
 from facilitator.invites.render import PRODID, base_url, contact_links, download_ics, event_data
@@ -28,6 +33,7 @@ from facilitator.invites.wording import local_clock, reminder_phrase, session_ti
 from facilitator.join.joins import is_link_scanner, join_state, user_agent_family
 from facilitator.models import Contact, ContactToken, MeetingSession, SessionStatus
 from facilitator.providers import hub
+from facilitator.transaction import housekeeping
 from integrations.ical import build_feed
 from integrations.icslint import lint
 
@@ -53,12 +59,15 @@ def _not_found(_exc: NotFound) -> Any:
 
 
 def _contact_token(token: str) -> ContactToken:
+    """The live personal link, its "last used" noted best-effort after the request (at most
+    hourly): these pages only read, so a busy database never holds them up."""
     row = find_contact_token(token)
     if row is None:
         abort(404)
     now = now_utc()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-        row.last_used_at = now
+        housekeeping(partial(write_best_effort, update(ContactToken).where(ContactToken.id == row.id)
+                             .values(last_used_at=now)))
     return row
 
 
@@ -111,7 +120,6 @@ def _next_session(token: str) -> tuple[Any, MeetingSession]:
 
 @bp.route("/j/<token>")
 @allow(PUBLIC)
-@writes_on_get
 def join(token: str) -> Any:
     row = _invited_row(token)
     return _join(row.session, row.contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics",
@@ -120,7 +128,6 @@ def join(token: str) -> Any:
 
 @bp.route("/j/<token>/next")
 @allow(PUBLIC)
-@writes_on_get
 def join_next(token: str) -> Any:
     """From a cancelled session's page: the home's next session, through the same link."""
     row, upcoming = _next_session(token)
@@ -129,7 +136,6 @@ def join_next(token: str) -> Any:
 
 @bp.route("/j/<token>/calendar.ics")
 @allow(PUBLIC)
-@writes_on_get
 def join_calendar(token: str) -> Any:
     row = _invited_row(token)
     ics = download_ics(row.session, f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
@@ -138,7 +144,6 @@ def join_calendar(token: str) -> Any:
 
 @bp.route("/j/<token>/next/calendar.ics")
 @allow(PUBLIC)
-@writes_on_get
 def join_next_calendar(token: str) -> Any:
     row, upcoming = _next_session(token)
     ics = download_ics(upcoming, f"{base_url()}/j/{token}/next", now_utc(), row.contact.home.name)
@@ -167,7 +172,6 @@ def _home_session(token: str, session_id: int) -> tuple[ContactToken, MeetingSes
 
 @bp.route("/h/<token>")
 @allow(PUBLIC)
-@writes_on_get
 def home(token: str) -> Any:
     row = _contact_token(token)
     contact, now = row.contact, now_utc()
@@ -185,7 +189,6 @@ def home(token: str) -> Any:
 
 @bp.route("/h/<token>/sessions/<int:session_id>")
 @allow(PUBLIC)
-@writes_on_get
 def home_join(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id)
     here = f"/h/{token}/sessions/{session.id}"
@@ -194,7 +197,6 @@ def home_join(token: str, session_id: int) -> Any:
 
 @bp.route("/h/<token>/sessions/<int:session_id>/calendar.ics")
 @allow(PUBLIC)
-@writes_on_get
 def home_calendar(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id)
     ics = download_ics(session, f"{base_url()}/h/{token}/sessions/{session.id}", now_utc(),
@@ -204,7 +206,6 @@ def home_calendar(token: str, session_id: int) -> Any:
 
 @bp.route("/h/<token>/reminders", methods=["GET", "POST"])
 @allow(PUBLIC)
-@writes_on_get
 @csrf.exempt
 def reminders(token: str) -> Any:
     """GET only shows (link scanners open every link); POST stops, or starts with action=start.
@@ -232,7 +233,6 @@ def _reminder_when() -> str:
 
 @bp.route("/feeds/<token>.ics")
 @allow(PUBLIC)
-@writes_on_get
 def feed(token: str) -> Any:
     """The home's sessions from 90 days back and all future ones, as a PUBLISH feed."""
     row = _contact_token(token)

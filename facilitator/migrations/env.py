@@ -50,6 +50,10 @@ def run_migrations_online():
     with db.engine.connect() as connection:
         context.configure(connection=connection, **args)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # DB_STATEMENT_TIMEOUT_MS is for requests and workers; a migration may rewrite a
+                # big table. Waiting for locks stays limited (lock_timeout).
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from facilitator import providers as booking_providers
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, User
 from facilitator.models.attendance import AttendanceEntry
+from tests.support.factories import csrf_token
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 MEETING_ID = "85746065432"
@@ -93,6 +95,19 @@ def entries(session: MeetingSession) -> dict[int, AttendanceEntry]:
     db.session.expire_all()
     rows = db.session.scalars(db.select(AttendanceEntry).where(AttendanceEntry.session_id == session.id))
     return {e.home_id: e for e in rows}
+
+
+def form_data(html: str, changes: dict[str, str]) -> dict[str, str]:
+    """The register form as the page filled it in, with ``changes``."""
+    data = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
+    for name in re.findall(r'<select[^>]*name="([^"]+)"', html):
+        block = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
+        data[name] = next((g for g in chosen.groups() if g is not None), "") if chosen else ""
+    data.pop("target", None)
+    data["csrf_token"] = csrf_token(html)
+    data.update(changes)
+    return data
 
 
 def group_with_homes(make: Any, *names: str, facilitator: User | None = None,
