@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import flash
 
 from facilitator import create_app
-from facilitator.auth.services import issue_api_token
+from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.models import ContactToken, JoinRecord, User
 from facilitator.models.attendance import AttendanceRegister
