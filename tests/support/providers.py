@@ -187,8 +187,11 @@ class FakeZoom(_Fake):
         failure = self._begin("list", request)
         query = parse_qs(urlsplit(request.url).query)
         assert query.get("type") == ["upcoming"], query
-        items = [{key: m[key] for key in ("uuid", "id", "host_id", "topic", "type", "start_time",
-                                          "duration", "timezone", "created_at", "join_url")}
+        # As Zoom documents it: "The length of agenda gets truncated to 250 characters when you
+        # list all meetings for a user."
+        items = [{**{key: m[key] for key in ("uuid", "id", "host_id", "topic", "type", "start_time",
+                                             "duration", "timezone", "created_at", "join_url")},
+                  "agenda": m["agenda"][:250]}
                  for m in self.meetings.values()]
         body = {"page_size": 300, "total_records": len(items), "next_page_token": "", "meetings": items}
         return self._finish(failure, (200, {}, json.dumps(body)))
