@@ -14,7 +14,9 @@ Three kinds of request are limited, each with its own counter:
   counts; someone trying link after link does. Past ``RATELIMIT_TOKEN_SLOW`` each further miss is
   answered ``RATELIMIT_TOKEN_DELAY_SECONDS`` late, and past ``RATELIMIT_TOKEN_UNKNOWN`` every link
   page answers 429 to that address, good links included (else the 429s would tell good from bad);
-- webhooks (``/webhooks/...``), per sending address: ``RATELIMIT_WEBHOOK``;
+- webhooks (``/webhooks/...``), per sending address, counting only deliveries whose signature
+  fails: ``RATELIMIT_WEBHOOK``. The view asks (``count_failed_signature``) once it knows; a
+  signed delivery is never counted nor refused, so Zoom's own bursts always get through;
 - the API (``/api/...``), per bearer token (its SHA-256, never the token itself), or per address
   for requests without one: ``RATELIMIT_API``.
 
@@ -109,10 +111,22 @@ def init_app(app: Flask) -> None:
     )
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
+    def check() -> None:
+        if request_kind() != "webhook":  # checked by the view, for failed signatures only
+            limiter.check()
+
     # First of all before_request hooks: a refused request costs no database query.
-    app.before_request_funcs.setdefault(None, []).insert(0, limiter.check)
+    app.before_request_funcs.setdefault(None, []).insert(0, check)
     app.after_request(_after_request)
     app.wsgi_app = _SlowDown(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def count_failed_signature() -> None:
+    """A webhook delivery whose signature failed: it counts against its address, and past
+    ``RATELIMIT_WEBHOOK`` it is refused with 429 (raises ``RateLimitExceeded``)."""
+    limiter = get_limiter()
+    if limiter is not None:
+        limiter.check()
 
 
 def _after_request(response: Response) -> Response:
