@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from integrations.http import (
     AuthError,
     JsonHttpClient,
@@ -178,7 +180,7 @@ class ZoomProvider(MeetingProvider):
             return None
         return _meeting_from(data) if agenda_marker(uid) in (data.get("agenda") or "") else None
 
-    def _change(self, method: str, url: str, expected: tuple[int, ...], **kw: Any) -> Any:
+    def _change(self, method: str, url: str, expected: tuple[int, ...], **kw: Any) -> requests.Response:
         """A create or update: both count against the host's daily cap, and both answer HTTP 300
         for a validation error or, in so many words, when that cap is reached."""
         try:
