@@ -145,7 +145,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_TOKEN_SLOW": "20 per 10 minutes",
     "RATELIMIT_TOKEN_DELAY_SECONDS": 1.0,
     "RATELIMIT_TOKEN_UNKNOWN": "50 per 10 minutes",
-    # Webhook calls per sending address, and API calls per token (per address without one).
+    # Webhook deliveries whose signature fails, per sending address (signed ones are never limited),
+    # and API calls per token (per address without one).
     "RATELIMIT_WEBHOOK": "120 per minute",
     "RATELIMIT_API": "300 per minute",
     # Keys that encrypt confidential notes and reflections: comma-separated, newest first, each 32 random

@@ -16,7 +16,9 @@ Three kinds of request are limited, each with its own counter:
   ``RATELIMIT_TOKEN_SLOW`` each further miss is answered ``RATELIMIT_TOKEN_DELAY_SECONDS`` late,
   and past ``RATELIMIT_TOKEN_UNKNOWN`` every link page and API request from that address answers
   429, good tokens included (else the 429s would tell good from bad);
-- webhooks (``/webhooks/...``), per sending address: ``RATELIMIT_WEBHOOK``;
+- webhooks (``/webhooks/...``), per sending address, counting only deliveries whose signature
+  fails: ``RATELIMIT_WEBHOOK``. The view asks (``count_failed_signature``) once it knows; a
+  signed delivery is never counted nor refused, so Zoom's own bursts always get through;
 - the API (``/api/...``), per bearer token (its SHA-256, never the token itself), or per address
   for requests without one: ``RATELIMIT_API``.
 
@@ -126,8 +128,13 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.extensions[FALLBACK_EXTENSION] = STRATEGIES[app.config["RATELIMIT_STRATEGY"]](MemoryStorage())
+
+    def check() -> None:
+        if request_kind() != "webhook":  # checked by the view, for failed signatures only
+            limiter.check()
+
     # First of all before_request hooks: a refused request costs no database query.
-    app.before_request_funcs.setdefault(None, []).insert(0, limiter.check)
+    app.before_request_funcs.setdefault(None, []).insert(0, check)
     app.before_request_funcs[None].insert(1, refuse_after_failed_lookups)
     app.after_request(_after_request)
     app.wsgi_app = _SlowDown(app.wsgi_app)  # type: ignore[method-assign]
@@ -167,6 +174,14 @@ def refuse_after_failed_lookups() -> None:
 def _count_failed_lookup() -> None:
     for item in _failed_lookup_limits():
         _counter("hit", item)
+
+
+def count_failed_signature() -> None:
+    """A webhook delivery whose signature failed: it counts against its address, and past
+    ``RATELIMIT_WEBHOOK`` it is refused with 429 (raises ``RateLimitExceeded``)."""
+    limiter = get_limiter()
+    if limiter is not None:
+        limiter.check()
 
 
 def _after_request(response: Response) -> Response:

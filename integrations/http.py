@@ -24,6 +24,8 @@ Timeout = tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (5.0, 15.0)
 # Methods that may create something on the server; see JsonHttpClient.request.
 UNSAFE_METHODS = frozenset({"POST"})
+# A 429's ``X-RateLimit-Type`` when a daily quota (not a per-second one) is used up (Zoom).
+DAILY_LIMIT_TYPE = "daily-limit"
 _UNSENT_REASONS = (NewConnectionError, ConnectTimeoutError, Urllib3SSLError)
 
 
@@ -59,11 +61,15 @@ class NotFound(ProviderError):
 
 
 class RateLimited(ProviderError):
-    """Too many requests; ``retry_at`` (aware UTC) says when to try again, if known."""
+    """Too many requests; ``retry_at`` (aware UTC) says when to try again, if known.
+    ``daily_limit``: the provider says a daily quota is used up, so nothing passes before the
+    next day whatever ``retry_at`` says."""
 
-    def __init__(self, message: str, *, retry_at: datetime | None = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, retry_at: datetime | None = None, daily_limit: bool = False,
+                 **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_at = retry_at
+        self.daily_limit = daily_limit
 
 
 class ProviderUnavailable(ProviderError):
@@ -246,6 +252,7 @@ class JsonHttpClient:
             raise RateLimited(
                 _rate_message(self.service, retry_at),
                 retry_at=retry_at,
+                daily_limit=getattr(error, "daily_limit", False),
                 status=error.status,
                 code=error.code,
                 detail=error.detail,
@@ -257,7 +264,7 @@ class JsonHttpClient:
     @staticmethod
     def _retryable(error: ProviderError, safe: bool) -> bool:
         if isinstance(error, RateLimited):
-            return True
+            return not error.daily_limit  # waiting seconds will not bring tomorrow
         return isinstance(error, ProviderUnavailable) and (safe or not error.maybe_sent)
 
     def _error_for(self, response: requests.Response) -> ProviderError:
@@ -270,7 +277,9 @@ class JsonHttpClient:
             return NotFound(f"{self.service} could not find it: {text}", **extra)
         retry_at = parse_retry_after(response.headers.get("Retry-After"), self.clock())
         if status == 429:
-            return RateLimited(_rate_message(self.service, retry_at), retry_at=retry_at, **extra)
+            daily = response.headers.get("X-RateLimit-Type", "").strip().lower() == DAILY_LIMIT_TYPE
+            return RateLimited(_rate_message(self.service, retry_at), retry_at=retry_at, daily_limit=daily,
+                               **extra)
         if status >= 500:
             return ProviderUnavailable(
                 f"{self.service} is having problems ({text}). Please try again later.",

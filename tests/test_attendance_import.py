@@ -30,10 +30,12 @@ from tests.support.attendance import (
     GRAPH_TOKEN_URL,
     START,
     ZOOM_CONFIG,
+    ZOOM_UUID,
     entries,
     fixture,
     no_waiting,
     session_for,
+    zoom_instances,
     zoom_page,
     zoom_row,
     zoom_token,
@@ -81,9 +83,11 @@ def world(app, make):
             "token": issue_api_token(facilitator)}
 
 
-def serve_pages(mocked, pages=PAGES, token: bool = True) -> None:
+def serve_pages(mocked, pages=PAGES, token: bool = True, started: datetime = START) -> None:
+    """The meeting's one instance (started by the host two minutes early), and its pages."""
     if token:
         zoom_token(mocked)
+    zoom_instances(mocked, (ZOOM_UUID, started - timedelta(minutes=2)))
     tokens = [None, "tokA", "tokB"][: len(pages)]
     nexts = ["tokA", "tokB", ""][: len(pages) - 1] + [""]
     for page, token_in, token_out in zip(pages, tokens, nexts, strict=True):
@@ -155,7 +159,7 @@ def test_unmatched_then_taught_then_matched_next_time(app, world, mocked, make):
     app.config["FROZEN_NOW"] = "2026-03-11T17:00:00+00:00"
     later = [[{**row, "join_time": row["join_time"].replace("03-10", "03-11"),
                "leave_time": row["leave_time"].replace("03-10", "03-11")} for row in page] for page in PAGES]
-    serve_pages(mocked, later, token=False)
+    serve_pages(mocked, later, token=False, started=START + timedelta(days=1))
     response = post_import(app, world)
     assert response.json["unmatched"] == 0
     register = get_register(app, world)
@@ -164,6 +168,7 @@ def test_unmatched_then_taught_then_matched_next_time(app, world, mocked, make):
 
 def test_a_500_mid_pagination_writes_nothing_and_is_retried_later(app, world, mocked):
     zoom_token(mocked)
+    zoom_instances(mocked)
     zoom_page(mocked, PAGES[0], None, "tokA")
     zoom_page(mocked, [], "tokA", None, status=500)
     response = post_import(app, world)
@@ -245,6 +250,7 @@ def test_zoom_returns_nothing_so_the_webhooks_live_record_is_used(app, world, mo
                                 left_at=None))
     db.session.commit()
     zoom_token(mocked)
+    zoom_instances(mocked)
     zoom_page(mocked, [], None, "")
     assert post_import(app, world).json["state"] == "done"
     ardenlea = by_name(get_register(app, world))["Ardenlea House"]
@@ -287,6 +293,7 @@ def test_teams_reports_every_page_and_intervals(app, world, mocked):
     db.session.commit()
     world["session"] = teams_session(world)
     reports = fixture("graph_attendance_reports.json")
+    reports["value"][1]["meetingStartDateTime"] = "2026-03-10T14:31:00Z"  # ended and started again
     first_page = fixture("graph_attendance_records.json")
     late = {**first_page["value"][2], "id": "k-late", "emailAddress": None,
             "identity": {"id": "k-late", "displayName": "Kelvin View tablet"},

@@ -14,6 +14,7 @@ from flask import Flask
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token
 from facilitator.ratelimit import get_limiter
+from tests.support.attendance import WEBHOOK_SECRET, fixture_bytes, sign
 from tests.support.crawl import UNKNOWN_TOKEN, world_config
 from tests.test_security_headers import assert_headers
 
@@ -88,13 +89,32 @@ def test_good_links_never_count(app: Flask, make: Any) -> None:
         assert response.status_code == 200 and took < DELAY
 
 
-def test_webhook_is_limited_per_address(app: Flask) -> None:
-    client = app.test_client()
+def signed_validation() -> dict[str, Any]:
+    """Zoom's URL validation request, signed now with the webhook secret: answered 200."""
+    body = fixture_bytes("zoom_webhook_url_validation.json")
+    timestamp = str(int(time.time()))
+    return {"data": body, "content_type": "application/json",
+            "headers": {"x-zm-request-timestamp": timestamp, "x-zm-signature": sign(body, timestamp)}}
+
+
+def test_failed_webhook_signatures_are_limited_per_address(make_app: Any) -> None:
+    client = make_app(**limited(ZOOM_WEBHOOK_SECRET=WEBHOOK_SECRET)).test_client()
     for _ in range(3):
-        assert client.post("/webhooks/zoom", json={"event": "x"}).status_code != 429
+        assert client.post("/webhooks/zoom", json={"event": "x"}).status_code == 401
     assert_429(client.post("/webhooks/zoom", json={"event": "x"}), "/webhooks/zoom", json=True)
     other = client.post("/webhooks/zoom", json={"event": "x"}, environ_base={"REMOTE_ADDR": "192.0.2.8"})
-    assert other.status_code != 429
+    assert other.status_code == 401
+
+
+def test_signed_webhook_deliveries_are_never_limited(make_app: Any) -> None:
+    """Zoom sends bursts (130 events in a minute is ordinary): valid ones neither count nor wait,
+    not even from an address over its limit of failed signatures."""
+    client = make_app(**limited(ZOOM_WEBHOOK_SECRET=WEBHOOK_SECRET)).test_client()
+    assert [client.post("/webhooks/zoom", **signed_validation()).status_code for _ in range(10)] == [200] * 10
+    for _ in range(4):
+        client.post("/webhooks/zoom", json={"event": "x"})
+    assert client.post("/webhooks/zoom", json={"event": "x"}).status_code == 429
+    assert client.post("/webhooks/zoom", **signed_validation()).status_code == 200
 
 
 def test_api_is_limited_per_token(app: Flask, api: Any) -> None:
@@ -194,9 +214,9 @@ def test_workers_share_counters_through_redis(make_app: Any) -> None:
         if os.environ.get("CI"):
             pytest.fail("Redis is not answering on 127.0.0.1:6379")
         pytest.skip("Redis is not answering on 127.0.0.1:6379")
-    config = limited(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+    config = limited(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", ZOOM_WEBHOOK_SECRET=WEBHOOK_SECRET,
                      RATELIMIT_KEY_PREFIX=f"facilitator-test-{secrets.token_hex(6)}")
     first, second = make_app(**config).test_client(), make_app(**config).test_client()
     for client in (first, second, first):
-        assert client.post("/webhooks/zoom", json={}).status_code != 429
+        assert client.post("/webhooks/zoom", json={}).status_code == 401
     assert second.post("/webhooks/zoom", json={}).status_code == 429

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +23,7 @@ from facilitator.attendance import worker
 from facilitator.booking import sync
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, User
-from tests.support.providers import PROVIDER_CONFIG, ZOOM_API, FakeZoom, Sleeps, iso, soon
+from tests.support.providers import PROVIDER_CONFIG, FakeZoom, Sleeps, iso, soon
 
 
 class OpenTransactions:
@@ -93,10 +91,7 @@ def group(make, facilitator):
 
 def test_no_provider_call_happens_inside_a_transaction(app, api, auth, facilitator, group, zoom,
                                                        transactions):
-    zoom.serve("token", "create", "update", "delete")
-    report = {"page_size": 300, "total_records": 0, "next_page_token": "", "participants": []}
-    zoom.mocked.add_callback("GET", re.compile(rf"{re.escape(ZOOM_API)}/past_meetings/\d+/participants"),
-                             callback=lambda _request: (200, {}, json.dumps(report)))
+    zoom.serve("token", "create", "update", "delete", "instances", "participants")
     api.as_user(facilitator)
     booked = api.post("/api/v1/sessions", json={"group_id": group.id, "title": "By the API",
                                                 "starts_at": iso(soon()), "duration_minutes": 60})

@@ -23,6 +23,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from facilitator import ratelimit
 from facilitator.access import PUBLIC, allow
 from facilitator.attendance import imports
 from facilitator.attendance.blueprint import bp
@@ -64,6 +65,8 @@ def zoom_webhook() -> Any:
                int(current_app.config["ZOOM_WEBHOOK_TOLERANCE_SECONDS"]))
         data = _parse(body)
     except Refused as exc:
+        if exc.status == 401:  # only failed signatures count against the sender's rate limit
+            ratelimit.count_failed_signature()
         return json_error(exc.status, exc.message)
     if data.get("event") == URL_VALIDATION:
         return _url_validation(data, secret)

@@ -28,11 +28,12 @@ from facilitator.clock import now_utc
 from facilitator.database import write_intent
 from facilitator.errors import DomainError
 from facilitator.extensions import db
+from facilitator.join.joins import join_opens
 from facilitator.models import MeetingSession, SessionStatus, User
 from facilitator.models.attendance import AttendanceImport, ImportState, LiveInterval
 from facilitator.providers import hub
 from integrations.http import NotFound, ProviderError, ProviderUnavailable, RateLimited
-from integrations.providers.base import AttendanceInterval, Participant
+from integrations.providers.base import AttendanceInterval, MeetingProvider, Participant
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class _Job:
     session_id: int
     provider: str
     meeting_id: str
-    instance_uuid: str | None
+    instance_uuid: str | None  # the instance Zoom's meeting.ended named, if any
+    window: tuple[datetime, datetime]  # instances starting in it are this session's
     close_open_at: datetime
     overwrite_manual: bool
     requested_by_id: int | None
@@ -130,8 +132,8 @@ def _claim(job_id: int, now: datetime) -> _Job | None:
     job = db.session.get(AttendanceImport, job_id, populate_existing=True)
     session = job.session
     return _Job(job.id, session.id, session.provider, session.provider_meeting_id or "", job.instance_uuid,
-                min(now, session.ends_at), job.overwrite_manual, job.requested_by_id,
-                tuple(live_participants(session.id)))
+                (join_opens(session), session.ends_at), min(now, session.ends_at), job.overwrite_manual,
+                job.requested_by_id, tuple(live_participants(session.id)))
 
 
 def live_participants(session_id: int) -> list[Participant]:
@@ -143,7 +145,8 @@ def live_participants(session_id: int) -> list[Participant]:
 
 
 def fetch_people(job: _Job) -> list[Person]:
-    """Every page of the provider's report, merged by person. Nothing is written here.
+    """Every page of the provider's report of each instance of the session, merged by person (so
+    a person's, and then a home's, overlapping time counts once). Nothing is written here.
 
     Zoom returns nothing for a meeting with one participant, and a provider may not be
     connected at all: then what the webhooks saw live is used, if anything.
@@ -156,8 +159,23 @@ def fetch_people(job: _Job) -> list[Person]:
                                "connect it under Video providers.")
         rows = list(job.live)
     else:
-        rows = provider.fetch_attendance(job.meeting_id, job.instance_uuid) or list(job.live)
+        rows = session_rows(provider, job) or list(job.live)
     return merge_people(rows, job.close_open_at)
+
+
+def session_rows(provider: MeetingProvider, job: _Job) -> list[Participant]:
+    """The rows of every instance of the meeting that started in the session's window (from its
+    join window opening to its end): a meeting ended and started again, say when the host
+    dropped, has one instance per part. The instance ``meeting.ended`` named counts too, even if
+    the provider does not list it yet. None yet is NotFound: the report comes a little later."""
+    opens, ends = job.window
+    refs = [instance.ref for instance in provider.past_instances(job.meeting_id)
+            if instance.started_at is None or opens <= instance.started_at < ends]
+    if job.instance_uuid and job.instance_uuid not in refs:
+        refs.append(job.instance_uuid)
+    if not refs:
+        raise NotFound(f"{provider.label} has no record yet of the meeting being held in the session's time.")
+    return [row for ref in dict.fromkeys(refs) for row in provider.fetch_attendance(job.meeting_id, ref)]
 
 
 def _apply(job: _Job, people: list[Person], now: datetime) -> ImportSummary:

@@ -241,9 +241,8 @@ def perform(provider: MeetingProvider | None, job: Job) -> Outcome:
                 f"The meeting no longer exists on {provider.label} (it may have been deleted there). "
                 "Choose “Try again” to make a new one."))
         return Outcome("failed", message=exc.message)
-    except RateLimited as exc:
-        daily = "daily" in (exc.detail or "").lower()  # Zoom: "exceeded the daily rate limit"
-        return Outcome("retry", message=exc.message, retry_at=exc.retry_at, daily_limit=daily)
+    except RateLimited as exc:  # the provider says whether a daily cap is reached (gate.settle)
+        return Outcome("retry", message=exc.message, retry_at=exc.retry_at, daily_limit=exc.daily_limit)
     except ProviderUnavailable as exc:
         return Outcome("retry", message=exc.message, retry_at=exc.retry_at,
                        maybe_sent=exc.maybe_sent, provider_down=True)

@@ -81,9 +81,14 @@ class JoinState:
         return self.open and self.target is not None
 
 
+def join_opens(session: MeetingSession) -> datetime:
+    """When the session's join window opens: ``JOIN_WINDOW_MINUTES`` before its start. The
+    window (from then until the end) is the session's time on the provider too."""
+    return session.starts_at - timedelta(minutes=int(current_app.config["JOIN_WINDOW_MINUTES"]))
+
+
 def join_state(session: MeetingSession, now: datetime) -> JoinState:
-    window = timedelta(minutes=int(current_app.config["JOIN_WINDOW_MINUTES"]))
-    opens = session.starts_at - window
+    opens = join_opens(session)
     cancelled = session.status != SessionStatus.SCHEDULED
     is_open = not cancelled and opens <= now < session.ends_at
     return JoinState(cancelled=cancelled, window_opens=opens, open=is_open, ended=now >= session.ends_at,

@@ -49,6 +49,15 @@ class AttendanceInterval:
 
 
 @dataclass(frozen=True)
+class PastInstance:
+    """One time a meeting was held: Zoom starts a new instance each time the meeting is started
+    again (a dropped host, say), Teams a new attendance report each time it ends."""
+
+    ref: str  # what fetch_attendance takes as ``instance_uuid``: Zoom's UUID, Teams' report id
+    started_at: datetime | None  # aware UTC; None when the provider does not say
+
+
+@dataclass(frozen=True)
 class Participant:
     """One raw attendance row; the app merges rows that belong to the same person."""
 
@@ -91,6 +100,10 @@ class MeetingProvider(ABC):
     @abstractmethod
     def delete(self, meeting_id: str) -> None:
         """Remove the meeting; one already gone counts as done."""
+
+    @abstractmethod
+    def past_instances(self, meeting_id: str) -> list[PastInstance]:
+        """Every time the meeting was held, as far as the provider has it ready."""
 
     @abstractmethod
     def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:

@@ -10,6 +10,7 @@ from integrations.providers.base import (
     MeetingProvider,
     MeetingRequest,
     Participant,
+    PastInstance,
     ProviderMeeting,
 )
 
@@ -56,6 +57,9 @@ class LinkProvider(MeetingProvider):
 
     def delete(self, meeting_id: str) -> None:
         return None
+
+    def past_instances(self, meeting_id: str) -> list[PastInstance]:
+        raise NotSupported("Attendance import is not available for plain links")
 
     def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:
         raise NotSupported("Attendance import is not available for plain links")

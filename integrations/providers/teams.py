@@ -7,6 +7,7 @@ same meeting instead of a duplicate.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from integrations.providers.base import (
     MeetingProvider,
     MeetingRequest,
     Participant,
+    PastInstance,
     ProviderMeeting,
 )
 from integrations.tokens import BearerClient, CachedToken, MemoryTokenStore, TokenStore, token_key
@@ -39,6 +41,8 @@ GRAPH_LOGIN_BASE = "https://login.microsoftonline.com"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Separates an overriding organizer from Graph's meeting id; not in Graph's base64 alphabet.
 ID_SEPARATOR = "|"
+# Graph's OpenAPI description promises "2XX" for an update: 200 with the meeting, or no body.
+ANY_2XX = tuple(range(200, 300))
 
 
 class AccessPolicyMissing(Rejected):
@@ -109,7 +113,7 @@ class TeamsProvider(MeetingProvider):
     def update(self, meeting_id: str, meeting: MeetingRequest) -> None:
         """Graph needs start and end together whenever either changes."""
         url = self._meeting_url(meeting_id)
-        self._call("PATCH", url, (200,), json=_times_and_subject(meeting))
+        self._call("PATCH", url, ANY_2XX, json=_times_and_subject(meeting))
 
     def delete(self, meeting_id: str) -> None:
         try:
@@ -117,17 +121,33 @@ class TeamsProvider(MeetingProvider):
         except NotFound:
             return
 
+    def past_instances(self, meeting_id: str) -> list[PastInstance]:
+        """The attendance reports: Teams makes one each time the meeting ends."""
+        with self._artifact_errors():
+            return [PastInstance(str(report["id"]), parse_timestamp(report.get("meetingStartDateTime")))
+                    for report in self._paged(self._reports_url(meeting_id)) if report.get("id")]
+
     def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:
         """Rows of every attendance report (one report per session), or of report
         ``instance_uuid`` only."""
-        reports_url = f"{self._meeting_url(meeting_id)}/attendanceReports"
-        try:
+        reports_url = self._reports_url(meeting_id)
+        with self._artifact_errors():
             report_ids = [instance_uuid] if instance_uuid else self._report_ids(reports_url)
             return [
                 _participant(record)
                 for report_id in report_ids
                 for record in self._paged(_records_url(reports_url, report_id))
             ]
+
+    def find_existing(self, meeting: MeetingRequest) -> ProviderMeeting | None:
+        """Always None: repeating ``create`` returns the meeting an earlier call made."""
+        return None
+
+    @contextmanager
+    def _artifact_errors(self) -> Iterator[None]:
+        """A 403 on attendance reports (other than the access policy) is the missing permission."""
+        try:
+            yield
         except AccessPolicyMissing:
             raise
         except Rejected as exc:
@@ -136,9 +156,8 @@ class TeamsProvider(MeetingProvider):
             message = self._artifact_message()
             raise Rejected(message, status=403, code=exc.code, detail=exc.detail) from exc
 
-    def find_existing(self, meeting: MeetingRequest) -> ProviderMeeting | None:
-        """Always None: repeating ``create`` returns the meeting an earlier call made."""
-        return None
+    def _reports_url(self, meeting_id: str) -> str:
+        return f"{self._meeting_url(meeting_id)}/attendanceReports"
 
     def _report_ids(self, reports_url: str) -> list[str]:
         return [str(report["id"]) for report in self._paged(reports_url) if report.get("id")]

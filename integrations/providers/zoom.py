@@ -1,22 +1,26 @@
 """Zoom meetings through a Server-to-Server OAuth app.
 
-Zoom create has no idempotency key, so every meeting carries a marker line with our uid in its
-agenda; :meth:`ZoomProvider.find_existing` uses it to adopt a meeting an ambiguous create made.
+Zoom create has no idempotency key, so every meeting's agenda starts with a marker carrying our
+uid; :meth:`ZoomProvider.find_existing` uses it to adopt a meeting an ambiguous create made.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from integrations.http import (
     AuthError,
     JsonHttpClient,
     NotFound,
     ProviderError,
+    RateLimited,
     Rejected,
     parse_timestamp,
 )
@@ -25,6 +29,7 @@ from integrations.providers.base import (
     MeetingProvider,
     MeetingRequest,
     Participant,
+    PastInstance,
     ProviderMeeting,
 )
 from integrations.tokens import BearerClient, CachedToken, MemoryTokenStore, TokenStore, token_key
@@ -34,8 +39,14 @@ ZOOM_OAUTH_URL = "https://zoom.us/oauth/token"
 SCHEDULED_MEETING = 2
 AGENDA_LIMIT = 1900  # Zoom documents 2,000 characters; keep Cal.com's margin.
 TOPIC_LIMIT = 200
+LIST_AGENDA_LIMIT = 250  # the host's meeting list cuts each agenda to this many characters
 PAGE_SIZE = 300  # the maximum Zoom allows
 MEETING_NOT_FOUND = 3001
+WAITING_ROOM = "in_waiting_room"  # a participant row's status while Zoom holds them back
+# Create and update answer HTTP 300 for a validation error, or with this when the host's daily
+# cap is reached (Zoom documents no separate code for it, so the text is all there is).
+DAILY_CAP_300 = re.compile(r"maximum of \d+ meetings can be created/updated for a single user in one day",
+                           re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,13 +70,14 @@ def agenda_marker(uid: str) -> str:
 
 
 def agenda_with_marker(agenda: str, uid: str) -> str:
-    """The agenda, shortened if needed so that it plus the marker fits Zoom's limit."""
+    """The marker, then the agenda shortened if needed to fit Zoom's limit. The marker comes
+    first because the host's meeting list cuts agendas to ``LIST_AGENDA_LIMIT`` characters."""
     marker = agenda_marker(uid)
     room = AGENDA_LIMIT - len(marker) - 2
     text = agenda.strip()
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"
-    return f"{text}\n\n{marker}" if text else marker
+    return f"{marker}\n\n{text}" if text else marker
 
 
 def encode_meeting_ref(ref: str) -> str:
@@ -112,10 +124,11 @@ class ZoomProvider(MeetingProvider):
 
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:
         url = f"{self._user_url(meeting)}/meetings"
-        return _meeting_from(self.api.json("POST", url, (201,), json=self._body(meeting)))
+        response = self._change("POST", url, (201,), json=self._body(meeting))
+        return _meeting_from(self.http.decode(response))
 
     def update(self, meeting_id: str, meeting: MeetingRequest) -> None:
-        self.api.request("PATCH", self._meeting_url(meeting_id), (204,), json=self._body(meeting))
+        self._change("PATCH", self._meeting_url(meeting_id), (204,), json=self._body(meeting))
 
     def delete(self, meeting_id: str) -> None:
         params = {"schedule_for_reminder": "false"}
@@ -125,11 +138,24 @@ class ZoomProvider(MeetingProvider):
             if exc.code != MEETING_NOT_FOUND:
                 raise
 
+    def past_instances(self, meeting_id: str) -> list[PastInstance]:
+        """Every ended instance: a meeting ended and started again has one for each part."""
+        url = f"{self.settings.api_base}/past_meetings/{encode_meeting_ref(str(meeting_id))}/instances"
+        return [PastInstance(str(item["uuid"]), parse_timestamp(item.get("start_time")))
+                for item in self.api.json("GET", url).get("meetings") or [] if item.get("uuid")]
+
     def fetch_attendance(self, meeting_id: str, instance_uuid: str | None = None) -> list[Participant]:
-        """Participants of the latest ended instance, or of ``instance_uuid``."""
+        """Participants of the latest ended instance, or of ``instance_uuid``.
+
+        The past-meeting endpoint needs a plan that some accounts lack; when it refuses (a 4xx
+        other than "not found"), the participant report, which has the same rows, is read instead.
+        """
         ref = encode_meeting_ref(instance_uuid or str(meeting_id))
-        url = f"{self.settings.api_base}/past_meetings/{ref}/participants"
-        rows = self._pages(url, "participants", {"page_size": PAGE_SIZE})
+        base, params = self.settings.api_base, {"page_size": PAGE_SIZE}
+        try:
+            rows = list(self._pages(f"{base}/past_meetings/{ref}/participants", "participants", params))
+        except Rejected:
+            rows = list(self._pages(f"{base}/report/meetings/{ref}/participants", "participants", params))
         return [participant for row in rows if (participant := _participant(row))]
 
     def find_existing(self, meeting: MeetingRequest) -> ProviderMeeting | None:
@@ -153,6 +179,20 @@ class ZoomProvider(MeetingProvider):
         except NotFound:
             return None
         return _meeting_from(data) if agenda_marker(uid) in (data.get("agenda") or "") else None
+
+    def _change(self, method: str, url: str, expected: tuple[int, ...], **kw: Any) -> requests.Response:
+        """A create or update: both count against the host's daily cap, and both answer HTTP 300
+        for a validation error or, in so many words, when that cap is reached."""
+        try:
+            return self.api.request(method, url, expected, **kw)
+        except ProviderError as exc:
+            if exc.status != 300:
+                raise
+            if DAILY_CAP_300.search(exc.detail or ""):
+                raise RateLimited(f"Zoom allows no more meeting changes today for this host ({exc.detail}).",
+                                  daily_limit=True, status=300, code=exc.code, detail=exc.detail) from exc
+            raise Rejected(f"Zoom refused the request: {exc.detail}", status=300, code=exc.code,
+                           detail=exc.detail) from exc
 
     def _body(self, meeting: MeetingRequest) -> dict[str, Any]:
         waiting_room = self.settings.waiting_room
@@ -224,8 +264,14 @@ def _zoom_time(moment: datetime) -> str:
 
 
 def _could_be(item: dict[str, Any], meeting: MeetingRequest) -> bool:
-    if "agenda" in item:
-        return agenda_marker(meeting.uid) in (item.get("agenda") or "")
+    """Our marker is in the listed agenda; or the topic and start match and the list does not
+    show the whole agenda (absent, or cut at ``LIST_AGENDA_LIMIT``), so the meeting must be
+    fetched to tell."""
+    agenda = item.get("agenda")
+    if agenda_marker(meeting.uid) in (agenda or ""):
+        return True
+    if agenda is not None and len(agenda) < LIST_AGENDA_LIMIT:
+        return False  # the whole agenda is shown, without our marker
     start = parse_timestamp(item.get("start_time"))
     same_start = start == meeting.start_utc.replace(microsecond=0)
     return same_start and item.get("topic") == meeting.topic[:TOPIC_LIMIT]
@@ -254,9 +300,11 @@ def _dial_in(data: dict[str, Any]) -> str | None:
 
 
 def _participant(row: dict[str, Any]) -> Participant | None:
-    """One raw row (Zoom makes a new row per rejoin); rows without a join time are skipped."""
+    """One raw row (Zoom makes a new row per rejoin). Rows without a join time, and time in the
+    waiting room (a row of its own, before the row from when the host admitted them), are not
+    attendance."""
     joined_at = parse_timestamp(row.get("join_time"))
-    if joined_at is None:
+    if joined_at is None or row.get("status") == WAITING_ROOM:
         return None
     interval = AttendanceInterval(joined_at, parse_timestamp(row.get("leave_time")))
     return Participant(

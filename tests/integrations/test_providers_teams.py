@@ -18,7 +18,7 @@ from integrations.http import (
     RateLimited,
     Rejected,
 )
-from integrations.providers.base import MeetingRequest
+from integrations.providers.base import MeetingRequest, PastInstance
 from integrations.providers.teams import AccessPolicyMissing, TeamsProvider, TeamsSettings
 from integrations.tokens import MemoryTokenStore
 from tests.support.clock import FakeTime
@@ -192,6 +192,14 @@ def test_when_every_attempt_times_out_a_later_create_gets_the_same_meeting(mocke
     assert bodies == ["ses_7f3a9c"] * 4
 
 
+@pytest.mark.parametrize(("status", "body"), [(200, "meeting"), (202, None), (204, None)])
+def test_update_accepts_any_2xx_as_the_openapi_description_says(mocked, teams, status, body):
+    add_token(mocked)
+    mocked.patch(MEETING_URL, json=fixture("graph_online_meeting.json") if body else None, status=status)
+
+    assert teams.update(MEETING_ID, a_meeting()) is None
+
+
 def test_update_sends_start_end_and_subject(mocked, teams):
     add_token(mocked)
     mocked.patch(MEETING_URL, json=fixture("graph_online_meeting.json"))
@@ -314,6 +322,26 @@ def test_attendance_reads_every_report_and_follows_next_links(mocked, teams):
     assert dana.intervals[1].left_at == datetime(2026, 3, 10, 15, 0, 58, 138119, tzinfo=UTC)
     assert rows[2].email is None
     assert rows[3].provider_user_key == "late"
+
+
+def test_past_instances_are_the_reports_with_their_start(mocked, teams):
+    add_token(mocked)
+    mocked.get(REPORTS_URL, json=fixture("graph_attendance_reports.json"))
+
+    assert teams.past_instances(MEETING_ID) == [
+        PastInstance("c9b6db1c-d5eb-427d-a5c0-20088d9b22d7",
+                     datetime(2026, 3, 10, 13, 58, 11, 945000, tzinfo=UTC)),
+        PastInstance("2c2c2454-7613-4d6e-9c7c-4cf7a6cdce89",
+                     datetime(2026, 3, 10, 15, 20, 31, 658000, tzinfo=UTC))]
+
+
+def test_listing_reports_without_permission_names_it(mocked, teams):
+    add_token(mocked)
+    mocked.get(REPORTS_URL, json={"error": {"code": "Forbidden", "message": "Insufficient privileges."}},
+               status=403)
+
+    with pytest.raises(Rejected, match="OnlineMeetingArtifact.Read.All"):
+        teams.past_instances(MEETING_ID)
 
 
 def test_attendance_of_one_report(mocked, teams):

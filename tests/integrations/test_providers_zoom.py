@@ -197,7 +197,7 @@ def test_create_sends_utc_time_marker_and_settings(mocked, zoom):
     assert body["start_time"] == "2026-03-10T15:00:00Z"
     assert body["duration"] == 60
     assert body["timezone"] == "Europe/Berlin"
-    assert body["agenda"].endswith("[facilitator:ses_7f3a9c]")
+    assert body["agenda"].startswith("[facilitator:ses_7f3a9c]")
     assert body["settings"] == {"waiting_room": True, "join_before_host": False}
     assert meeting.meeting_id == "85746065432"
     assert meeting.join_url.startswith("https://zoom.us/j/85746065432")
@@ -252,11 +252,11 @@ def test_host_override_and_never_me(mocked, zoom):
         ZoomSettings("a", "b", "c", "me")
 
 
-def test_long_agenda_is_cut_but_keeps_the_marker():
+def test_long_agenda_is_cut_but_keeps_the_marker_first():
     agenda = agenda_with_marker("x" * 5000, "ses_1")
 
     assert len(agenda) <= AGENDA_LIMIT < 2000
-    assert agenda.endswith(agenda_marker("ses_1"))
+    assert agenda.startswith(agenda_marker("ses_1"))
     assert agenda_with_marker("", "ses_1") == "[facilitator:ses_1]"
 
 

@@ -17,6 +17,7 @@ from facilitator import providers as booking_providers
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, User
 from facilitator.models.attendance import AttendanceEntry
+from integrations.providers.zoom import encode_meeting_ref
 from tests.support.factories import csrf_token
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
@@ -32,7 +33,8 @@ GRAPH_TENANT = "00000000-0000-0000-0000-000000000000"
 GRAPH_CONFIG = {"GRAPH_TENANT_ID": GRAPH_TENANT, "GRAPH_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
                 "GRAPH_CLIENT_SECRET": "fixture-secret", "GRAPH_ORGANIZER": GRAPH_ORGANIZER}
 ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"
-PARTICIPANTS_URL = f"https://api.zoom.us/v2/past_meetings/{MEETING_ID}/participants"
+ZOOM_API = "https://api.zoom.us/v2"
+INSTANCES_URL = f"{ZOOM_API}/past_meetings/{MEETING_ID}/instances"
 GRAPH_TOKEN_URL = f"https://login.microsoftonline.com/{GRAPH_TENANT}/oauth2/v2.0/token"
 
 
@@ -65,6 +67,23 @@ def no_waiting() -> None:
 
 def zoom_token(mocked: responses.RequestsMock) -> None:
     mocked.post(ZOOM_TOKEN_URL, json=fixture("zoom_token.json"))
+
+
+def participants_url(uuid: str = ZOOM_UUID, api: str = "past_meetings") -> str:
+    """Participants of one instance: ``api`` "past_meetings", or "report/meetings" for reports."""
+    return f"{ZOOM_API}/{api}/{encode_meeting_ref(uuid)}/participants"
+
+
+PARTICIPANTS_URL = participants_url()
+
+
+def zoom_instances(mocked: responses.RequestsMock, *instances: tuple[str, datetime]) -> None:
+    """``GET /past_meetings/{id}/instances``: the meeting's ended instances (one, by default,
+    started by the host two minutes before ``START``)."""
+    listed = instances or ((ZOOM_UUID, START - timedelta(minutes=2)),)
+    body = {"meetings": [{"uuid": uuid, "start_time": f"{started:%Y-%m-%dT%H:%M:%SZ}"}
+                         for uuid, started in listed]}
+    mocked.get(INSTANCES_URL, json=body)
 
 
 def zoom_page(mocked: responses.RequestsMock, participants: list[dict[str, Any]], token: str | None,

@@ -143,6 +143,7 @@ class FakeZoom(_Fake):
         self.meetings: dict[str, dict[str, Any]] = {}
         self.next_id = ZOOM_FIRST_ID
         self.tokens_issued: list[str] = []
+        self.participants: list[dict[str, Any]] = []  # what every past instance's list shows
 
     def serve(self, *kinds: str) -> FakeZoom:
         routes = {
@@ -152,6 +153,10 @@ class FakeZoom(_Fake):
             "get": ("GET", re.compile(rf"{re.escape(ZOOM_API)}/meetings/\d+$"), self._get),
             "update": ("PATCH", re.compile(rf"{re.escape(ZOOM_API)}/meetings/\d+$"), self._update),
             "delete": ("DELETE", re.compile(rf"{re.escape(ZOOM_API)}/meetings/\d+(\?.*)?$"), self._delete),
+            "instances": ("GET", re.compile(rf"{re.escape(ZOOM_API)}/past_meetings/\d+/instances$"),
+                          self._instances),
+            "participants": ("GET", re.compile(rf"{re.escape(ZOOM_API)}/past_meetings/[^/]+/participants\?"),
+                             self._participants),
         }
         for kind in kinds:
             method, url, callback = routes[kind]
@@ -187,8 +192,11 @@ class FakeZoom(_Fake):
         failure = self._begin("list", request)
         query = parse_qs(urlsplit(request.url).query)
         assert query.get("type") == ["upcoming"], query
-        items = [{key: m[key] for key in ("uuid", "id", "host_id", "topic", "type", "start_time",
-                                          "duration", "timezone", "created_at", "join_url")}
+        # As Zoom documents it: "The length of agenda gets truncated to 250 characters when you
+        # list all meetings for a user."
+        items = [{**{key: m[key] for key in ("uuid", "id", "host_id", "topic", "type", "start_time",
+                                             "duration", "timezone", "created_at", "join_url")},
+                  "agenda": m["agenda"][:250]}
                  for m in self.meetings.values()]
         body = {"page_size": 300, "total_records": len(items), "next_page_token": "", "meetings": items}
         return self._finish(failure, (200, {}, json.dumps(body)))
@@ -218,6 +226,21 @@ class FakeZoom(_Fake):
         if self.meetings.pop(self._id(request), None) is None:
             return self._finish(failure, (404, {}, json.dumps(fixture("zoom_meeting_not_found.json"))))
         return self._finish(failure, (204, {}, ""))
+
+    def _instances(self, request: requests.PreparedRequest) -> Any:
+        """Each meeting was held once, at its scheduled start."""
+        failure = self._begin("instances", request)
+        meeting = self.meetings.get(urlsplit(request.url).path.split("/")[-2])
+        if meeting is None:
+            return self._finish(failure, (404, {}, json.dumps(fixture("zoom_meeting_not_found.json"))))
+        body = {"meetings": [{"uuid": meeting["uuid"], "start_time": meeting["start_time"]}]}
+        return self._finish(failure, (200, {}, json.dumps(body)))
+
+    def _participants(self, request: requests.PreparedRequest) -> Any:
+        failure = self._begin("participants", request)
+        body = {"page_size": 300, "total_records": len(self.participants), "next_page_token": "",
+                "participants": self.participants}
+        return self._finish(failure, (200, {}, json.dumps(body)))
 
     @staticmethod
     def _id(request: requests.PreparedRequest) -> str:
