@@ -5,10 +5,13 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app facilitator
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# ical.js, one of the calendar oracles the tests read every invite and feed with (tests/oracles/).
+ORACLES := tests/oracles
+NODE_STAMP := $(ORACLES)/node_modules/.installed
 # Test processes (pytest-xdist): two for a two-core machine; 0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install install-run system-deps run test test-postgres lint db-upgrade demo clean
+.PHONY: install install-run system-deps node-deps run test test-postgres lint db-upgrade demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +27,30 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev,postgres]"
 	touch $@ $(RUN_STAMP)
 
-install: $(DEV_STAMP)
+# npm ci installs exactly the locked ical.js (again only when the package files change).
+$(NODE_STAMP): $(ORACLES)/package.json $(ORACLES)/package-lock.json | node-deps
+	cd $(ORACLES) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(DEV_STAMP) $(NODE_STAMP)
 
 install-run: $(RUN_STAMP)
 
-# Debian's Chromium and its driver for the browser tests (no browser downloads are needed).
-system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+# Debian's packages for the tests, each installed only when missing: Chromium and its driver for the
+# browser tests (no browser downloads are needed), libical for the calendar oracle's restriction
+# check, Node.js for ical.js.
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
+system-deps: node-deps
+	@missing=; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
+	pkg-config --exists libical 2>/dev/null || missing="$$missing libical-dev pkg-config"; \
+	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing >/dev/null; fi
+
+node-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		$(APT_INSTALL) nodejs npm >/dev/null; \
 	fi
 
 db-upgrade: $(RUN_STAMP)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import responses
 import sqlalchemy as sa
-from flask import Flask, has_app_context
+from flask import Flask, has_app_context, request_finished
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -32,7 +32,16 @@ from facilitator import create_app
 from facilitator.extensions import db
 from tests.support import dbsetup, factories
 from tests.support.apps import AppCache
+from tests.support.calendar_witness import (
+    BROKEN_CALENDAR,
+    CalendarWitness,
+    harvest,
+    response_finished,
+    start_witness,
+    stop_witness,
+)
 from tests.support.clock import FakeTime
+from tests.support.oracles import Oracles
 from tests.support.rollback import RollbackDatabase
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-check"
@@ -177,6 +186,8 @@ def make_app(request: pytest.FixtureRequest, real_commits: bool, app_caches: dic
     try:
         yield build
     finally:
+        for app in used:
+            harvest(app)
         if shared is not None:
             shared.reset()
         elif used:
@@ -259,6 +270,34 @@ def mocked() -> Iterator[responses.RequestsMock]:
     must be made."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
+
+
+@pytest.fixture(scope="session")
+def calendar_oracles() -> Iterator[Oracles]:
+    """icalendar, vobject, ical.js and libical; Node.js starts when the first calendar is read."""
+    oracles = Oracles()
+    yield oracles
+    oracles.close()
+
+
+@pytest.fixture(autouse=True)
+def calendar_witness(request: pytest.FixtureRequest, calendar_oracles: Oracles) -> Iterator[CalendarWitness]:
+    """Every calendar the test produces (``tests/support/calendar_witness.py``), read at its end
+    by all four oracles: a problem fails the test's teardown. Autouse fixtures start first, so
+    this one ends after ``make_app`` has handed over the mail its apps kept."""
+    witness = CalendarWitness()
+    start_witness(witness)
+    request_finished.connect(response_finished)
+    try:
+        yield witness
+    finally:
+        request_finished.disconnect(response_finished)
+        stop_witness()
+    if witness.calendars() and request.node.get_closest_marker(BROKEN_CALENDAR) is None:
+        problems = witness.problems(calendar_oracles)
+        if problems:
+            pytest.fail(f"{len(problems)} of the {len(witness.calendars())} calendars this test produced "
+                        "fail an oracle:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

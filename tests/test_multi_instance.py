@@ -37,6 +37,7 @@ from facilitator.extensions import db
 from facilitator.models import MeetingSession, OutboxMessage
 from facilitator.supervision.crypto import new_key
 from tests.conftest import TEST_SECRET
+from tests.support.calendar_witness import saw_mail
 from tests.support.factories import Factory
 
 pytestmark = pytest.mark.real_commits  # gunicorn and the workers run as processes of their own
@@ -148,6 +149,7 @@ class Mailbox:
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd
         message = email.message_from_bytes(envelope.content)
+        saw_mail(envelope.original_content or envelope.content, "SMTP")
         with self.lock:
             self.messages.append((str(message["Message-ID"]), list(envelope.rcpt_tos)))
         return "250 OK"

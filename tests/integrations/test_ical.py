@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import vobject
 from icalendar.parser import unescape_backslash
 
 from integrations.ical import (
@@ -27,6 +26,8 @@ from integrations.ical import (
     clean_text,
 )
 from integrations.icslint import check_sequence_rises, lint
+from tests.support.calendar_witness import saw
+from tests.support.oracles import read_icalendar, read_vobject
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
@@ -71,17 +72,14 @@ def make_event(**overrides: Any) -> EventData:
 
 
 def parse_icalendar(ics: bytes) -> icalendar.Calendar:
-    cal = icalendar.Calendar.from_ical(ics)
-    cal.validate()
-    assert cal.get_missing_tzids() == set()
-    assert cal.errors == []
-    for component in cal.walk():
-        assert component.errors == [], component.errors
-    return cal
+    """icalendar's strict read; ical.js and libical read the same text at the test's end."""
+    saw(ics, "read by the test")
+    return read_icalendar(ics)
 
 
 def parse_vobject(ics: bytes) -> Any:
-    return vobject.readOne(ics.decode("utf-8"), validate=True)
+    saw(ics, "read by the test")
+    return read_vobject(ics)
 
 
 def raw_lines(ics: bytes) -> list[str]:

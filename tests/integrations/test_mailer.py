@@ -25,6 +25,7 @@ from integrations.mailer import (
     build_backend,
     build_mime,
 )
+from tests.support.calendar_witness import saw_mail
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TO = Attendee("ann.manager@home.example", "Ann Gàidhlig, Manager")
@@ -87,6 +88,7 @@ class Collector:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.envelopes.append(envelope)
+        saw_mail(envelope.original_content or envelope.content, "SMTP")
         return "250 Message accepted for delivery"
 
 
