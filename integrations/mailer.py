@@ -13,12 +13,9 @@ Messages are serialised with ``policy.SMTP`` and the calendar is attached as byt
 (base64), so its CRLF line ends survive. Backends raise :class:`MailError`;
 ``transient`` tells the outbox whether to keep the message pending and retry.
 
-Text headers that are not ASCII (a Subject, a display name) are encoded and folded by
-:mod:`integrations.mailheaders` and stored as they are: the policy's own folder (Python 3.11)
-drops the space between two encoded words ("Dùn Èideann" reads back "DùnÈideann") and can
-write an empty or split encoded word. Addresses go out with
-an IDN domain as punycode; a non-ASCII local part is sent with SMTPUTF8 (the message then uses
-``policy.SMTPUTF8``), or fails at once, permanently, when the server does not offer it.
+Non-ASCII text headers are encoded and folded by :mod:`integrations.mailheaders` (the policy's
+own folder loses spaces between encoded words). IDN domains go out as punycode; a non-ASCII
+local part goes with SMTPUTF8 (``policy.SMTPUTF8``), or fails at once if the server lacks it.
 """
 
 from __future__ import annotations
@@ -33,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
 from email.message import MIMEPart
 from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
@@ -41,7 +37,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from integrations.addresses import needs_smtputf8, wire_address
-from integrations.mailheaders import encode_value
+from integrations.mailheaders import encode_value, mailbox_value
 
 __all__ = [
     "FileBackend",
@@ -64,7 +60,6 @@ _METHOD_LINE = re.compile(rb"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE | re.IGNORE
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._@+-]")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-_ADDRESS_BREAKERS = re.compile(r'[\s<>()\[\],;:"\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
 # Headers stored pre-folded (set_raw) are written as they are, never refolded by the policy.
 ASCII_POLICY = policy.SMTP.clone(refold_source="none")
 UTF8_POLICY = policy.SMTPUTF8.clone(refold_source="none")
@@ -154,20 +149,8 @@ def _set_text(msg: MIMEPart, name: str, value: str) -> None:
         msg.set_raw(name, encode_value(name, text, utf8=bool(msg.policy.utf8)))
 
 
-def _checked_address(address: str) -> str:
-    """Refuse a malformed address; a non-ASCII local part is checked as its ASCII shape would be."""
-    if not address.isascii() and _ADDRESS_BREAKERS.search(address):
-        raise ValueError(f"invalid address: {address!r}")
-    shape = address if address.isascii() else address.encode("ascii", "replace").decode().replace("?", "u")
-    Address(addr_spec=shape)
-    return address
-
-
 def _set_address(msg: MIMEPart, name: str, display_name: str, addr_spec: str) -> None:
-    """``Name <local@domain>``, the domain as punycode, the name quoted or encoded as needed."""
-    address = _checked_address(wire_address(addr_spec))
-    phrase = encode_value(name, _one_line(display_name), phrase=True, utf8=bool(msg.policy.utf8))
-    msg.set_raw(name, f"{phrase} <{address}>" if phrase else address)
+    msg.set_raw(name, mailbox_value(name, _one_line(display_name), addr_spec, utf8=bool(msg.policy.utf8)))
 
 
 def _headers(msg: MIMEPart, email: OutgoingEmail) -> None:

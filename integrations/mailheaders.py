@@ -16,8 +16,11 @@ and can split one in two. So a value with anything to encode is built here and s
 from __future__ import annotations
 
 import re
+from email.headerregistry import Address
 
-__all__ = ["MAX_LINE", "display_phrase", "encode_value"]
+from integrations.addresses import wire_address
+
+__all__ = ["MAX_LINE", "display_phrase", "encode_value", "mailbox_value"]
 
 MAX_LINE = 78
 MAX_WORD = 75
@@ -25,6 +28,7 @@ _PREFIX, _SUFFIX = "=?utf-8?q?", "?="
 _Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _PHRASE_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 _PHRASE_ESCAPES = re.compile(r'[\\"]')
+_ADDRESS_BREAKERS = re.compile(r'[\s<>()\[\],;:"\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
 
 
 def _q(char: str) -> str:
@@ -95,3 +99,19 @@ def display_phrase(name: str) -> str:
     if _PHRASE_SPECIALS.search(name):
         return '"' + _PHRASE_ESCAPES.sub(r"\\\g<0>", name) + '"'
     return name
+
+
+def _checked_address(address: str) -> str:
+    """Refuse a malformed address; a non-ASCII local part is checked as its ASCII shape would be."""
+    if not address.isascii() and _ADDRESS_BREAKERS.search(address):
+        raise ValueError(f"invalid address: {address!r}")
+    shape = address if address.isascii() else address.encode("ascii", "replace").decode().replace("?", "u")
+    Address(addr_spec=shape)  # raises on a malformed address
+    return address
+
+
+def mailbox_value(name: str, display_name: str, address: str, *, utf8: bool = False) -> str:
+    """``Name <local@domain>`` for header ``name``: the domain as punycode, the name quoted or encoded."""
+    checked = _checked_address(wire_address(address))
+    phrase = encode_value(name, display_name, phrase=True, utf8=utf8)
+    return f"{phrase} <{checked}>" if phrase else checked
