@@ -106,7 +106,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": "",
     # Seconds to wait for the SMTP server.
     "SMTP_TIMEOUT": 30,
-    # ORGANIZER of invites: a monitored mailbox; empty means the session's facilitator.
+    # ORGANIZER of invites: a monitored mailbox; empty means the facilitator (warned under https).
+    # Each event keeps the organizer it was first sent with: set this before invites go out.
     "ORGANIZER_EMAIL": "",
     "ORGANIZER_NAME": "",
     # A message that failed this many times is marked failed and waits for an admin to retry it.
@@ -343,6 +344,9 @@ def _validate(app: Flask) -> None:
         check(key, config[key])
     if config["OIDC_DISCOVERY_URL"] and not config["OIDC_CLIENT_ID"]:
         raise ValueError("OIDC_DISCOVERY_URL is set: OIDC_CLIENT_ID is needed too")
+    if is_https(app) and not config["ORGANIZER_EMAIL"]:  # works, but not what production wants
+        log.warning("ORGANIZER_EMAIL is empty: invites name a facilitator's own address as organizer, "
+                    "and each event keeps it for life. Set it to a monitored mailbox.")
 
 
 # Values that need reading, for the code that uses them -----------------------------------------
