@@ -60,9 +60,13 @@ demo: db-upgrade
 	$(FLASK) demo
 
 # The demo signs in without two-step sign-in (export FACILITATOR_MFA_REQUIRED_ROLES to require it).
+# Invites name a monitored mailbox as their organizer, which each event keeps for life (export
+# FACILITATOR_ORGANIZER_EMAIL to use your own).
 # The web app and its workers (outbox, provider sync, attendance import) run together from the
 # Procfile; Ctrl-C stops them all.
 run: export FACILITATOR_MFA_REQUIRED_ROLES ?=
+run: export FACILITATOR_ORGANIZER_EMAIL ?= psl-sessions@facilitator.example
+run: export FACILITATOR_ORGANIZER_NAME ?= PSL Sessions
 run: demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 

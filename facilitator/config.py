@@ -174,6 +174,9 @@ def _validate(app: Flask) -> None:
         check(key, config[key])
     if config["OIDC_DISCOVERY_URL"] and not config["OIDC_CLIENT_ID"]:
         raise ValueError("OIDC_DISCOVERY_URL is set: OIDC_CLIENT_ID is needed too")
+    if is_https(app) and not config["ORGANIZER_EMAIL"]:  # works, but not what production wants
+        log.warning("ORGANIZER_EMAIL is empty: invites name a facilitator's own address as organizer, "
+                    "and each event keeps it for life. Set it to a monitored mailbox.")
 
 
 # Values that need reading, for the code that uses them -----------------------------------------

@@ -89,7 +89,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": "",
     # Seconds to wait for the SMTP server.
     "SMTP_TIMEOUT": 30,
-    # ORGANIZER of invites: a monitored mailbox; empty means the session's facilitator.
+    # ORGANIZER of invites: a monitored mailbox; empty means the facilitator (warned under https).
+    # Each event keeps the organizer it was first sent with: set this before invites go out.
     "ORGANIZER_EMAIL": "",
     "ORGANIZER_NAME": "",
     # A message that failed this many times is marked failed and waits for an admin to retry it.

@@ -1,10 +1,13 @@
 """Build iCalendar objects (RFC 5545/5546) for invites, cancellations and feeds.
 
 Everything goes through the ``icalendar`` library; nothing is assembled by string
-concatenation. All times are written in UTC (``Z``) so no VTIMEZONE is needed and
-Outlook's "list of dates" VTIMEZONE problem cannot occur. User text is cleaned with
-:func:`clean_text` before it reaches the library, because the library writes some
-properties (``NAME``, ``X-WR-CALNAME``, plain-string ``X-`` values) unescaped.
+concatenation. All times are written in UTC (``Z``) so no event needs a VTIMEZONE and
+Outlook's "list of dates" VTIMEZONE problem cannot occur; only an empty feed carries one (of
+the configured zone, a few years long), because RFC 5545 §3.6 wants at least one component and
+a VTIMEZONE is one that no client shows. User text is cleaned with :func:`clean_text` before
+it reaches the library, because the library writes some properties (``NAME``,
+``X-WR-CALNAME``, plain-string ``X-`` values) unescaped; calendar names are cleaned further
+by :func:`calendar_name`. Addresses go out with IDN domains as punycode.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText, vUri
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText, vUri
+
+from integrations.addresses import wire_address
 
 __all__ = [
     "DEFAULT_PRODID",
@@ -26,6 +31,7 @@ __all__ = [
     "build_download",
     "build_feed",
     "build_request",
+    "calendar_name",
     "clean_param",
     "clean_text",
 ]
@@ -40,6 +46,10 @@ STATUSES = frozenset({"CONFIRMED", "CANCELLED"})
 _BREAKS = re.compile("\r\n|[\r\n\u0085\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile("[ \t]+")
+# Characters a TEXT value escapes: ical.js and icalendar show the backslash of an escaped NAME
+# or X-WR-CALNAME, so a calendar name carries none of them.
+_NAME_ESCAPES = str.maketrans({",": " ", ";": " ", "\\": "/"})
+VTIMEZONE_YEARS = 3
 
 
 # --------------------------------------------------------------------------- data
@@ -115,6 +125,15 @@ def clean_param(s: str | None) -> str:
     return clean_text(s).replace('"', "'").replace("^", "")
 
 
+def calendar_name(s: str | None) -> str:
+    """A calendar's ``NAME``/``X-WR-CALNAME``: one clean line with nothing to escape.
+
+    ``,`` and ``;`` become spaces and ``\\`` a ``/``, so "Taigh na Mara, Lewis" reads
+    "Taigh na Mara Lewis" in every client instead of "Taigh na Mara\\, Lewis" in some.
+    """
+    return _SPACES.sub(" ", clean_text(s).translate(_NAME_ESCAPES)).strip()
+
+
 # ------------------------------------------------------------------------ helpers
 
 
@@ -126,7 +145,7 @@ def _mailto(email: str) -> str:
     address = email.strip()
     if not address or _BREAKS.search(address) or _CONTROLS.search(address) or " " in address:
         raise ValueError(f"invalid email address: {email!r}")
-    return f"mailto:{address}"
+    return f"mailto:{wire_address(address)}"
 
 
 def _cal_address(email: str, name: str, **params: str) -> vCalAddress:
@@ -184,19 +203,20 @@ def _vevent(event: EventData, now: datetime, status: str) -> Event:
     return vevent
 
 
-def _add_attendee(vevent: Event, event: EventData, attendee: Attendee) -> None:
-    if attendee.email.strip().lower() == event.organizer_email.strip().lower():
+def _add_attendee(vevent: Event, event: EventData, attendee: Attendee, *, rsvp: bool) -> None:
+    """The one recipient; ``rsvp`` asks for a reply (a REQUEST), which a CANCEL never does."""
+    if _mailto(attendee.email).lower() == _mailto(event.organizer_email).lower():
         raise ValueError("the organizer must never be one of the recipients")
-    vevent.add(
-        "attendee",
-        _cal_address(
-            attendee.email,
-            attendee.name,
-            ROLE="REQ-PARTICIPANT",
-            PARTSTAT="NEEDS-ACTION",
-            RSVP="TRUE",
-        ),
-    )
+    params = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION"}
+    if rsvp:
+        params["RSVP"] = "TRUE"
+    vevent.add("attendee", _cal_address(attendee.email, attendee.name, **params))
+
+
+def _vtimezone(zone: str, now: datetime) -> Timezone:
+    """The zone's rules from the start of this year, a few years on (short and finite)."""
+    first = date(now.year, 1, 1)
+    return Timezone.from_tzid(zone, first_date=first, last_date=date(now.year + VTIMEZONE_YEARS, 1, 1))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -223,7 +243,7 @@ def build_request(
         raise ValueError("a cancelled event must be sent with build_cancel")
     cal = _calendar("REQUEST", prodid)
     vevent = _vevent(event, _now(now), "CONFIRMED")
-    _add_attendee(vevent, event, attendee)
+    _add_attendee(vevent, event, attendee, rsvp=True)
     vevent.add_component(_alarm(clean_text(event.summary)))
     cal.add_component(vevent)
     return cal.to_ical()
@@ -239,7 +259,7 @@ def build_cancel(
     """A ``METHOD:CANCEL`` for one recipient; ``event.sequence`` must already be raised."""
     cal = _calendar("CANCEL", prodid)
     vevent = _vevent(event, _now(now), "CANCELLED")
-    _add_attendee(vevent, event, attendee)
+    _add_attendee(vevent, event, attendee, rsvp=False)
     cal.add_component(vevent)
     return cal.to_ical()
 
@@ -250,10 +270,15 @@ def build_feed(
     *,
     prodid: str = DEFAULT_PRODID,
     now: datetime | None = None,
+    timezone: str = "UTC",
 ) -> bytes:
-    """A ``METHOD:PUBLISH`` subscription feed; cancelled events stay as CANCELLED."""
+    """A ``METHOD:PUBLISH`` subscription feed; cancelled events stay as CANCELLED.
+
+    A feed with no event carries the VTIMEZONE of ``timezone`` (the configured zone), so it is
+    still a calendar with a component, which RFC 5545 §3.6 requires and parsers insist on.
+    """
     cal = _calendar("PUBLISH", prodid)
-    title = clean_text(name)
+    title = calendar_name(name)
     # vText: the library writes plain-str NAME / X-WR-CALNAME values unescaped.
     cal.add("name", vText(title))
     cal.add("x-wr-calname", vText(title))
@@ -262,6 +287,8 @@ def build_feed(
     stamp = _now(now)
     for event in events:
         cal.add_component(_vevent(event, stamp, event.status))
+    if not cal.subcomponents:
+        cal.add_component(_vtimezone(timezone, stamp))
     return cal.to_ical()
 
 

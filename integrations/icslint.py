@@ -4,6 +4,12 @@ Parsers accept injected lines (they are valid syntax), bare LF, over-long lines 
 missing iTIP properties. This lint reads the raw bytes and reports those problems as
 human-readable strings; an empty list means clean. It is used by the tests and can
 gate a feed before it is served.
+
+It also checks what some parsers catch and others do not, so a file is refused here before
+any client sees it: an impossible date-time, DTEND not after DTSTART or of another value
+type, a floating (zone-less) event time, a non-integer SEQUENCE, a parameter split by an
+unquoted ``;`` or ``,``, a VCALENDAR with no component, and a scheduling message (REQUEST,
+CANCEL) with more than one ATTENDEE: ours are always for exactly one recipient.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["check_sequence_rises", "lint"]
 
@@ -30,6 +38,14 @@ SINGLETONS = (
 )  # fmt: skip
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _UTC_DATETIME = re.compile(r"^\d{8}T\d{6}Z$")
+_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE_TIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+# VEVENT properties holding one DATE or DATE-TIME, and those holding an INTEGER.
+WHEN_PROPERTIES = ("DTSTART", "DTEND", "DTSTAMP", "RECURRENCE-ID", "CREATED", "LAST-MODIFIED")
+INTEGER_PROPERTIES = ("SEQUENCE", "PRIORITY")
+# Parameters that hold one value: a second one is an unquoted comma (RFC 5545 §3.2).
+SINGLE_VALUED_PARAMS = frozenset({"CN", "ROLE", "PARTSTAT", "RSVP", "VALUE", "TZID", "CUTYPE"})
 
 
 @dataclass
@@ -37,6 +53,16 @@ class _Prop:
     name: str
     params: dict[str, list[str]]
     value: str
+    bare_params: list[str] = field(default_factory=list)  # parameter parts with no "="
+
+
+@dataclass(frozen=True)
+class _When:
+    """A DATE or DATE-TIME value: ``moment`` is aware for UTC or a known TZID, naive if floating."""
+
+    kind: str
+    moment: date | datetime
+    floating: bool
 
 
 @dataclass
@@ -87,15 +113,19 @@ def _unfold(lines: list[bytes]) -> list[str]:
     return [raw.decode("utf-8", errors="replace") for raw in logical]
 
 
-def _split_params(head: str) -> tuple[str, dict[str, list[str]]]:
+def _split_params(head: str) -> tuple[str, dict[str, list[str]], list[str]]:
     parts = re.findall(r'(?:"[^"]*"|[^;])+', head)
     name = parts[0].upper() if parts else ""
     params: dict[str, list[str]] = {}
+    bare: list[str] = []
     for part in parts[1:]:
-        key, _, value = part.partition("=")
+        key, equals, value = part.partition("=")
+        if not equals:
+            bare.append(part)
+            continue
         values = re.findall(r'"[^"]*"|[^,]+', value)
         params[key.upper()] = [v.strip('"') for v in values]
-    return name, params
+    return name, params, bare
 
 
 def _parse_line(line: str) -> _Prop | None:
@@ -103,8 +133,8 @@ def _parse_line(line: str) -> _Prop | None:
     match = re.match(r'^((?:"[^"]*"|[^":])*):(.*)$', line, re.DOTALL)
     if not match:
         return None
-    name, params = _split_params(match.group(1))
-    return _Prop(name, params, match.group(2))
+    name, params, bare = _split_params(match.group(1))
+    return _Prop(name, params, match.group(2), bare)
 
 
 def _tree(lines: list[str], problems: list[str]) -> list[_Comp]:
@@ -117,6 +147,7 @@ def _tree(lines: list[str], problems: list[str]) -> list[_Comp]:
             continue
         if _CONTROL.search(prop.value):
             problems.append(f"{prop.name}: control character in value")
+        _check_params(prop, problems)
         if prop.name == "BEGIN":
             comp = _Comp(prop.value.upper())
             (stack[-1].children if stack else roots).append(comp)
@@ -139,6 +170,14 @@ def _walk(comp: _Comp) -> Iterable[_Comp]:
     yield comp
     for child in comp.children:
         yield from _walk(child)
+
+
+def _check_params(prop: _Prop, problems: list[str]) -> None:
+    for part in prop.bare_params:
+        problems.append(f"{prop.name}: parameter {part!r} has no '=' (an unquoted ';' in a parameter value?)")
+    for key, values in prop.params.items():
+        if key in SINGLE_VALUED_PARAMS and len(values) > 1:
+            problems.append(f"{prop.name}: {key} has {len(values)} values (an unquoted ',' in it?)")
 
 
 # ----------------------------------------------------------------- semantic layer
@@ -187,12 +226,73 @@ def _tzids(cal: _Comp, problems: list[str]) -> None:
                     problems.append(f"{prop.name}: TZID {tzid!r} has no VTIMEZONE")
 
 
+def _when(prop: _Prop, where: str, problems: list[str]) -> _When | None:
+    """Read a DATE or DATE-TIME value, reporting one that names no real moment."""
+    kind = (prop.params.get("VALUE") or ["DATE-TIME"])[0].upper()
+    match = (_DATE if kind == "DATE" else _DATE_TIME).match(prop.value)
+    try:
+        if match is None:
+            raise ValueError(prop.value)
+        numbers = [int(n) for n in match.groups()[:6]]
+        if kind == "DATE":
+            return _When(kind, date(*numbers), floating=False)
+        numbers[5] = min(numbers[5], 59)  # a leap second (:60) is valid and rounds down
+        moment = datetime(*numbers)  # type: ignore[arg-type]
+    except ValueError:
+        problems.append(f"{where}: {prop.name}: {prop.value!r} is not a valid {kind}")
+        return None
+    tzids = prop.params.get("TZID")
+    if match.group(7):
+        return _When(kind, moment.replace(tzinfo=UTC), floating=False)
+    if not tzids:
+        return _When(kind, moment, floating=True)
+    try:
+        return _When(kind, moment.replace(tzinfo=ZoneInfo(tzids[0])), floating=False)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _When(kind, moment, floating=False)  # a custom VTIMEZONE: the moment stays local
+
+
+def _times(event: _Comp, where: str, problems: list[str]) -> None:
+    """Every date-time real, event times anchored (UTC or a TZID), DTEND after DTSTART, same type."""
+    found: dict[str, _When] = {}
+    for name in WHEN_PROPERTIES:
+        for prop in event.all(name):
+            when = _when(prop, where, problems)
+            if when is not None:
+                found.setdefault(name, when)
+    for name in ("DTSTART", "DTEND"):
+        if name in found and found[name].kind == "DATE-TIME" and found[name].floating:
+            problems.append(f"{where}: {name} is a floating time (no Z and no TZID)")
+    start, end = found.get("DTSTART"), found.get("DTEND")
+    if start is None or end is None:
+        return
+    if start.kind != end.kind:
+        problems.append(f"{where}: DTEND is a {end.kind} but DTSTART a {start.kind}")
+        return
+    comparable = isinstance(start.moment, datetime) == isinstance(end.moment, datetime) and (
+        not isinstance(start.moment, datetime)
+        or (start.moment.tzinfo is None) == (end.moment.tzinfo is None))  # type: ignore[union-attr]
+    if comparable and end.moment <= start.moment:  # type: ignore[operator]
+        problems.append(f"{where}: DTEND is not after DTSTART")
+
+
+def _integers(event: _Comp, where: str, problems: list[str]) -> None:
+    for name in INTEGER_PROPERTIES:
+        for prop in event.all(name):
+            if not _INTEGER.match(prop.value.strip()):
+                problems.append(f"{where}: {name} is not an integer: {prop.value!r}")
+            elif name == "SEQUENCE" and int(prop.value) < 0:
+                problems.append(f"{where}: SEQUENCE is negative")
+
+
 def _event(event: _Comp, method: str | None, problems: list[str]) -> None:
     uid = event.first("UID") or "?"
     where = f"VEVENT {uid}"
     for name in SINGLETONS:
         if len(event.all(name)) > 1:
             problems.append(f"{where}: more than one {name}")
+    _times(event, where, problems)
+    _integers(event, where, problems)
     if event.all("DTEND") and event.all("DURATION"):
         problems.append(f"{where}: both DTEND and DURATION")
     stamp = event.first("DTSTAMP")
@@ -203,8 +303,11 @@ def _event(event: _Comp, method: str | None, problems: list[str]) -> None:
             if not prop.value.lower().startswith("mailto:"):
                 problems.append(f"{where}: {name} is not a mailto: address")
     organizer = (event.first("ORGANIZER") or "").lower()
-    if organizer and organizer in {p.value.lower() for p in event.all("ATTENDEE")}:
+    attendees = [p.value.lower() for p in event.all("ATTENDEE")]
+    if organizer and organizer in attendees:
         problems.append(f"{where}: ORGANIZER is also an ATTENDEE")
+    for address in sorted({a for a in attendees if attendees.count(a) > 1}):
+        problems.append(f"{where}: ATTENDEE {address} appears more than once")
     if method in REQUIRED:
         _method_rules(event, method, where, problems)
 
@@ -217,7 +320,12 @@ def _method_rules(event: _Comp, method: str, where: str, problems: list[str]) ->
     has_alarm = any(c.name == "VALARM" for c in event.children)
     if method == "REQUEST" and status not in ("", "TENTATIVE", "CONFIRMED"):
         problems.append(f"{where}: REQUEST with STATUS:{status} (use METHOD:CANCEL)")
+    attendees = event.all("ATTENDEE")
+    if method in ("REQUEST", "CANCEL") and len(attendees) > 1:
+        problems.append(f"{where}: {method} carries more than one ATTENDEE (ours are for one recipient)")
     if method == "CANCEL":
+        if any(v.upper() == "TRUE" for p in attendees for v in p.params.get("RSVP", [])):
+            problems.append(f"{where}: CANCEL asks for a reply (RSVP=TRUE)")
         if status != "CANCELLED":
             problems.append(f"{where}: CANCEL requires STATUS:CANCELLED")
         if has_alarm:
@@ -228,7 +336,9 @@ def _method_rules(event: _Comp, method: str, where: str, problems: list[str]) ->
 
 def _scheduling_uids(cal: _Comp, method: str | None, problems: list[str]) -> None:
     events = [c for c in cal.children if c.name == "VEVENT"]
-    # An empty PUBLISH is fine: a home's feed before its first session.
+    if not cal.children:
+        # A home's feed before its first session carries its zone's VTIMEZONE instead.
+        problems.append("VCALENDAR has no component (RFC 5545 §3.6 needs at least one)")
     if method in ("REQUEST", "CANCEL") and not events:
         problems.append(f"{method} carries no VEVENT")
     if method in ("REQUEST", "CANCEL") and len({e.first("UID") for e in events}) > 1:

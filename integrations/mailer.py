@@ -12,6 +12,10 @@
 Messages are serialised with ``policy.SMTP`` and the calendar is attached as bytes
 (base64), so its CRLF line ends survive. Backends raise :class:`MailError`;
 ``transient`` tells the outbox whether to keep the message pending and retry.
+
+Non-ASCII text headers are encoded and folded by :mod:`integrations.mailheaders` (the policy's
+own folder loses spaces between encoded words). IDN domains go out as punycode; a non-ASCII
+local part goes with SMTPUTF8 (``policy.SMTPUTF8``), or fails at once if the server lacks it.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
 from email.message import MIMEPart
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
+
+from integrations.addresses import needs_smtputf8, wire_address
+from integrations.mailheaders import encode_value, mailbox_value
 
 __all__ = [
     "FileBackend",
@@ -53,6 +60,9 @@ _METHOD_LINE = re.compile(rb"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE | re.IGNORE
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._@+-]")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+# Headers stored pre-folded (set_raw) are written as they are, never refolded by the policy.
+ASCII_POLICY = policy.SMTP.clone(refold_source="none")
+UTF8_POLICY = policy.SMTPUTF8.clone(refold_source="none")
 
 
 class MailError(Exception):
@@ -126,18 +136,35 @@ def _checked_method(email: OutgoingEmail) -> str | None:
     return method
 
 
+def needs_utf8(email: OutgoingEmail) -> bool:
+    """Must this message travel with SMTPUTF8 (a non-ASCII local part in To or From)?"""
+    return needs_smtputf8(email.to_email) or needs_smtputf8(envelope_sender(email.from_addr))
+
+
+def _set_text(msg: MIMEPart, name: str, value: str) -> None:
+    text = _one_line(value)
+    if text.isascii() and "=?" not in text:
+        msg[name] = text  # the policy folds plain ASCII at spaces, which reads back exactly
+    else:
+        msg.set_raw(name, encode_value(name, text, utf8=bool(msg.policy.utf8)))
+
+
+def _set_address(msg: MIMEPart, name: str, display_name: str, addr_spec: str) -> None:
+    msg.set_raw(name, mailbox_value(name, _one_line(display_name), addr_spec, utf8=bool(msg.policy.utf8)))
+
+
 def _headers(msg: MIMEPart, email: OutgoingEmail) -> None:
-    msg["From"] = _mailbox(email.from_addr)
-    msg["To"] = Address(display_name=_one_line(email.to_name), addr_spec=email.to_email.strip())
-    msg["Subject"] = _one_line(email.subject)
+    _set_address(msg, "From", *_mailbox(email.from_addr))
+    _set_address(msg, "To", email.to_name, email.to_email.strip())
+    _set_text(msg, "Subject", email.subject)
     msg["Date"] = format_datetime(email.date or datetime.now(UTC))
     msg["Message-ID"] = normalise_message_id(email.message_id)
     if email.reply_to:
-        msg["Reply-To"] = _mailbox(email.reply_to)
+        _set_address(msg, "Reply-To", *_mailbox(email.reply_to))
     for name, value in email.headers.items():
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"invalid header name: {name!r}")
-        msg[name] = _one_line(value)
+        _set_text(msg, name, value)
 
 
 def build_mime(email: OutgoingEmail) -> bytes:
@@ -147,7 +174,8 @@ def build_mime(email: OutgoingEmail) -> bytes:
     (what ``EmailMessage.add_alternative`` would add); only the top level has one.
     """
     method = _checked_method(email)
-    msg = MIMEPart(policy=policy.SMTP)
+    chosen: EmailPolicy = UTF8_POLICY if needs_utf8(email) else ASCII_POLICY
+    msg = MIMEPart(policy=chosen)
     _headers(msg, email)
     msg["MIME-Version"] = "1.0"
     msg.set_content(email.text, subtype="plain", cte="quoted-printable")
@@ -175,16 +203,17 @@ def _stable_boundaries(msg: MIMEPart, seed: str) -> None:
         part.set_boundary(f"=_{index}_{digest}")
 
 
-def _mailbox(value: str) -> Address:
-    """Parse ``Name <addr>`` or ``addr`` and rebuild it, so nothing else rides along."""
+def _mailbox(value: str) -> tuple[str, str]:
+    """Parse ``Name <addr>`` or ``addr`` into (name, addr), so nothing else rides along."""
     name, address = parseaddr(_one_line(value))
     if "@" not in address:
         raise ValueError(f"invalid address: {value!r}")
-    return Address(display_name=name, addr_spec=address)
+    return name, address
 
 
 def envelope_sender(from_addr: str) -> str:
-    return _mailbox(from_addr).addr_spec
+    """The sender as the envelope carries it (domain as punycode)."""
+    return wire_address(_mailbox(from_addr)[1])
 
 
 # ---------------------------------------------------------------------- backends
@@ -244,14 +273,28 @@ class SmtpBackend:
     def send(self, email: OutgoingEmail) -> None:
         try:
             data = build_mime(email)
-            sender = envelope_sender(email.from_addr)
+            sender, recipient = envelope_sender(email.from_addr), wire_address(email.to_email)
+            utf8 = needs_utf8(email)
         except ValueError as exc:
             raise MailError(f"cannot build message: {exc}", transient=False) from exc
         try:
             with self._connect() as smtp:
-                smtp.sendmail(sender, [email.to_email.strip()], data)
+                if utf8:
+                    self._require_smtputf8(smtp, email)
+                smtp.sendmail(sender, [recipient], data, mail_options=["SMTPUTF8"] if utf8 else [])
         except (smtplib.SMTPException, OSError) as exc:
             raise _classify(exc) from exc
+        except UnicodeError as exc:  # an address smtplib cannot write: retrying cannot help
+            raise MailError(f"cannot send to {email.to_email}: {exc}", transient=False) from exc
+
+    def _require_smtputf8(self, smtp: smtplib.SMTP, email: OutgoingEmail) -> None:
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn("smtputf8"):
+            raise MailError(
+                f"{email.to_email.strip()} has non-ASCII characters before the @, which can only be "
+                f"sent with SMTPUTF8, and the mail server {self.host} does not offer it. Give this "
+                "contact an address without them, or use a mail server that supports SMTPUTF8.",
+                transient=False)
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()

@@ -97,6 +97,31 @@ def test_checking_a_series_shows_its_dates_and_warns_of_the_clock_change(auth, c
     assert sessions() == []  # only checked, nothing booked
 
 
+@pytest.mark.parametrize(("day", "said", "times"), [
+    ("2026-03-29", "01:30 does not exist on 29 March 2026 in Europe/London (the clocks go forward)",
+     ["00:30 GMT (00:30 UTC)", "02:30 BST (01:30 UTC)"]),
+    ("2026-10-25", "01:30 happens twice on 25 October 2026 in Europe/London (the clocks go back)",
+     ["01:30 BST (00:30 UTC)", "01:30 GMT (01:30 UTC)"]),
+], ids=["spring-gap", "autumn-overlap"])
+def test_checking_a_single_session_at_a_time_the_clocks_skip_or_repeat_names_both_times(
+        auth, client, group, facilitator, day, said, times):
+    auth.login(facilitator)
+    data = form(date=day, start_time="01:30", preview="Check the dates")
+    data.pop("book")
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", data))
+    assert said in page
+    assert f"either {times[0]} or {times[1]}" in page
+    assert sessions() == []
+
+
+def test_a_single_session_at_an_ordinary_time_gets_no_clock_warning(auth, client, group, facilitator):
+    auth.login(facilitator)
+    data = form(date="2026-03-29", start_time="02:30", preview="Check the dates")
+    data.pop("book")
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", data))
+    assert "clock-change" not in page and "does not exist" not in page
+
+
 def test_booking_a_weekly_series_from_the_form(auth, client, group, facilitator):
     auth.login(facilitator)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,26 @@ def test_secret_key_is_generated_once_into_the_instance_folder(instance, caplog)
     caplog.clear()
     assert build(instance).config["SECRET_KEY"] == first
     assert "generated" not in caplog.text
+
+
+def test_an_empty_organizer_email_is_warned_about_in_production(instance, monkeypatch, caplog):
+    """Under https an event's organizer would otherwise be a facilitator's own address, fixed for
+    the event's life: a monitored mailbox is what production needs."""
+    monkeypatch.setenv("FACILITATOR_SECRET_KEY", TEST_SECRET)
+    with caplog.at_level(logging.WARNING, logger="facilitator"):
+        build(instance, PUBLIC_BASE_URL="https://psl.example.scot")
+    assert "ORGANIZER_EMAIL is empty" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="facilitator"):
+        build(instance, PUBLIC_BASE_URL="https://psl.example.scot", ORGANIZER_EMAIL="psl-team@nhs.example")
+        build(instance)  # http: a demo or a developer's machine
+    assert "ORGANIZER_EMAIL" not in caplog.text
+
+
+def test_make_run_sets_a_monitored_organizer_mailbox():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    (line,) = [x for x in makefile.splitlines() if x.startswith("run: export FACILITATOR_ORGANIZER_EMAIL ?=")]
+    assert "@" in line.split("?=", 1)[1]
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

@@ -16,6 +16,7 @@ from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks as invite_hooks
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
+from integrations.addresses import needs_smtputf8
 from integrations.providers.registry import DEFAULT_PROVIDER
 
 UNSET: Any = object()
@@ -152,6 +153,19 @@ def save_contact(home: CareHome, data: ContactData, contact: Contact | None = No
     db.session.flush()
     invite_hooks.contact_changed(contact.id)
     return contact
+
+
+def address_warning(email: str) -> str | None:
+    """What to tell the admin about an address that can be saved but not always mailed."""
+    try:
+        utf8 = needs_smtputf8(email)
+    except ValueError:
+        return None
+    if not utf8:
+        return None
+    return (f"{email.strip()} has non-ASCII characters before the @. Invitations reach it only if the "
+            "mail server supports SMTPUTF8; otherwise they fail at once and the session's invitations "
+            "page says so. Ask the home for another address if you can.")
 
 
 def _facilitators(ids: Iterable[int]) -> list[User]:

@@ -152,10 +152,12 @@ def edit_contact(home_id: int, contact_id: int | None = None) -> Any:
         return render_template("admin/contact_form.html", form=form, home=home, contact=contact), status
     data = services.ContactData(form.name.data, form.email.data, form.role.data, form.is_active.data)
     try:
-        services.save_contact(home, data, contact)
+        saved = services.save_contact(home, data, contact)
     except DomainError as exc:
         return _invalid("admin/contact_form.html", form, exc, home=home, contact=contact)
     flash(f"Saved {data.name}.", "success")
+    if warning := services.address_warning(saved.email):
+        flash(warning, "warning")
     return redirect(url_for("admin.home", home_id=home.id))
 
 

@@ -12,18 +12,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
 from facilitator.booking import sync
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
-from facilitator.booking.times import (
-    Move,
-    clock_change_warnings,
-    series_starts,
-)
+from facilitator.booking.times import Move, clock_change_warnings, series_starts, wall_clock_warning
+from facilitator.clock import as_local
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks
@@ -71,6 +68,8 @@ class Booking:
     join_url: str | None = None
     every: str | None = None
     count: int = 1
+    # The time of day as typed in the booking's zone: one the clocks skip or repeat is warned about.
+    wall_time: time | None = None
 
 
 @dataclass
@@ -132,7 +131,14 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
         raise DomainError("Some of the details need correcting.", errors)
     return Plan(provider=provider, title=title, join_url=join_url,
                 duration_minutes=booking.duration_minutes, starts=starts, zone=zone, past=past,
-                warnings=clock_change_warnings(starts, zone))
+                warnings=clock_change_warnings(starts, zone) + _wall_clock_warnings(booking, starts, zone))
+
+
+def _wall_clock_warnings(booking: Booking, starts: list[datetime], zone: str) -> list[str]:
+    if booking.wall_time is None:
+        return []
+    days = dict.fromkeys(as_local(start, zone).date() for start in starts)
+    return [w for day in days if (w := wall_clock_warning(day, booking.wall_time, zone))]
 
 
 def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderCatalog, *,

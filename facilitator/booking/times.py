@@ -55,6 +55,25 @@ def clock_change_warnings(starts: list[datetime], zone: str) -> list[str]:
     return warnings
 
 
+def wall_clock_warning(day: date, at: time, zone: str) -> str | None:
+    """Say when a wall-clock time is skipped (clocks forward) or repeated (clocks back) on ``day``,
+    naming both moments it could mean and the one booked (see :func:`local_moment`)."""
+    tz = ZoneInfo(zone)
+    naive = datetime.combine(day, at.replace(tzinfo=None))
+    earlier, later = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return None
+    moments = sorted({earlier.astimezone(UTC), later.astimezone(UTC)})
+    both = " or ".join(f"{m.astimezone(tz):%H:%M %Z} ({m:%H:%M} UTC)" for m in moments)
+    booked = local_moment(day, at, zone)
+    skipped = booked.replace(tzinfo=None) != naive
+    what = "does not exist" if skipped else "happens twice"
+    direction = "forward" if skipped else "back"
+    return (f"{at:%H:%M} {what} on {day:%-d %B %Y} in {zone} (the clocks go {direction}): it could mean "
+            f"either {both}. This session is booked for {booked:%H:%M %Z} ({booked.astimezone(UTC):%H:%M} "
+            "UTC); change the time if you meant the other.")
+
+
 def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

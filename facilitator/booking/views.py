@@ -67,7 +67,8 @@ def book(group_id: int) -> Any:
     booking = services.Booking(
         title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
         provider=form.provider.data, join_url=form.join_url.data,
-        every=form.repeat_every.data or None, count=form.repeat_count.data or 1)
+        every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
+        wall_time=form.start_time.data)
     try:
         if form.preview.data:
             plan = services.plan_booking(group, booking, providers, zone=zone_name(), now=now_utc())

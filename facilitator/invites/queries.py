@@ -153,6 +153,27 @@ def highest_sequence(session_id: int, contact_id: int) -> int | None:
             OutboxMessage.sequence.is_not(None)))
 
 
+def highest_sequences(session_ids: Iterable[int]) -> dict[int, int]:
+    """Per session, the highest SEQUENCE rendered to anyone (sessions with none are left out)."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(OutboxMessage.session_id, func.max(OutboxMessage.sequence))
+        .where(OutboxMessage.session_id.in_(ids), OutboxMessage.sequence.is_not(None))
+        .group_by(OutboxMessage.session_id))
+    return {session_id: sequence for session_id, sequence in rows}
+
+
+def last_calendar_render(session_ids: Iterable[int]) -> datetime | None:
+    """When an invite or cancel for one of these sessions was last rendered (its SEQUENCE fixed)."""
+    ids = list(session_ids)
+    if not ids:
+        return None
+    return db.session.scalar(select(func.max(OutboxMessage.rendered_at)).where(
+        OutboxMessage.session_id.in_(ids), OutboxMessage.sequence.is_not(None)))
+
+
 def outbox_counts() -> dict[str, int]:
     rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     counts = {status.value: 0 for status in OutboxStatus}

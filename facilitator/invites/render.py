@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from flask import current_app, render_template
 from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.invites import queries
+from facilitator.invites import events, queries
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
 from facilitator.models import (
@@ -30,7 +29,6 @@ from facilitator.models import (
     Method,
     OutboxMessage,
     ReminderSend,
-    Role,
     SessionStatus,
 )
 from facilitator.providers import hub
@@ -84,25 +82,6 @@ def contact_links(contact_token: str, join_token: str | None = None) -> Links:
 # --------------------------------------------------------------------------- calendar data
 
 
-def organizer_for(session: MeetingSession, recipient: str = "") -> tuple[str, str]:
-    """A monitored mailbox or the facilitator, never the recipient."""
-    config = current_app.config
-    facilitators = list(session.group.facilitators)
-    creator = session.created_by
-    candidates: list[tuple[str, str]] = []
-    if config["ORGANIZER_EMAIL"]:
-        candidates.append((config["ORGANIZER_EMAIL"], config["ORGANIZER_NAME"] or "PSL sessions"))
-    if creator is not None and creator.role == Role.FACILITATOR and session.group.is_facilitated_by(creator):
-        candidates.append((creator.email, creator.name))
-    candidates += [(f.email, f.name) for f in facilitators if f.is_active]
-    name, address = parseaddr(str(config["MAIL_FROM"]))
-    candidates.append((address, name or "PSL sessions"))
-    for email, cn in candidates:
-        if email and email.strip().lower() != recipient.strip().lower():
-            return email, cn
-    raise RenderError("no organizer address differs from the recipient's")
-
-
 def provider_label(session: MeetingSession) -> str:
     """What the join button opens, as the email says it ("Zoom", "the meeting link")."""
     return hub().join_target(session.provider)
@@ -121,14 +100,20 @@ def description(session: MeetingSession, now: datetime, home_name: str = "") -> 
 
 
 def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequence: int | None = None,
-               recipient: str = "", home_name: str = "") -> EventData:
-    organizer, organizer_name = organizer_for(session, recipient)
+               recipient: str = "", home_name: str = "",
+               organizer: tuple[str, str] | None = None) -> EventData:
+    """The session as a calendar event: the UID's one organizer and, unless ``sequence`` is
+    given (an email's own, or a feed's read in bulk), the highest SEQUENCE sent for it."""
+    try:
+        organizer_email, organizer_name = organizer or events.organizer(session, recipient)
+    except events.NoOrganizer as exc:
+        raise RenderError(str(exc)) from exc
     cancelled = session.status == SessionStatus.CANCELLED
     return EventData(
-        uid=session.ical_uid, sequence=session.sequence if sequence is None else sequence,
+        uid=session.ical_uid, sequence=events.current_sequence(session) if sequence is None else sequence,
         start=session.starts_at, end=session.ends_at, summary=session.title,
         description=description(session, now, home_name), location_url=link,
-        organizer_email=organizer, organizer_name=organizer_name,
+        organizer_email=organizer_email, organizer_name=organizer_name,
         status="CANCELLED" if cancelled else "CONFIRMED")
 
 
@@ -212,12 +197,13 @@ def _context(session: MeetingSession, contact: Contact, links: Links, now: datet
 
 def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,
                      now: datetime, kind: MessageKind) -> None:
-    previous = queries.highest_sequence(session.id, contact.id)
-    # SEQUENCE only rises for each recipient: the session's, or one above the last they were sent.
-    sequence = session.sequence if previous is None else max(session.sequence, previous + 1)
+    sequence, is_update = events.next_sequence(session, contact.id)
     message.sequence = sequence
     event = event_data(session, links.join, now, sequence=sequence, recipient=message.to_email,
                        home_name=contact.home.name)
+    if event.organizer_email.strip().lower() == message.to_email.strip().lower():
+        raise RenderError(f"{message.to_email} is this session's calendar organizer, so it cannot "
+                          "also be sent the invitation as a guest.")
     attendee = Attendee(message.to_email, contact.name)
     try:
         if kind == MessageKind.CANCEL:
@@ -227,12 +213,12 @@ def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: C
     except ValueError as exc:
         raise RenderError(f"cannot build the calendar: {exc}") from exc
     context = _context(session, contact, links, now)
-    context["is_update"] = previous is not None
+    context["is_update"] = is_update
     title, when = session.title, short_when(session, now)
     if kind == MessageKind.CANCEL:
         subject, template, method = f"Cancelled: {title}, {when}", "cancel", Method.CANCEL
     else:
-        prefix = "Updated" if previous is not None else "Invitation"
+        prefix = "Updated" if is_update else "Invitation"
         subject, template, method = f"{prefix}: {title}, {when}", "request", Method.REQUEST
     _fill(message, now, subject, template, context, calendar=calendar, method=method.value)
 
@@ -258,7 +244,7 @@ def _fill(message: OutboxMessage, now: datetime, subject: str, template: str, co
           *, calendar: bytes | None = None, method: str | None = None,
           headers: dict[str, str] | None = None) -> None:
     config = current_app.config
-    organizer = organizer_for(message.session, message.to_email)[0] if message.session else ""
+    organizer = _reply_organizer(message)
     message.subject = subject[:300]
     message.body_text = render_template(f"invites/email/{template}.txt", **context)
     message.body_html = render_template(f"invites/email/{template}.html", **context)
@@ -267,6 +253,16 @@ def _fill(message: OutboxMessage, now: datetime, subject: str, template: str, co
     message.from_addr = str(config["MAIL_FROM"])
     message.reply_to = str(config["MAIL_REPLY_TO"] or organizer) or None
     message.rendered_at = now
+
+
+def _reply_organizer(message: OutboxMessage) -> str:
+    """Replies go to the session's organizer when no MAIL_REPLY_TO is set."""
+    if message.session is None:
+        return ""
+    try:
+        return events.organizer(message.session, message.to_email)[0]
+    except events.NoOrganizer:
+        return ""
 
 
 def fill_plain(message: OutboxMessage, now: datetime, subject: str, text: str, html: str) -> None:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
 from facilitator.clock import now_utc
+from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.forms import flash_refusal
 from facilitator.invites import queries, services
@@ -56,6 +57,7 @@ def resend(session_id: int) -> Any:
 
 @bp.route("/sessions/<int:session_id>/calendar.ics")
 @allow(READERS)
+@writes_on_get  # the first copy of an event fixes its organizer
 def session_calendar(session_id: int) -> Any:
     """The session as a .ics file; the link in it is the meeting's own (for the facilitator)."""
     session = session_or_404(session_id)

@@ -22,11 +22,11 @@ from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from facilitator.access import PUBLIC, allow
-from facilitator.clock import now_utc
+from facilitator.clock import now_utc, zone_name
 from facilitator.config import reminder_offsets
 from facilitator.database import write_best_effort
 from facilitator.extensions import csrf, db
-from facilitator.invites import queries, services
+from facilitator.invites import events, queries, services
 from facilitator.invites.render import PRODID, base_url, contact_links, download_ics, event_data
 from facilitator.invites.tokens import find_contact_token, find_join_token
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
@@ -239,11 +239,12 @@ def feed(token: str) -> Any:
     home_ = row.contact.home
     now = now_utc()
     sessions = queries.home_sessions(home_.id, now - timedelta(days=FEED_DAYS_BACK))
-    stamp = max((s.updated_at for s in sessions), default=home_.created_at).replace(microsecond=0)
+    stamp = events.feed_stamp(sessions, home_.created_at)
     base = base_url()
-    events = [event_data(s, f"{base}/h/{token}/sessions/{s.id}", stamp, home_name=home_.name)
-              for s in sessions]
-    ics = build_feed(home_.name, events, prodid=PRODID, now=stamp)
+    organizers, sequences = events.feed_organizers(sessions), events.current_sequences(sessions)
+    copies = [event_data(s, f"{base}/h/{token}/sessions/{s.id}", stamp, sequence=sequences[s.id],
+                         home_name=home_.name, organizer=organizers[s.id]) for s in sessions]
+    ics = build_feed(home_.name, copies, prodid=PRODID, now=stamp, timezone=zone_name())
     problems = lint(ics, expected_method="PUBLISH")
     if problems:
         log.error("Feed for home %s fails the lint: %s", home_.id, "; ".join(problems[:5]))

@@ -25,6 +25,7 @@ from facilitator.models.homes import CareHome, Contact, ContactRole
 from facilitator.models.invites import (
     ContactToken,
     DeliveryStatus,
+    EventOrganizer,
     InvitationToken,
     InviteDelivery,
     JoinRecord,
@@ -56,6 +57,7 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",
     "AttendanceEntry",

@@ -212,3 +212,19 @@ class ReminderOptOut(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+
+
+class EventOrganizer(Base):
+    """The ORGANIZER a session's UID was first sent with (by email, feed or download).
+
+    Every later copy of the event carries it, whoever facilitates the group by then: a client
+    given another ORGANIZER for a UID it knows treats the update as someone else's event.
+    """
+
+    __tablename__ = "event_organizers"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    fixed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)

@@ -22,6 +22,7 @@ from integrations.ical import (
     build_download,
     build_feed,
     build_request,
+    calendar_name,
     clean_param,
     clean_text,
 )
@@ -150,7 +151,8 @@ def check_common(ics: bytes, event: EventData, method: str, status: str) -> None
     assert "TZID" not in ics.decode()
 
 
-def check_attendee(ics: bytes, attendee: Attendee) -> None:
+def check_attendee(ics: bytes, attendee: Attendee, *, rsvp: bool = True) -> None:
+    """One ATTENDEE; ``rsvp``: a REQUEST asks for a reply, a CANCEL never does."""
     lib_event = parse_icalendar(ics).events[0]
     vob_event = vevents_vobject(parse_vobject(ics))[0]
     lib_attendees = lib_event.get("ATTENDEE")
@@ -161,12 +163,8 @@ def check_attendee(ics: bytes, attendee: Attendee) -> None:
     assert len(vob_attendees) == 1
     assert vob_attendees[0].value == f"mailto:{attendee.email}"
     params = {key: values for key, values in vob_attendees[0].params.items()}
-    assert params == {
-        "CN": [clean_param(attendee.name)],
-        "ROLE": ["REQ-PARTICIPANT"],
-        "PARTSTAT": ["NEEDS-ACTION"],
-        "RSVP": ["TRUE"],
-    }
+    expected = {"CN": [clean_param(attendee.name)], "ROLE": ["REQ-PARTICIPANT"], "PARTSTAT": ["NEEDS-ACTION"]}
+    assert params == ({**expected, "RSVP": ["TRUE"]} if rsvp else expected)
     assert count_lines(ics, "ATTENDEE") == 1
 
 
@@ -274,7 +272,8 @@ def test_cancel_round_trips_without_alarm() -> None:
     event = make_event(sequence=4, status="CANCELLED")
     ics = build_cancel(event, ANN, prodid=PRODID, now=NOW)
     check_common(ics, event, "CANCEL", "CANCELLED")
-    check_attendee(ics, ANN)
+    check_attendee(ics, ANN, rsvp=False)
+    assert "RSVP" not in ics.decode()
     assert alarms(ics) == []
     assert "BEGIN:VALARM" not in ics.decode()
     assert lint(ics, expected_method="CANCEL") == []
@@ -303,9 +302,13 @@ def test_feed_publishes_same_uids_without_attendees() -> None:
 
     lib, vob = parse_icalendar(ics), parse_vobject(ics)
     assert str(lib["METHOD"]) == "PUBLISH" == vob.method.value
-    assert x_text(lib, "X-WR-CALNAME") == name == x_text(lib, "NAME")
-    assert vob.contents["x-wr-calname"][0].value == name
-    assert vob.contents["name"][0].value == name
+    shown = "Taigh-cùraim Ghlaschu Sràid Ùr / 🌿"
+    assert calendar_name(name) == shown
+    # Nothing in the name needs escaping, so a parser that does not unescape it shows it right.
+    assert str(lib["X-WR-CALNAME"]) == shown == str(lib["NAME"])
+    assert vob.contents["x-wr-calname"][0].value == shown
+    assert vob.contents["name"][0].value == shown
+    assert f"X-WR-CALNAME:{shown}" in unfolded(ics) and f"NAME:{shown}" in unfolded(ics)
     lines = raw_lines(ics)
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
     assert "X-PUBLISHED-TTL:PT1H" in lines
@@ -329,11 +332,23 @@ def test_feed_uids_match_the_invites() -> None:
     assert parse_icalendar(invite).events[0]["UID"] == parse_icalendar(feed).events[0]["UID"]
 
 
-def test_empty_feed_is_valid_calendar() -> None:
-    ics = build_feed("Empty home", [], prodid=PRODID, now=NOW)
-    parse_vobject(ics)
-    assert icalendar.Calendar.from_ical(ics).events == []
+def test_empty_feed_carries_the_zones_vtimezone() -> None:
+    """RFC 5545 §3.6: a VCALENDAR holds at least one component; a VTIMEZONE shows as no event."""
+    ics = build_feed("Empty home", [], prodid=PRODID, now=NOW, timezone="Europe/London")
+    lib = parse_icalendar(ics)
+    assert lib.events == []
+    (zone,) = lib.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Europe/London"
+    assert {c.name for c in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    vob = parse_vobject(ics)
+    assert vevents_vobject(vob) == []
+    assert vob.vtimezone.tzid.value == "Europe/London"
     assert lint(ics, expected_method="PUBLISH") == []
+
+
+def test_a_feed_with_events_needs_no_vtimezone() -> None:
+    ics = build_feed("Home", [make_event()], prodid=PRODID, now=NOW, timezone="Europe/London")
+    assert "VTIMEZONE" not in ics.decode()
 
 
 def test_download_is_a_single_publish_event() -> None:
@@ -383,7 +398,7 @@ def test_hostile_text_in_cancel(text: str) -> None:
     attendee = Attendee("carer@home.example", text)
     ics = build_cancel(event, attendee, prodid=PRODID, now=NOW)
     check_common(ics, event, "CANCEL", "CANCELLED")
-    check_attendee(ics, attendee)
+    check_attendee(ics, attendee, rsvp=False)
     assert lint(ics, expected_method="CANCEL") == []
 
 
@@ -391,8 +406,9 @@ def test_hostile_text_in_cancel(text: str) -> None:
 def test_hostile_calendar_name_in_feed(text: str) -> None:
     ics = build_feed(text, [make_event(summary=text)], prodid=PRODID, now=NOW)
     lib, vob = parse_icalendar(ics), parse_vobject(ics)
-    expected = clean_text(text)
-    assert x_text(lib, "X-WR-CALNAME") == expected == x_text(lib, "NAME")
+    expected = calendar_name(text)
+    assert not set(expected) & set(",;\\")
+    assert str(lib["X-WR-CALNAME"]) == expected == str(lib["NAME"])
     assert vob.contents["x-wr-calname"][0].value == expected
     assert len(lib.events) == 1 and len(vevents_vobject(vob)) == 1
     assert count_lines(ics, "X-WR-CALNAME") == 1
@@ -426,3 +442,25 @@ def test_clean_text_multiline() -> None:
 
 def test_clean_param_avoids_rfc6868_escapes() -> None:
     assert clean_param('Ann "Nan" O^Neil') == "Ann 'Nan' ONeil"
+
+
+def test_calendar_name_has_nothing_to_escape() -> None:
+    assert calendar_name("Ardenlea, Bellfield; Court\\East") == "Ardenlea Bellfield Court/East"
+    assert calendar_name("  Plain  name ") == "Plain name"
+
+
+def test_idn_domains_are_sent_as_punycode_in_mailto() -> None:
+    attendee = Attendee("idn@dùn.example", "Mòrag")
+    event = make_event(organizer_email="sessions@facilitator.dùn.example")
+    ics = build_request(event, attendee, prodid=PRODID, now=NOW)
+    lib_event = parse_icalendar(ics).events[0]
+    assert str(lib_event["ATTENDEE"]) == "mailto:idn@xn--dn-oka.example"
+    assert str(lib_event["ORGANIZER"]) == "mailto:sessions@facilitator.xn--dn-oka.example"
+    assert ics.isascii() or "dùn" not in ics.decode()
+    assert lint(ics, expected_method="REQUEST") == []
+
+
+def test_organizer_under_an_idn_domain_is_still_never_the_attendee() -> None:
+    event = make_event(organizer_email="sessions@dùn.example")
+    with pytest.raises(ValueError, match="organizer"):
+        build_request(event, Attendee("sessions@xn--dn-oka.example"), prodid=PRODID, now=NOW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import icalendar
 import pytest
@@ -30,12 +30,18 @@ def event(sequence: int = 0, status: str = "CONFIRMED") -> EventData:
     )
 
 
+_EMPTY_PUBLISH = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n"
+)
 _EMPTY_REQUEST = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
 )
 REQUEST = build_request(event(), ANN, now=NOW)
 CANCEL = build_cancel(event(1, "CANCELLED"), ANN, now=NOW)
 FEED = build_feed("Home", [event()], now=NOW)
+EMPTY_FEED = build_feed("Home", [], now=NOW, timezone="Europe/London")
+LONDON = icalendar.Timezone.from_tzid("Europe/London", first_date=date(2026, 1, 1),
+                                      last_date=date(2027, 1, 1))
 
 
 def swap(ics: bytes, old: bytes, new: bytes) -> bytes:
@@ -53,10 +59,34 @@ def drop_line(ics: bytes, prefix: bytes) -> bytes:
     return b"\r\n".join(lines[:index] + lines[end:])
 
 
+def with_attendee(line: bytes, ics: bytes = REQUEST) -> bytes:
+    """``ics`` with its ATTENDEE replaced by ``line`` (short enough not to need folding)."""
+    return swap(drop_line(ics, b"ATTENDEE"), b"END:VEVENT", line + b"\r\nEND:VEVENT")
+
+
 def test_good_samples_are_clean() -> None:
     assert lint(REQUEST, expected_method="REQUEST") == []
     assert lint(CANCEL, expected_method="CANCEL") == []
     assert lint(FEED, expected_method="PUBLISH") == []
+    assert lint(EMPTY_FEED, expected_method="PUBLISH") == []
+
+
+# Files the eight newer rules must leave alone: all-day events, a zone that is declared, a
+# longer event, several attendees in a feed's published copy of an organizer's own calendar.
+GOOD_VARIANTS = [
+    ("all-day", swap(swap(FEED, b"DTSTART:20260329T090000Z", b"DTSTART;VALUE=DATE:20260329"),
+                     b"DTEND:20260329T100000Z", b"DTEND;VALUE=DATE:20260330")),
+    ("declared-zone", swap(
+        swap(FEED, b"DTSTART:20260329T090000Z", b"DTSTART;TZID=Europe/London:20260329T100000"),
+        b"BEGIN:VEVENT", LONDON.to_ical() + b"BEGIN:VEVENT")),
+    ("quoted-cn", with_attendee(b'ATTENDEE;CN="Ann; Manager":mailto:ann@home.example')),
+    ("sequence-ten", swap(REQUEST, b"SEQUENCE:0", b"SEQUENCE:10")),
+]
+
+
+@pytest.mark.parametrize("sample", [g[1] for g in GOOD_VARIANTS], ids=[g[0] for g in GOOD_VARIANTS])
+def test_good_variants_are_clean(sample: bytes) -> None:
+    assert lint(sample) == []
 
 
 BROKEN = [
@@ -111,6 +141,28 @@ BROKEN = [
     ("unescaped-comma", swap(REQUEST, b"SUMMARY:Peer", b"SUMMARY:Peer, "), "unescaped ','"),
     ("control-char", swap(REQUEST, b"SUMMARY:Peer", b"SUMMARY:Pe\x1ber"), "control character"),
     ("empty-request", _EMPTY_REQUEST, "carries no VEVENT"),
+    # The eight that independent parsers caught (or nothing did) and the lint once missed.
+    ("dtend-before-dtstart", swap(REQUEST, b"DTEND:20260329T100000Z", b"DTEND:20260329T080000Z"),
+     "DTEND is not after DTSTART"),
+    ("invalid-date-time", swap(REQUEST, b"DTSTART:20260329T090000Z", b"DTSTART:20261339T090000Z"),
+     "DTSTART: '20261339T090000Z' is not a valid DATE-TIME"),
+    ("non-integer-sequence", swap(REQUEST, b"SEQUENCE:0", b"SEQUENCE:1.5"), "SEQUENCE is not an integer"),
+    ("unquoted-cn-semicolon", with_attendee(b"ATTENDEE;CN=Ann; Manager:mailto:ann@home.example"),
+     "ATTENDEE: parameter ' Manager' has no '=' (an unquoted ';' in a parameter value?)"),
+    ("unquoted-cn-comma", with_attendee(b"ATTENDEE;CN=Smith, Ann:mailto:ann@home.example"),
+     "ATTENDEE: CN has 2 values (an unquoted ',' in it?)"),
+    ("cancel-asks-reply", with_attendee(b"ATTENDEE;RSVP=TRUE:mailto:ann@home.example", CANCEL),
+     "CANCEL asks for a reply (RSVP=TRUE)"),
+    ("negative-sequence", swap(REQUEST, b"SEQUENCE:0", b"SEQUENCE:-1"), "SEQUENCE is negative"),
+    ("same-attendee-twice", swap(FEED, b"END:VEVENT", b"ATTENDEE:mailto:a@b.example\r\n"
+                                 b"ATTENDEE:mailto:A@b.example\r\nEND:VEVENT"), "appears more than once"),
+    ("empty-vcalendar", _EMPTY_PUBLISH, "VCALENDAR has no component"),
+    ("extra-attendee", swap(REQUEST, b"END:VEVENT", b"ATTENDEE:mailto:eve@attacker.example\r\nEND:VEVENT"),
+     "REQUEST carries more than one ATTENDEE"),
+    ("floating-dtstart", swap(REQUEST, b"DTSTART:20260329T090000Z", b"DTSTART:20260329T090000"),
+     "DTSTART is a floating time"),
+    ("date-dtend-datetime-dtstart", swap(REQUEST, b"DTEND:20260329T100000Z", b"DTEND;VALUE=DATE:20260330"),
+     "DTEND is a DATE but DTSTART a DATE-TIME"),
     ("bad-escape", swap(REQUEST, b"SUMMARY:Peer", b"SUMMARY:Pe\\er"), "invalid escape"),
     (
         "injected-component",
