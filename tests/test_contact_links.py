@@ -222,3 +222,32 @@ def test_links_survive_a_secret_key_rotation_listed_in_the_fallbacks(make_app, m
         client = forgotten.test_client()
         assert client.get(home_path(first)).status_code == 404
         assert client.get(home_path(new)).status_code == 200
+
+
+def test_a_link_from_before_0010_keeps_working_until_a_rotation(app, auth, client, make):
+    """Such a link was never kept, so emails bring the new ones; it goes on serving its page and
+    (most of all) a calendar subscribed with it until either link is rotated."""
+    import hashlib
+
+    from facilitator.clock import now_utc
+
+    homes = [make.home("Ardenlea House", contacts=1)]
+    group = make.group("West of Scotland PSL", homes=homes, joined_on=JOINED)
+    contact = homes[0].contacts[0]
+    old = "a-link-from-before-0010-" + "y" * 30
+    db.session.add(ContactToken(token_hash=hashlib.sha256(old.encode()).hexdigest(), contact_id=contact.id,
+                                kind="legacy", created_at=now_utc() - timedelta(days=30)))
+    db.session.commit()
+    add_session(group)
+    _, (mail,) = deliver(app)
+    assert old not in mail.text
+    assert sorted(t.kind for t in live_links(contact)) == ["feed", "home", "legacy"]
+    for path in (f"/h/{old}", f"/feeds/{old}.ics", home_path(mail), feed_path(mail)):
+        assert client.get(path).status_code == 200, path
+    auth.login("admin")
+    page = f"/contacts/{contact.id}/links"
+    assert "Older link" in client.get(page).get_data(as_text=True)
+    auth.post(f"/contacts/{contact.id}/links/rotate", {"kind": "home"}, page=page)
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(feed_path(mail)).status_code == 200
+    assert sorted(t.kind for t in live_links(contact)) == ["feed", "home"]
