@@ -238,9 +238,11 @@ def test_a_link_from_before_0010_keeps_working_until_a_rotation(app, auth, clien
     db.session.add(ContactToken(token_hash=hashlib.sha256(old.encode()).hexdigest(), contact_id=contact.id,
                                 kind="legacy", created_at=now_utc() - timedelta(days=30)))
     db.session.commit()
+    assert f"/feeds/{old}.ics" in client.get(f"/h/{old}").get_data(as_text=True), "its own feed link"
     add_session(group)
     _, (mail,) = deliver(app)
     assert old not in mail.text
+    assert f"{BASE}{feed_path(mail)}" in client.get(f"/h/{old}").get_data(as_text=True), "then the new one"
     assert sorted(t.kind for t in live_links(contact)) == ["feed", "home", "legacy"]
     for path in (f"/h/{old}", f"/feeds/{old}.ics", home_path(mail), feed_path(mail)):
         assert client.get(path).status_code == 200, path
@@ -251,3 +253,14 @@ def test_a_link_from_before_0010_keeps_working_until_a_rotation(app, auth, clien
     assert client.get(f"/feeds/{old}.ics").status_code == 404
     assert client.get(feed_path(mail)).status_code == 200
     assert sorted(t.kind for t in live_links(contact)) == ["feed", "home"]
+
+
+def test_the_page_only_reads_and_shows_no_feed_link_before_one_was_sent(app, client, make):
+    from facilitator.invites.tokens import mint_contact_token
+
+    contact = make.home("Ardenlea House", contacts=1).contacts[0]
+    token = mint_contact_token(contact)
+    db.session.commit()
+    page = client.get(f"/h/{token}").get_data(as_text=True)
+    assert "/feeds/" not in page and "comes with our next email" in page
+    assert [t.kind for t in live_links(contact)] == ["home"], "opening the page minted nothing"

@@ -114,15 +114,16 @@ def find_contact_token(token: str, used_as: LinkKind) -> ContactToken | None:
     return None if row is None or is_expired(row, used_as) else row
 
 
-def current_contact_token(contact: Contact, kind: LinkKind) -> str:
-    """The contact's link of this kind, to put in an email or on a page: the live one when it
-    still works and can be opened, else a new one (which revokes the old)."""
+def kept_contact_token(contact: Contact, kind: LinkKind) -> str | None:
+    """The contact's live link of this kind when it still works and can be opened; only reads."""
     row = _live(contact, kind)
-    if row is not None and not is_expired(row, kind):
-        token = _unseal(row)
-        if token is not None:
-            return token
-    return mint_contact_token(contact, kind)
+    return None if row is None or is_expired(row, kind) else _unseal(row)
+
+
+def current_contact_token(contact: Contact, kind: LinkKind) -> str:
+    """The contact's link of this kind, to put in an email: the kept one, else a new one (which
+    revokes the old)."""
+    return kept_contact_token(contact, kind) or mint_contact_token(contact, kind)
 
 
 def mint_contact_token(contact: Contact, kind: LinkKind = LinkKind.HOME) -> str:

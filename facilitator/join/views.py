@@ -27,10 +27,10 @@ from facilitator.extensions import csrf, db
 from facilitator.invites import queries, services
 from facilitator.invites.render import PRODID, base_url, download_ics, event_data, feed_url, webcal_url
 from facilitator.invites.tokens import (
-    current_contact_token,
     find_contact_token,
     find_join_token,
     is_expired,
+    kept_contact_token,
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
@@ -199,7 +199,10 @@ def home(token: str) -> Any:
     if request.method == "POST":
         return redirect(url_for("join.home", token=token), code=303)
     contact, now = _used(row).contact, now_utc()
-    feed = feed_url(current_contact_token(contact, LinkKind.FEED))
+    # Only read here: the feed link emails carry, else a pre-0010 link (its own feed link), if any.
+    own = token if row.kind == LinkKind.LEGACY else None
+    feed_token = kept_contact_token(contact, LinkKind.FEED) or own
+    feed = feed_url(feed_token) if feed_token else None
     sessions = queries.home_sessions(contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
     upcoming = [s for s in sessions if s.ends_at > now]
     past = [s for s in sessions if s.ends_at <= now and s.status == SessionStatus.SCHEDULED]
@@ -208,7 +211,8 @@ def home(token: str) -> Any:
         "join/home.html", contact=contact, home=contact.home, token=token, now=now,
         upcoming=[(s, session_time(s, now), starts_in(s, now)) for s in upcoming],
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
-        attended_count=sum(1 for _, came in attendance.values() if came), feed=feed, webcal=webcal_url(feed),
+        attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
+        webcal=webcal_url(feed) if feed else None,
         reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when())
 
 
