@@ -44,6 +44,7 @@ from facilitator.models import (
     InvitationToken,
     InviteDelivery,
     JoinRecord,
+    LinkKind,
     MeetingSession,
     Membership,
     SessionNote,
@@ -149,7 +150,7 @@ class World:
     leads: list[Staff]
     facilitators: list[Staff]
     groups: list[GroupInfo]
-    contact_tokens: list[str]  # one personal link per contact: /feeds/<token>.ics, /h/<token>
+    contact_tokens: list[str]  # one feed link per contact: /feeds/<token>.ics
     join_links: list[JoinLink]  # every invited contact's link to the session in progress
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -492,8 +493,8 @@ class _Seeder:
                 token = secrets.token_urlsafe(32)
                 raw.append(token)
                 rows.append({"id": self.ids.take(ContactToken.__table__), "token_hash": sha256(token),
-                             "contact_id": contact["id"], "created_at": self.now - timedelta(days=20),
-                             "last_used_at": None})
+                             "contact_id": contact["id"], "kind": LinkKind.FEED.value,
+                             "created_at": self.now - timedelta(days=20), "last_used_at": None})
         self.insert(ContactToken, rows)
         return raw
 

@@ -108,8 +108,9 @@ DEFAULTS: dict[str, Any] = {
     "JOIN_WINDOW_MINUTES": 15,
     # Join links stop working this many days after their session ends.
     "TOKEN_EXPIRY_DAYS": 14,
-    # Personal home-page links stop working this many days after they were sent; 0 means never.
-    "HOME_LINK_EXPIRY_DAYS": 0,
+    # A contact's home-page link stops working this many days after it was made (its page then
+    # offers to email a fresh one); 0 means never. Feed links last until rotated.
+    "HOME_LINK_EXPIRY_DAYS": 365,
     # How emails and pages name the configured TIMEZONE ("Tuesday 4 March, 10:00–11:30 (UK time)").
     "TIMEZONE_LABEL": "UK time",
     # Zoom webhook "Secret Token": signs deliveries to POST /webhooks/zoom; empty turns the webhook off.

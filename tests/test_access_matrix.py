@@ -90,6 +90,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "invites.contact_links": ADMIN,
     "invites.revoke_links": ADMIN,
     "invites.send_home_link": ADMIN,
+    "invites.rotate_link": ADMIN,
     "join.join": P,
     "join.join_next": P,
     "join.join_calendar": P,
@@ -99,6 +100,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.home_calendar": P,
     "join.reminders": P,
     "join.feed": P,
+    "join.feed_join": P,
+    "join.feed_calendar": P,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.

@@ -59,7 +59,7 @@ def feed_setting(app, make):
     other_group = make.group("Another group", homes=[make.home("Elsewhere")], joined_on=JOINED)
     add_session(other_group, title="Someone else's")
     mail = next(m for m in mails if m.to == home.contacts[0].email)
-    token = mail.links(f"{BASE}/h/")[0].rsplit("/", 1)[1]
+    token = mail.links("webcal://psl.example.org/feeds/")[0].rsplit("/", 1)[1]
     return home, sessions, token, mails
 
 
@@ -101,7 +101,7 @@ def test_the_feed_is_a_publish_calendar_both_parsers_read(app, client, feed_sett
         assert str(event["STATUS"]) == expected == v.status.value
         assert "ATTENDEE" not in event and "attendee" not in v.contents
         assert str(event["ORGANIZER"]) == "mailto:ailsa@psl.example.org" == v.organizer.value
-        own = f"{BASE}/h/{token}/sessions/{session.id}"
+        own = f"{BASE}/feeds/{token}/sessions/{session.id}"
         assert str(event["LOCATION"]) == own == v.location.value == str(event["URL"])
         assert list(event.walk("VALARM")) == []
     assert {str(e["UID"]) for e in lib.events if str(e["SUMMARY"]) != "Recent"} <= invited_uids
@@ -112,8 +112,9 @@ def test_an_empty_feed_is_still_valid(app, client, make):
     home = make.home("New Home", contacts=1)
     make.group("Quiet group", homes=[home], joined_on=JOINED)
     from facilitator.invites.tokens import mint_contact_token
+    from facilitator.models import LinkKind
 
-    token = mint_contact_token(home.contacts[0])
+    token = mint_contact_token(home.contacts[0], LinkKind.FEED)
     db.session.commit()
     response = client.get(f"/feeds/{token}.ics")
     assert response.status_code == 200
@@ -154,6 +155,10 @@ def test_unknown_and_revoked_feed_tokens_are_404(app, client, feed_setting):
 def test_the_feed_link_in_the_feed_page_follows_the_home_page_rules(app, client, feed_setting):
     _, sessions, token, _ = feed_setting
     set_now(app, sessions["next"].starts_at)
-    path = f"/h/{token}/sessions/{sessions['next'].id}"
+    path = f"/feeds/{token}/sessions/{sessions['next'].id}"
     response = client.get(path, headers={"User-Agent": "iPad Safari/1"})
     assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
+    assert client.get(f"{path}/calendar.ics").status_code == 200
+    theirs = next(s for s in sessions.values() if s.title == "After it left")
+    assert client.get(f"/feeds/{token}/sessions/{theirs.id}").status_code == 404, "no longer a member"
+    assert client.get(f"/h/{token}/sessions/{sessions['next'].id}").status_code == 404, "not a page link"

@@ -372,8 +372,9 @@ def test_the_home_page_lists_sessions_attendance_and_the_feed(app, client, setti
     assert f'href="/h/{token}/sessions/{session.id}/calendar.ics"' in page
     assert "took part in 1 of 2 sessions" in page
     assert "Joined through the link" in page and "Missed one" in page and "Not recorded" in page
-    assert f"{BASE}/feeds/{token}.ics" in page
-    assert "webcal://psl.example.org/feeds/" in page
+    (feed,) = mails[homes[0].contacts[0].email].links("webcal://psl.example.org/feeds/")
+    assert f"{BASE}/feeds/{feed.rsplit('/', 1)[1]}.ics" in page and f"{feed}.ics" in page
+    assert token not in feed, "the feed has a link of its own"
     for client_name in ("iPad or iPhone", "Outlook", "Google Calendar"):
         assert f"<h3>{client_name}</h3>" in page
     assert "Changes and cancellations always come by email" in page

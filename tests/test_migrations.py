@@ -39,3 +39,54 @@ def test_an_empty_database_differs_from_the_models(tmp_path):
             missing = {diff[1].name for diff in _differences() if diff[0] == "add_table"}
             assert {"users", "care_homes", "groups", "memberships"} <= missing
             db.engine.dispose()
+
+
+def test_0012_keeps_each_contacts_newest_live_link_and_revokes_the_rest(tmp_path):
+    """Links minted one per email: the newest live one per contact stays (as a page-and-feed
+    'legacy' link, since it may be the one a calendar subscribed with); the others are revoked.
+    (Ids from 101: on PostgreSQL explicit ids do not move the sequence the app's inserts use.)"""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from facilitator.invites.tokens import find_contact_token, rotate_contact_token
+    from facilitator.models import Contact, LinkKind
+
+    day = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=30)
+    raw = {n: f"legacy-link-number-{n}-" + "x" * 30 for n in range(1, 6)}
+    with dbsetup.database(tmp_path, "links") as database:
+        app = create_app(base_config(database), instance_path=str(tmp_path / "inst"))
+        with app.app_context():
+            upgrade(revision="0011")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO care_homes (id, name, region, notes, created_at) "
+                                     "VALUES (1, 'Ardenlea', 'West', '', :at)"), {"at": day})
+                for cid in (1, 2):
+                    conn.execute(sa.text(
+                        "INSERT INTO contacts (id, home_id, name, email, role, is_active, created_at) "
+                        "VALUES (:id, 1, 'C', :email, 'manager', :yes, :at)"),
+                        {"id": cid, "email": f"c{cid}@example.org", "yes": True, "at": day})
+                rows = [(1, 1, None), (2, 1, None), (3, 1, day), (4, 2, None), (5, 2, None)]
+                for tid, cid, revoked in rows:
+                    conn.execute(sa.text(
+                        "INSERT INTO contact_tokens (id, token_hash, contact_id, created_at, revoked_at) "
+                        "VALUES (:id, :hash, :cid, :at, :revoked)"),
+                        {"id": 100 + tid, "hash": hashlib.sha256(raw[tid].encode()).hexdigest(), "cid": cid,
+                         "at": day + timedelta(hours=tid), "revoked": revoked})
+            upgrade(revision="heads")
+            with db.engine.connect() as conn:
+                after = {r.id: r for r in conn.execute(sa.text(
+                    "SELECT id, kind, revoked_at, ciphertext FROM contact_tokens"))}
+            assert {i - 100 for i, r in after.items() if r.revoked_at is None} == {2, 5}
+            assert {r.kind for r in after.values()} == {"legacy"}
+            assert str(after[103].revoked_at)[:19] == str(day), "an already revoked link keeps its date"
+            for use in (LinkKind.HOME, LinkKind.FEED):
+                assert find_contact_token(raw[2], use) is not None, "the kept link does both, as before"
+                assert find_contact_token(raw[1], use) is None
+            rotate_contact_token(db.session.get(Contact, 1), LinkKind.FEED)
+            db.session.commit()
+            assert find_contact_token(raw[2], LinkKind.HOME) is None, "a rotation switches it off"
+            assert find_contact_token(raw[5], LinkKind.FEED) is not None
+            db.session.remove()
+            db.engine.dispose()

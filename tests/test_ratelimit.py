@@ -6,16 +6,20 @@ import os
 import secrets
 import socket
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from facilitator.extensions import db
-from facilitator.invites.tokens import mint_contact_token
+from facilitator.invites.tokens import mint_contact_token, token_hash
+from facilitator.models import ContactToken, OutboxMessage
 from facilitator.ratelimit import get_limiter
 from tests.support.attendance import WEBHOOK_SECRET, fixture_bytes, sign
 from tests.support.crawl import UNKNOWN_TOKEN, world_config
+from tests.support.factories import csrf_token
 from tests.test_security_headers import assert_headers
 
 DELAY = 0.25
@@ -87,6 +91,22 @@ def test_good_links_never_count(app: Flask, make: Any) -> None:
     for _ in range(10):
         response, took = timed_get(client, good)
         assert response.status_code == 200 and took < DELAY
+
+
+def test_asking_an_expired_link_for_a_fresh_one_counts_as_a_miss(app: Flask, make: Any) -> None:
+    client = app.test_client()
+    contact = make.home().contacts[0]
+    token = mint_contact_token(contact)
+    row = db.session.scalar(select(ContactToken).where(ContactToken.token_hash == token_hash(token)))
+    row.created_at -= timedelta(days=int(app.config["HOME_LINK_EXPIRY_DAYS"]))
+    db.session.commit()
+    html = client.get(f"/h/{token}").get_data(as_text=True)  # the offer page: miss 1
+    form = {"csrf_token": csrf_token(html)}
+    for _ in range(5):
+        assert client.post(f"/h/{token}", data=form).status_code == 410
+    assert_429(client.post(f"/h/{token}", data=form), f"/h/{token}", json=False)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1, "one email asked for"
 
 
 def signed_validation() -> dict[str, Any]:

@@ -170,7 +170,7 @@ def deliver_one(message_id: int, backend: MailBackend, worker: str) -> tuple[str
 def _finish(message: OutboxMessage, status: OutboxStatus, now: datetime, error: str | None = None) -> None:
     message.status, message.locked_until, message.last_error = status.value, None, error
     # The bodies hold live link tokens: keep them no longer than needed (a retried failure is
-    # rendered again, with new links and the same Message-ID).
+    # rendered again, with the contact's current links, a new join link and the same Message-ID).
     message.body_text = message.body_html = message.calendar = None
 
 

@@ -3,7 +3,8 @@
 A message is rendered once, on its first delivery attempt, and its content kept: retries and the
 resend after a crash between sending and recording it are byte-identical (same Message-ID, same
 Date, same MIME boundaries), so receiving servers and mail clients can drop the duplicate.
-Rendering mints the message's own join and personal links; only their hashes are stored.
+Rendering mints the message's own join link; the home-page and feed links are the contact's
+current ones, the same in every email (``facilitator.invites.tokens``).
 
 An account email (a password reset) is the exception: its caller writes the content, filled in
 here by ``fill_plain`` when the row is queued, so the worker only sends it.
@@ -20,10 +21,11 @@ from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.invites import events, queries
-from facilitator.invites.tokens import mint_contact_token, mint_join_token
+from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
 from facilitator.models import (
     Contact,
+    LinkKind,
     MeetingSession,
     MessageKind,
     Method,
@@ -72,10 +74,11 @@ def webcal_url(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
-def contact_links(contact_token: str, join_token: str | None = None) -> Links:
-    feed = feed_url(contact_token)
-    return Links(home=home_url(contact_token), feed=feed, webcal=webcal_url(feed),
-                 reminders=f"{home_url(contact_token)}/reminders",
+def contact_links(contact: Contact, join_token: str | None = None) -> Links:
+    """The contact's home-page and feed links (the same in every email), and a join link."""
+    home = home_url(current_contact_token(contact, LinkKind.HOME))
+    feed = feed_url(current_contact_token(contact, LinkKind.FEED))
+    return Links(home=home, feed=feed, webcal=webcal_url(feed), reminders=f"{home}/reminders",
                  join=join_url(join_token) if join_token else None)
 
 
@@ -163,16 +166,15 @@ def _reminder_skip(message: OutboxMessage, session: MeetingSession, now: datetim
 
 
 def render(message: OutboxMessage, now: datetime) -> None:
-    """Fill in subject, bodies, calendar and headers (minting the message's links)."""
+    """Fill in subject, bodies, calendar and headers (minting the message's join link)."""
     kind = MessageKind(message.kind)
     if kind == MessageKind.ACCOUNT:
         # Written in full when queued; its content is gone once it has failed (it held a one-time link).
         raise RenderError("an account email cannot be built again; the person can ask for a new one")
     contact = message.contact
     assert contact is not None
-    contact_token = mint_contact_token(contact)
     if kind == MessageKind.HOME_LINK:
-        links = contact_links(contact_token)
+        links = contact_links(contact)
         context = {"contact": contact, "home": contact.home, "links": links}
         subject = f"Your link for {contact.home.name}'s Peer Support and Learning sessions"
         _fill(message, now, subject, "home_link", context)
@@ -180,7 +182,7 @@ def render(message: OutboxMessage, now: datetime) -> None:
     session = message.session
     assert session is not None
     join_token = mint_join_token(session, contact) if kind != MessageKind.CANCEL else None
-    links = contact_links(contact_token, join_token)
+    links = contact_links(contact, join_token)
     if kind == MessageKind.REMINDER:
         _render_reminder(message, session, contact, links, now)
     else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from email.utils import parseaddr
 from functools import partial
 
@@ -29,13 +30,14 @@ from facilitator.database import write_best_effort
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites import queries, render
-from facilitator.invites.tokens import revoke_contact_links
+from facilitator.invites.tokens import revoke_contact_links, rotate_contact_token
 from facilitator.models import (
     Contact,
     DeliveryStatus,
     Group,
     InviteDelivery,
     JoinRecord,
+    LinkKind,
     MeetingSession,
     MessageKind,
     Method,
@@ -47,6 +49,8 @@ from facilitator.models.invites import CALENDAR_KINDS
 from facilitator.transaction import housekeeping
 
 REPLACED = "Replaced by a newer message before it was sent."
+# An expired link's page queues at most one fresh-link email per contact in this time.
+FRESH_LINK_EVERY = timedelta(hours=1)
 
 
 # ------------------------------------------------------------------------------ messages
@@ -265,10 +269,37 @@ def revoke_links(contact: Contact) -> int:
     return revoke_contact_links(contact)
 
 
-def send_home_link(contact: Contact) -> OutboxMessage:
+def send_home_link(contact: Contact, reason: str = "home_link") -> OutboxMessage:
+    """Queue an email with the contact's home-page and feed links (the current ones; rendering
+    mints only what the contact lacks, such as a new page link for an expired one)."""
     if not contact.is_active:
         raise DomainError("This contact is inactive; make them active before sending a link.")
-    return new_message(MessageKind.HOME_LINK, "home_link", contact, contact.email)
+    return new_message(MessageKind.HOME_LINK, reason, contact, contact.email)
+
+
+def send_fresh_home_link(contact: Contact) -> OutboxMessage | None:
+    """Asked from an expired link's page: email the contact's links to their own address, once
+    per ``FRESH_LINK_EVERY`` however often the page is asked."""
+    since = now_utc() - FRESH_LINK_EVERY
+    recent = db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.contact_id == contact.id, OutboxMessage.kind == MessageKind.HOME_LINK,
+        OutboxMessage.reason == "fresh_link", OutboxMessage.created_at >= since).limit(1))
+    if recent is not None or not contact.is_active:
+        return None
+    return send_home_link(contact, "fresh_link")
+
+
+ROTATABLE = {LinkKind.HOME.value: LinkKind.HOME, LinkKind.FEED.value: LinkKind.FEED}
+
+
+def rotate_link(contact: Contact, kind: str | None) -> tuple[LinkKind, OutboxMessage | None]:
+    """Replace the contact's home-page or feed link (``kind``: "home" or "feed"; the old one stops
+    working at once) and, for an active contact, email the links."""
+    link_kind = ROTATABLE.get(kind or "")
+    if link_kind is None:
+        raise DomainError("Choose the home-page link or the feed link.")
+    rotate_contact_token(contact, link_kind)
+    return link_kind, send_home_link(contact, "rotated") if contact.is_active else None
 
 
 def set_reminders(contact: Contact, wanted: bool) -> None:

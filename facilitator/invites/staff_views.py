@@ -13,9 +13,9 @@ from facilitator.errors import DomainError
 from facilitator.forms import flash_refusal
 from facilitator.invites import queries, services
 from facilitator.invites.render import download_ics
-from facilitator.invites.tokens import live_link_counts
+from facilitator.invites.tokens import link_overview
 from facilitator.invites.wording import session_time
-from facilitator.models import Contact, OutboxMessage, OutboxStatus
+from facilitator.models import Contact, LinkKind, OutboxMessage, OutboxStatus
 
 bp = Blueprint("invites", __name__)
 
@@ -114,8 +114,26 @@ def retry_failed() -> Any:
 @allow(ADMIN)
 def contact_links(contact_id: int) -> Any:
     contact = get_or_404(Contact, contact_id)
-    return render_template("invites/contact_links.html", contact=contact, counts=live_link_counts(contact),
+    return render_template("invites/contact_links.html", contact=contact, links=link_overview(contact),
                            reminders_on=not queries.is_opted_out(contact.id))
+
+
+ROTATED = {LinkKind.HOME: "home-page link", LinkKind.FEED: "calendar feed link"}
+
+
+@bp.route("/contacts/<int:contact_id>/links/rotate", methods=["POST"])
+@allow(ADMIN)
+def rotate_link(contact_id: int) -> Any:
+    contact = get_or_404(Contact, contact_id)
+    back = redirect(url_for("invites.contact_links", contact_id=contact.id))
+    try:
+        kind, sent = services.rotate_link(contact, request.form.get("kind"))
+    except DomainError as exc:
+        flash_refusal(exc)
+        return back
+    then = " An email with the new link is queued." if sent else ""
+    flash(f"{contact.name} has a new {ROTATED[kind]}; the old one no longer works.{then}", "success")
+    return back
 
 
 @bp.route("/contacts/<int:contact_id>/links/revoke", methods=["POST"])
@@ -137,5 +155,5 @@ def send_home_link(contact_id: int) -> Any:
     except DomainError as exc:
         flash_refusal(exc)
     else:
-        flash(f"A new personal link for {contact.name} is queued.", "success")
+        flash(f"An email with the links of {contact.name} is queued.", "success")
     return redirect(url_for("invites.contact_links", contact_id=contact.id))

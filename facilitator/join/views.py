@@ -1,9 +1,11 @@
 """Pages reached through personal links, made for a shared iPad: no sign-in, no JavaScript.
 
 ``/j/<token>`` joins one session, ``/h/<token>`` is a contact's page for their home,
-``/feeds/<token>.ics`` the home's calendar feed. Every token page sends ``Referrer-Policy:
-no-referrer`` (the meeting provider never sees the link), ``Cache-Control: no-store`` and
-``X-Robots-Tag: noindex``; an unknown, revoked or expired token gets the same friendly 404.
+``/feeds/<token>.ics`` the home's calendar feed (its events join through
+``/feeds/<token>/sessions/<id>``). Every token page sends ``Referrer-Policy: no-referrer`` (the
+meeting provider never sees the link), ``Cache-Control: no-store`` and ``X-Robots-Tag: noindex``;
+an unknown, revoked or expired token gets the same friendly 404, except an expired home-page link:
+its page (410) offers to email a fresh link to the contact's address, showing neither.
 
 A GET here only reads (a tap and a link's "last used" are best-effort bookkeeping after the
 request), so under another writer's long lock the join link still answers with the meeting.
@@ -17,21 +19,35 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
+from facilitator import transaction
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc, zone_name
 from facilitator.config import reminder_offsets
 from facilitator.database import write_best_effort
 from facilitator.extensions import csrf, db
 from facilitator.invites import events, queries, services
-from facilitator.invites.render import PRODID, base_url, contact_links, download_ics, event_data
-from facilitator.invites.tokens import find_contact_token, find_join_token
+from facilitator.invites.render import (
+    PRODID,
+    base_url,
+    download_ics,
+    event_data,
+    feed_url,
+    webcal_url,
+)
+from facilitator.invites.tokens import (
+    find_contact_token,
+    find_join_token,
+    is_expired,
+    kept_contact_token,
+    known_contact_token,
+)
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
 from facilitator.join.joins import is_link_scanner, join_state, user_agent_family
-from facilitator.models import Contact, ContactToken, MeetingSession, SessionStatus
+from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
 from facilitator.providers import hub
 from facilitator.transaction import housekeeping
 from integrations.ical import build_feed
@@ -58,12 +74,17 @@ def _not_found(_exc: NotFound) -> Any:
     return render_template("join/not_found.html"), 404
 
 
-def _contact_token(token: str) -> ContactToken:
-    """The live personal link, its "last used" noted best-effort after the request (at most
-    hourly): these pages only read, so a busy database never holds them up."""
-    row = find_contact_token(token)
+def _contact_token(token: str, used_as: LinkKind = LinkKind.HOME) -> ContactToken:
+    """The working link, its use noted; an expired page link leads to its page's offer, else 404."""
+    row = find_contact_token(token, used_as)
     if row is None:
+        if used_as == LinkKind.HOME and known_contact_token(token, used_as) is not None:
+            abort(redirect(url_for("join.home", token=token), code=303))
         abort(404)
+    return _used(row)
+
+
+def _used(row: ContactToken) -> ContactToken:
     now = now_utc()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
         housekeeping(partial(write_best_effort, update(ContactToken).where(ContactToken.id == row.id)
@@ -162,19 +183,35 @@ def _still_invited(session: MeetingSession, contact: Contact) -> bool:
 # ------------------------------------------------------------------------- home page
 
 
-def _home_session(token: str, session_id: int) -> tuple[ContactToken, MeetingSession]:
-    row = _contact_token(token)
+def _home_session(token: str, session_id: int,
+                  used_as: LinkKind = LinkKind.HOME) -> tuple[ContactToken, MeetingSession]:
+    row = _contact_token(token, used_as)
     session = db.session.get(MeetingSession, session_id)
     if session is None or not queries.session_visible_to_home(session, row.contact.home_id):
         abort(404)
     return row, session
 
 
-@bp.route("/h/<token>")
+@bp.route("/h/<token>", methods=["GET", "POST"])
 @allow(PUBLIC)
 def home(token: str) -> Any:
-    row = _contact_token(token)
-    contact, now = row.contact, now_utc()
+    """The contact's page; for an expired link, the offer of a fresh one (POST sends it)."""
+    row = known_contact_token(token, LinkKind.HOME)
+    if row is None:
+        abort(404)
+    if is_expired(row, LinkKind.HOME):
+        asked = request.method == "POST"
+        if asked:
+            services.send_fresh_home_link(row.contact)
+            transaction.keep_on_error()  # the answer stays a 410, a miss for the link rate limit
+        return render_template("join/expired.html", asked=asked), 410
+    if request.method == "POST":
+        return redirect(url_for("join.home", token=token), code=303)
+    contact, now = _used(row).contact, now_utc()
+    # Only read here: the feed link emails carry, else a pre-0012 link (its own feed link), if any.
+    own = token if row.kind == LinkKind.LEGACY else None
+    feed_token = kept_contact_token(contact, LinkKind.FEED) or own
+    feed = feed_url(feed_token) if feed_token else None
     sessions = queries.home_sessions(contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
     upcoming = [s for s in sessions if s.ends_at > now]
     past = [s for s in sessions if s.ends_at <= now and s.status == SessionStatus.SCHEDULED]
@@ -183,7 +220,8 @@ def home(token: str) -> Any:
         "join/home.html", contact=contact, home=contact.home, token=token, now=now,
         upcoming=[(s, session_time(s, now), starts_in(s, now)) for s in upcoming],
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
-        attended_count=sum(1 for _, came in attendance.values() if came), links=contact_links(token),
+        attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
+        webcal=webcal_url(feed) if feed else None,
         reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when())
 
 
@@ -231,18 +269,36 @@ def _reminder_when() -> str:
 # ------------------------------------------------------------------------------- feed
 
 
+@bp.route("/feeds/<token>/sessions/<int:session_id>")
+@allow(PUBLIC)
+def feed_join(token: str, session_id: int) -> Any:
+    """A session of the feed, joined through the feed link (it lasts as long as the feed)."""
+    row, session = _home_session(token, session_id, LinkKind.FEED)
+    here = f"/feeds/{token}/sessions/{session.id}"
+    return _join(session, row.contact, "feed", here, f"{here}/calendar.ics", None)
+
+
+@bp.route("/feeds/<token>/sessions/<int:session_id>/calendar.ics")
+@allow(PUBLIC)
+def feed_calendar(token: str, session_id: int) -> Any:
+    row, session = _home_session(token, session_id, LinkKind.FEED)
+    ics = download_ics(session, f"{base_url()}/feeds/{token}/sessions/{session.id}", now_utc(),
+                       row.contact.home.name)
+    return _calendar_response(ics, "session.ics")
+
+
 @bp.route("/feeds/<token>.ics")
 @allow(PUBLIC)
 def feed(token: str) -> Any:
     """The home's sessions from 90 days back and all future ones, as a PUBLISH feed."""
-    row = _contact_token(token)
+    row = _contact_token(token, LinkKind.FEED)
     home_ = row.contact.home
     now = now_utc()
     sessions = queries.home_sessions(home_.id, now - timedelta(days=FEED_DAYS_BACK))
     stamp = events.feed_stamp(sessions, home_.created_at)
     base = base_url()
     organizers, sequences = events.feed_organizers(sessions), events.current_sequences(sessions)
-    copies = [event_data(s, f"{base}/h/{token}/sessions/{s.id}", stamp, sequence=sequences[s.id],
+    copies = [event_data(s, f"{base}/feeds/{token}/sessions/{s.id}", stamp, sequence=sequences[s.id],
                          home_name=home_.name, organizer=organizers[s.id]) for s in sessions]
     ics = build_feed(home_.name, copies, prodid=PRODID, now=stamp, timezone=zone_name())
     problems = lint(ics, expected_method="PUBLISH")

@@ -1,8 +1,9 @@
 """Invitations: the email outbox, who was sent what, personal links, joins and reminders.
 
-Tokens (join links and personal home-page links) are never stored: only their SHA-256. Every
-email that carries a link gets freshly minted tokens, so an old email's link keeps working
-until it expires or an admin revokes the contact's links.
+Tokens (join links and personal links) are stored as their SHA-256. A join link is minted per
+email; a contact has one home-page link and one feed link, re-used by every email, so those two
+are also kept encrypted (keyed from ``SECRET_KEY``) to be sent again; see
+``facilitator.invites.tokens``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.clock import system_now
@@ -23,7 +24,7 @@ class MessageKind(enum.StrEnum):
     REQUEST = "request"  # an invite or an update (iMIP METHOD:REQUEST)
     CANCEL = "cancel"  # iMIP METHOD:CANCEL
     REMINDER = "reminder"  # a plain email before the session
-    HOME_LINK = "home_link"  # a plain email with a new personal home-page link
+    HOME_LINK = "home_link"  # a plain email with the contact's home-page and feed links
     # An email written in full by its caller (account emails, such as a password reset), to a
     # user rather than a contact: no contact, no session, no calendar.
     ACCOUNT = "account"
@@ -151,14 +152,33 @@ class InvitationToken(Base):
     contact: Mapped[Contact] = relationship()
 
 
+class LinkKind(enum.StrEnum):
+    HOME = "home"  # /h/<token>: the contact's page and reminder settings; expires
+    FEED = "feed"  # /feeds/<token>.ics and its sessions; lasts until rotated
+    # A link minted before 0012, when one link served both: it keeps doing both (its page part
+    # expiring like a home link) until either link of the contact is rotated. It cannot be sent
+    # again (only its hash was kept), so emails carry the new links.
+    LEGACY = "legacy"
+
+
 class ContactToken(Base):
-    """A personal link (``/h/<token>``, its feed and reminder settings); only the hash is kept."""
+    """A contact's personal link of one kind; at most one live (not revoked) per contact and kind.
+
+    ``ciphertext`` holds the token encrypted so that emails can carry it again; it is cleared when
+    the link is revoked. Its hash is the lookup key, as for every link.
+    """
 
     __tablename__ = "contact_tokens"
+    __table_args__ = (
+        Index("uq_contact_tokens_live", "contact_id", "kind", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=LinkKind.HOME.value)
+    ciphertext: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

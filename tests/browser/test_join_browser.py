@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
-from facilitator.models import JoinRecord
+from facilitator.models import JoinRecord, LinkKind
 from tests.browser.conftest import IPAD, LiveServer, serious_accessibility_problems
 from tests.support.factories import Factory
 from tests.support.invites import JOINED, START, add_session, set_now
@@ -30,6 +30,7 @@ def links(live_server: LiveServer):
                           dial_in="+44 131 460 1196", passcode="424242")
     contact = home.contacts[0]
     join, personal = mint_join_token(session, contact), mint_contact_token(contact)
+    mint_contact_token(contact, LinkKind.FEED)  # as an email would have: the page shows it
     db.session.commit()
     return session, f"{live_server.url}/j/{join}", f"{live_server.url}/h/{personal}", join
 

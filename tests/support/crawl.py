@@ -22,7 +22,7 @@ from facilitator import models
 from facilitator.auth.api_tokens import issue_api_token
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
-from facilitator.models import CareHome, Contact, Group, MeetingSession, User
+from facilitator.models import CareHome, Contact, Group, LinkKind, MeetingSession, User
 from tests.support.factories import Auth, Factory
 
 ROLES = ("admin", "facilitator", "lead", "supervisor")
@@ -61,6 +61,7 @@ class World:
     session: MeetingSession
     contact_token: str
     join_token: str
+    feed_token: str = ""
     api_tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -88,7 +89,8 @@ def build_world(make: Factory) -> World:
     db.session.flush()
     contact = homes[0].contacts[0]
     world = World(users, homes, group, session, contact_token=mint_contact_token(contact),
-                  join_token=mint_join_token(session, contact))
+                  join_token=mint_join_token(session, contact),
+                  feed_token=mint_contact_token(contact, LinkKind.FEED))
     for role, user in users.items():
         world.api_tokens[role] = issue_api_token(user)
     db.session.commit()
@@ -125,7 +127,9 @@ def _value(rule: Rule, name: str, world: World, real: bool) -> Any:
     if name == "token":
         if not real:
             return UNKNOWN_TOKEN
-        return world.join_token if rule.rule.startswith("/j/") else world.contact_token
+        if rule.rule.startswith("/j/"):
+            return world.join_token
+        return world.feed_token if rule.rule.startswith("/feeds/") else world.contact_token
     return "1" if real else "unknown"
 
 
