@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
+from facilitator import sealed
 from facilitator.access import STAFF, allow
-from facilitator.auth import api_tokens, crypto, mfa, qr, queries, services, totp
+from facilitator.auth import api_tokens, mfa, qr, queries, services, totp
 from facilitator.auth.blueprint import bp
 from facilitator.auth.flow import user_agent
 from facilitator.auth.forms import (
@@ -48,7 +49,7 @@ def _entered_password(form: Any) -> str | None:
 
 
 def _stash_codes(codes: list[str]) -> None:
-    session[CODES_KEY] = crypto.encrypt(CODES_PURPOSE, json.dumps(codes).encode())
+    session[CODES_KEY] = sealed.encrypt(CODES_PURPOSE, json.dumps(codes).encode())
 
 
 def _take_codes() -> list[str] | None:
@@ -56,8 +57,8 @@ def _take_codes() -> list[str] | None:
     if not token:
         return None
     try:
-        return json.loads(crypto.decrypt(CODES_PURPOSE, token, CODES_MAX_AGE))
-    except (crypto.InvalidToken, ValueError):
+        return json.loads(sealed.decrypt(CODES_PURPOSE, token, CODES_MAX_AGE))
+    except (sealed.InvalidToken, ValueError):
         return None
 
 

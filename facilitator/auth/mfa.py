@@ -17,7 +17,8 @@ from datetime import datetime
 from flask import current_app, render_template
 from sqlalchemy import delete, func, or_, select, update
 
-from facilitator.auth import crypto, services, totp
+from facilitator import sealed
+from facilitator.auth import services, totp
 from facilitator.auth.passwords import verify_password
 from facilitator.clock import system_now
 from facilitator.config import parse_roles
@@ -49,15 +50,15 @@ def is_required(user: User) -> bool:
 
 
 def encrypt_secret(secret: bytes) -> str:
-    return crypto.encrypt(SECRET_PURPOSE, secret)
+    return sealed.encrypt(SECRET_PURPOSE, secret)
 
 
 def decrypt_secret(token: str | None, max_age: int | None = None) -> bytes | None:
     if not token:
         return None
     try:
-        return crypto.decrypt(SECRET_PURPOSE, token, max_age)
-    except (crypto.InvalidToken, ValueError):
+        return sealed.decrypt(SECRET_PURPOSE, token, max_age)
+    except (sealed.InvalidToken, ValueError):
         return None
 
 

@@ -4,7 +4,7 @@ Join links (``/j/<token>``) belong to one contact and one session and are minted
 A contact has one home-page link (``/h/<token>``, with the reminder settings) and one feed link
 (``/feeds/<token>.ics``, with its sessions' join pages), re-used by every email. A hash cannot
 be turned back into a link, so each is also kept encrypted with the account-secrets helper
-(``facilitator.auth.crypto``: keyed from ``SECRET_KEY``, which every install has, and opened with
+(``facilitator/sealed.py``: keyed from ``SECRET_KEY``, which every install has, and opened with
 ``SECRET_KEY_FALLBACKS`` after a rotation); a decrypted token counts only if it matches the row's
 hash. A link is minted only when the contact has none that works and can be opened, or when an
 admin rotates it; either revokes the old one. At most one of each kind is live per contact (a
@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from facilitator.auth import crypto
+from facilitator import sealed
 from facilitator.clock import now_utc
 from facilitator.extensions import db
 from facilitator.models import Contact, ContactToken, InvitationToken, LinkKind, MeetingSession
@@ -179,7 +179,7 @@ def _revoke(contact: Contact, kinds: tuple[LinkKind, ...]) -> int:
 
 
 def _seal(row: ContactToken, token: str) -> None:
-    row.ciphertext = crypto.encrypt(LINK_PURPOSE, token.encode())
+    row.ciphertext = sealed.encrypt(LINK_PURPOSE, token.encode())
 
 
 def _unseal(row: ContactToken) -> str | None:
@@ -188,8 +188,8 @@ def _unseal(row: ContactToken) -> str | None:
     if row.ciphertext is None:
         return None
     try:
-        token = crypto.decrypt(LINK_PURPOSE, row.ciphertext).decode()
-    except (crypto.InvalidToken, ValueError):
+        token = sealed.decrypt(LINK_PURPOSE, row.ciphertext).decode()
+    except (sealed.InvalidToken, ValueError):
         log.warning("Personal link %s of contact %s cannot be opened with SECRET_KEY or "
                     "SECRET_KEY_FALLBACKS: a new one replaces it", row.id, row.contact_id)
         return None

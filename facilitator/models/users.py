@@ -1,7 +1,7 @@
 """Staff accounts, their sign-in sessions, API tokens, sign-in attempts and account security.
 
 Secrets are never stored as given: session ids, API tokens, recovery codes and reset tokens only
-as SHA-256 hashes (each carries 80+ random bits), the TOTP secret encrypted (``auth/crypto.py``).
+as SHA-256 hashes (each carries 80+ random bits), the TOTP secret encrypted (``facilitator/sealed.py``).
 """
 
 from __future__ import annotations
