@@ -89,6 +89,7 @@ class Plan:
     zone: str
     past: list[bool]
     warnings: list[str] = field(default_factory=list)
+    holidays: list[str] = field(default_factory=list)  # dates on bank holidays, and those skipped
     clashes: list[Clash] = field(default_factory=list)
     repeat_rule: str | None = None  # how a monthly series picks its dates, in words
 
@@ -149,11 +150,11 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
     join_url = check_join_url(booking.join_url, provider, catalog, all(past) and bool(past), errors)
     if errors:
         raise DomainError("Some of the details need correcting.", errors)
-    warnings = (clock_change_warnings(starts, zone) + _wall_clock_warnings(booking, starts, zone)
-                + calendar_notes.holiday_warnings(starts, count > 1) + notes)
+    warnings = clock_change_warnings(starts, zone) + _wall_clock_warnings(booking, starts, zone)
     minutes = booking.duration_minutes
     return Plan(provider=provider, title=title, join_url=join_url, duration_minutes=minutes,
                 starts=starts, zone=zone, past=past, warnings=warnings,
+                holidays=calendar_notes.holiday_warnings(starts, count > 1) + notes,
                 clashes=find_clashes(group.facilitators, starts, minutes),
                 repeat_rule=calendar_notes.monthly_rule(starts, booking.monthly_by)
                 if booking.every == "month" and count > 1 else None)
@@ -210,7 +211,7 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
             hooks.session_booked(session)
     db.session.flush()
     sync.push_after_commit(sessions)
-    return BookingResult(sessions, series_id, plan.warnings)
+    return BookingResult(sessions, series_id, plan.warnings + plan.holidays)
 
 
 # Changing ------------------------------------------------------------------------------------
