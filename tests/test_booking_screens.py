@@ -352,7 +352,8 @@ def test_the_preview_warns_of_bank_holidays_and_a_series_can_skip_them(auth, cli
 
 @pytest.mark.parametrize(("monthly_by", "said", "dates"), [
     ("date", "Every month on the same date: the 31st. Months without that date use their last day: "
-     "30 April 2026, 30 June 2026.", ["Tuesday 31 March 2026", "Thursday 30 April 2026", "Sunday 31 May 2026"]),
+     "30 April 2026, 30 June 2026.",
+     ["Tuesday 31 March 2026", "Thursday 30 April 2026", "Sunday 31 May 2026"]),
     ("weekday", "Every month on the same weekday: the last Tuesday of each month.",
      ["Tuesday 31 March 2026", "Tuesday 28 April 2026", "Tuesday 26 May 2026"]),
 ])
