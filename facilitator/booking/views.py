@@ -13,7 +13,7 @@ from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
 from facilitator.booking import queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
-from facilitator.clock import as_local, now_utc, zone_name
+from facilitator.clock import as_local, local_today, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import flash_refusal, show_errors
@@ -58,6 +58,7 @@ def book(group_id: int) -> Any:
     # The page shows the join-link field only for the providers whose link is pasted.
     pasted = " ".join(name for name in providers.names() if providers.needs_join_url(name))
     form.provider.render_kw = {"data-pasted-link": pasted}
+    form.record_only.render_kw = {"data-today": local_today().isoformat()}  # the page shows it for past dates
     if request.method == "GET":
         usable = providers.connected()
         form.provider.data = group.provider if group.provider in usable else next(iter(usable), "")

@@ -106,7 +106,11 @@ def test_the_preview_names_clashes_bank_holidays_and_the_monthly_rule(live_serve
 
     sign_in(page, live_server, facilitator.email, PASSWORD)
     page.goto(f"{live_server.url}/groups/{group.id}/sessions/new")
+    record = page.get_by_label("Record a past session (no meeting, no invitations)")
+    page.get_by_label("Date").fill((datetime.now(UTC).date() - timedelta(days=7)).isoformat())
+    assert record.is_visible()  # offered for a date that has passed
     page.get_by_label("Date").fill(first.isoformat())
+    assert not record.is_visible()
     page.get_by_label("Start time").fill("10:00")
     page.get_by_label("Meeting link").fill("https://meet.example.org/fife-cohort-3")
     assert not page.get_by_label("Skip bank holidays in Scotland").is_visible()  # only for a series

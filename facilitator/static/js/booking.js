@@ -1,7 +1,7 @@
 // Booking form: show the meeting-link field only for a provider whose link is pasted (the select's
 // data-pasted-link lists them), the number of sessions and "Skip bank holidays" only for a series,
-// and the monthly rule (same date or same weekday) only for a monthly one. Without JavaScript every
-// field simply stays visible.
+// the monthly rule (same date or same weekday) only for a monthly one, and "Record a past session"
+// only for a date before today (its data-today). Without JavaScript every field simply stays visible.
 (function () {
   "use strict";
   var form = document.getElementById("booking-form");
@@ -16,6 +16,9 @@
   var monthlyField = monthly ? monthly.closest(".field") : null;
   var skip = form.querySelector("#skip_holidays");
   var skipField = skip ? skip.closest(".field") : null;
+  var day = form.querySelector("#date");
+  var record = form.querySelector("#record_only");
+  var recordField = record ? record.closest(".field") : null;
 
   function show(field, wanted) {
     if (field) { field.hidden = !wanted && field.querySelector(".field-error") === null; }
@@ -31,8 +34,13 @@
       show(skipField, repeat.value !== "");
       show(monthlyField, repeat.value === "month");
     }
+    if (day && record) {
+      var today = record.getAttribute("data-today") || "";
+      show(recordField, record.checked || (day.value !== "" && day.value < today));
+    }
   }
   if (provider) { provider.addEventListener("change", update); }
   if (repeat) { repeat.addEventListener("change", update); }
+  if (day) { day.addEventListener("change", update); day.addEventListener("input", update); }
   update();
 }());
