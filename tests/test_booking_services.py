@@ -141,6 +141,7 @@ def test_the_preview_says_the_monthly_rule_and_each_bank_holiday(make):
     assert plan.repeat_rule == ("Every month on the same date: the 31st. Months without that date use "
                                 "their last day: 30 April 2026.")
     weekly = _plan(group, starts_at=datetime(2026, 4, 27, 9, tzinfo=UTC), every="week", count=2)
-    assert weekly.holidays == ["Monday 4 May 2026 is a bank holiday in Scotland (May Day). Tick “Skip bank "
-                               "holidays” to leave it out of the series."]
+    assert weekly.holidays == [
+        "Monday 4 May 2026 is a bank holiday in Scotland (May Day). Tick “Skip bank holidays in Scotland” "
+        "(skip_holidays in the API) to leave it out of the series."]
     assert weekly.repeat_rule is None

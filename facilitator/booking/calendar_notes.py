@@ -33,7 +33,8 @@ def holiday_warnings(starts: list[datetime], is_series: bool) -> list[str]:
     for start in starts:
         name = bank_holiday(start.date())
         if name:
-            hint = " Tick “Skip bank holidays” to leave it out of the series." if is_series else ""
+            hint = (" Tick “Skip bank holidays in Scotland” (skip_holidays in the API) to leave it out "
+                    "of the series." if is_series else "")
             warnings.append(f"{start:%A %-d %B %Y} is a bank holiday in Scotland ({name}).{hint}")
     return warnings
 
