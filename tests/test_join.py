@@ -422,6 +422,15 @@ def test_the_join_hint_says_what_happens_the_meeting_replaces_the_page(app, clie
     assert get(client, link(mails, homes)).status_code == 303, "the same tab goes on to the meeting"
 
 
+def test_the_home_page_names_the_facilitator_and_how_to_reach_them(app, client, setting):
+    _, group, homes, mails = setting
+    (facilitator,) = group.facilitators
+    page = get(client, link(mails, homes, "/h/")).get_data(as_text=True)
+    assert "<h2>Your facilitator</h2>" in page
+    mailto = f'<a href="mailto:{facilitator.email}">{facilitator.email}</a>'
+    assert f"<strong>{facilitator.name}</strong>: {mailto}" in page
+
+
 def test_the_home_page_join_button_forwards_in_the_window(app, client, setting):
     session, _, homes, mails = setting
     token = link(mails, homes, "/h/").rsplit("/", 1)[1]

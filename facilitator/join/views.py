@@ -215,9 +215,12 @@ def home(token: str) -> Any:
     sessions = queries.home_sessions(contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
     past = [s for s in sessions if s.ends_at <= now and s.status == SessionStatus.SCHEDULED]
     attendance = queries.home_attendance(contact.home_id, [s.id for s in past])
+    coming = coming_sessions(sessions, now)
+    groups = queries.groups_of_sessions([c.session for c in coming] + past[::-1])
+    reach = [(group, people) for group in groups if (people := queries.facilitators_of(group))]
     return render_template(
-        "join/home.html", contact=contact, home=contact.home, token=token, now=now,
-        upcoming=coming_sessions(sessions, now),
+        "join/home.html", contact=contact, home=contact.home, token=token, now=now, upcoming=coming,
+        reach=reach,
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
         attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
         webcal=webcal_url(feed) if feed else None,

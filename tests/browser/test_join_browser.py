@@ -122,6 +122,9 @@ def test_the_contacts_page_puts_the_live_session_first_and_keeps_itself_up_to_da
     ipad_page.clock.install()
     ipad_page.goto(home_link)
     expect(ipad_page.locator(".live-badge")).to_have_count(0)
+    (facilitator,) = session.group.facilitators  # named, with how to reach them
+    expect(ipad_page.get_by_role("link", name=facilitator.email)).to_have_attribute(
+        "href", f"mailto:{facilitator.email}")
     expect(ipad_page.get_by_role("link", name="Join now")).to_have_count(0)
 
     set_now(app, START - timedelta(minutes=5))  # the iPad is left on the page; the window opens
