@@ -191,13 +191,15 @@ def test_the_invitation_names_the_active_facilitators_and_how_to_reach_them(app,
     gone = make.user("facilitator", name="Former Facilitator")
     gone.is_active = False
     group.facilitators.append(gone)
+    facilitator.phone = "0131 496 0000"
     db.session.commit()
     add_session(group)
     _, sent = deliver(app)
     for mail in sent:
         who, mailto = f"{facilitator.name}, {facilitator.email}", f'<a href="mailto:{facilitator.email}">'
-        assert f"Your facilitator (questions, or if you cannot come):\n{who}" in mail.text
+        assert f"Your facilitator (questions, or if you cannot come):\n{who}, 0131 496 0000" in mail.text
         assert f"{facilitator.name}, {mailto}{facilitator.email}</a>" in mail.html
+        assert '<a href="tel:01314960000">0131 496 0000</a>' in mail.html
         assert "Former Facilitator" not in mail.text + mail.html, "only active facilitators"
 
 
