@@ -425,10 +425,13 @@ def test_the_join_hint_says_what_happens_the_meeting_replaces_the_page(app, clie
 def test_the_home_page_names_the_facilitator_and_how_to_reach_them(app, client, setting):
     _, group, homes, mails = setting
     (facilitator,) = group.facilitators
+    facilitator.phone = "+44 131 496 0000"
+    db.session.commit()
     page = get(client, link(mails, homes, "/h/")).get_data(as_text=True)
     assert "<h2>Your facilitator</h2>" in page
     mailto = f'<a href="mailto:{facilitator.email}">{facilitator.email}</a>'
-    assert f"<strong>{facilitator.name}</strong>: {mailto}" in page
+    tel = '<a href="tel:+441314960000">+44 131 496 0000</a>'
+    assert f"<strong>{facilitator.name}</strong>: {mailto}, {tel}" in page
 
 
 def test_the_home_page_join_button_forwards_in_the_window(app, client, setting):
