@@ -43,6 +43,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.send_password_link": ADMIN,
     "home.index": STAFF,
     "home.healthz": P,
+    "home.favicon": P,
     "api.openapi": P,
     "admin.users": LEAD_OR_ADMIN,
     "admin.edit_user": ADMIN,

@@ -133,6 +133,17 @@ def test_admin_creates_a_facilitator_with_a_supervisor(auth, admin, make, client
     assert admin.name in welcome.body_text
 
 
+def test_a_phone_number_is_saved_and_can_be_removed(auth, admin, make):
+    assert auth.post("/users/new", user_form(phone=" 0131 496 0000 ")).status_code == 302
+    [user] = committed(select(User).where(User.email == "shona.grant@example.org"))
+    assert user.phone == "0131 496 0000"
+    cleared = {"name": user.name, "email": user.email, "role": "lead", "supervisor_id": "", "is_active": "y",
+               "phone": ""}
+    assert auth.post(f"/users/{user.id}", cleared).status_code == 302
+    [user] = committed(select(User).where(User.id == user.id))
+    assert user.phone is None
+
+
 def test_a_password_posted_with_the_user_form_is_never_set(auth, admin, make):
     user = make.user("lead")
     auth.post(f"/users/{user.id}", {"name": user.name, "email": user.email, "role": "lead",
@@ -149,6 +160,7 @@ def test_a_password_posted_with_the_user_form_is_never_set(auth, admin, make):
     ({"email": "not-an-email"}, "email", "Enter a valid email address."),
     ({"email": ""}, "email", "Enter an email address."),
     ({"role": "owner"}, "role", "Not a valid choice"),
+    ({"phone": "call me maybe"}, "phone", "Enter a phone number"),
 ])
 def test_new_user_with_a_bad_field_is_refused_next_to_the_field(auth, admin, overrides, field, message):
     users_before = count(User)

@@ -29,7 +29,7 @@ from facilitator.models import (
 )
 from tests.support.factories import ApiClient, Auth, Factory
 
-USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id"}
+USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id", "phone"}
 HOME_KEYS = {"id", "name", "region", "beds", "protected_time_agreed", "protected_time_agreed_on",
              "notes", "contacts"}
 CONTACT_KEYS = {"id", "name", "email", "role", "active"}
@@ -252,7 +252,7 @@ def test_admin_creates_a_user_and_leads_list_them(app, make, admin_api):
     assert response.status_code == 201
     created = response.get_json()
     assert created == {"id": created["id"], "email": "ailsa.fraser@example.org", "name": "Ailsa Fraser",
-                       "role": "facilitator", "active": True, "supervisor_id": supervisor.id}
+                       "role": "facilitator", "active": True, "supervisor_id": supervisor.id, "phone": None}
 
     [user] = committed(select(User).where(User.id == created["id"]))
     assert (user.email, user.role, user.supervisor_id) == ("ailsa.fraser@example.org", "facilitator",
@@ -268,6 +268,19 @@ def test_admin_creates_a_user_and_leads_list_them(app, make, admin_api):
     assert all(set(u) == USER_KEYS for u in users), "no password hash or other field leaks"
     assert created in users
     assert len(users) == counts()["User"]
+
+
+def test_a_users_phone_is_optional_checked_and_can_be_removed(admin_api, make):
+    response = admin_api.post("/api/v1/users", json={
+        "email": "ph@example.org", "name": "Ph", "role": "facilitator", "phone": " +44 131 496 0000 "})
+    assert response.status_code == 201 and response.get_json()["phone"] == "+44 131 496 0000"
+    user_id = response.get_json()["id"]
+    error(admin_api.patch(f"/api/v1/users/{user_id}", json={"phone": "call me maybe"}), 422, "phone")
+    assert admin_api.patch(f"/api/v1/users/{user_id}", json={"phone": "0131 496 0001"}).get_json()["phone"] \
+        == "0131 496 0001"
+    assert admin_api.patch(f"/api/v1/users/{user_id}", json={"phone": None}).get_json()["phone"] is None
+    [user] = committed(select(User).where(User.id == user_id))
+    assert user.phone is None
 
 
 def test_an_admin_cannot_set_a_password_through_the_api(admin_api, make):
@@ -299,7 +312,7 @@ def test_one_user_by_id(admin_api, make):
     user = make.user("lead")
     response = admin_api.get(f"/api/v1/users/{user.id}")
     assert response.get_json() == {"id": user.id, "email": user.email, "name": user.name, "role": "lead",
-                                   "active": True, "supervisor_id": None}
+                                   "active": True, "supervisor_id": None, "phone": None}
 
 
 def test_a_taken_email_is_409_whatever_the_case(admin_api, make):

@@ -186,6 +186,23 @@ def test_invite_is_an_imip_request_that_two_parsers_read_field_by_field(app, wor
         assert join in mail.html
 
 
+def test_the_invitation_names_the_active_facilitators_and_how_to_reach_them(app, make, world):
+    facilitator, _, group = world
+    gone = make.user("facilitator", name="Former Facilitator")
+    gone.is_active = False
+    group.facilitators.append(gone)
+    facilitator.phone = "0131 496 0000"
+    db.session.commit()
+    add_session(group)
+    _, sent = deliver(app)
+    for mail in sent:
+        who, mailto = f"{facilitator.name}, {facilitator.email}", f'<a href="mailto:{facilitator.email}">'
+        assert f"Your facilitator (questions, or if you cannot come):\n{who}, 0131 496 0000" in mail.text
+        assert f"{facilitator.name}, {mailto}{facilitator.email}</a>" in mail.html
+        assert '<a href="tel:01314960000">0131 496 0000</a>' in mail.html
+        assert "Former Facilitator" not in mail.text + mail.html, "only active facilitators"
+
+
 def test_each_contact_gets_their_own_join_link_stored_only_as_a_hash(app, world):
     _, _, group = world
     add_session(group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -368,7 +369,7 @@ def test_the_home_page_lists_sessions_attendance_and_the_feed(app, client, setti
     page = get(client, path).get_data(as_text=True)
     assert "Ardenlea House" in page and homes[0].contacts[0].name in page
     assert WHEN in page and "Starts in 6 days" in page
-    assert f'href="/h/{token}/sessions/{session.id}"' in page
+    assert f'href="/h/{token}/sessions/{session.id}"' not in page, "no Join button a week ahead"
     assert f'href="/h/{token}/sessions/{session.id}/calendar.ics"' in page
     assert "took part in 1 of 2 sessions" in page
     assert "Joined through the link" in page and "Missed one" in page and "Not recorded" in page
@@ -378,8 +379,59 @@ def test_the_home_page_lists_sessions_attendance_and_the_feed(app, client, setti
     for client_name in ("iPad or iPhone", "Outlook", "Google Calendar"):
         assert f"<h3>{client_name}</h3>" in page
     assert "Changes and cancellations always come by email" in page
-    assert "<script" not in page, "works without JavaScript"
+    assert page.count("<script") == 1 and '<script src="/static/js/home.js" defer>' in page, (
+        "only the refresh, from our own origin: the page works without it")
     assert missed.id
+
+
+def _cards(page: str) -> list[str]:
+    return [card.split("</li>", 1)[0] for card in page.split('<li class="session-card')[1:]]
+
+
+def test_the_session_in_its_join_window_comes_first_marked_live_with_the_only_primary_button(
+        app, client, setting):
+    session, group, homes, mails = setting
+    later = add_session(group, title="Next week", starts_at=START + timedelta(days=7))
+    token = link(mails, homes, "/h/").rsplit("/", 1)[1]
+    join_here = f'href="/h/{token}/sessions/{session.id}"'
+
+    set_now(app, START - timedelta(minutes=5))
+    page = get(client, f"/h/{token}").get_data(as_text=True)
+    live, coming = _cards(page)
+    assert "is-live" in live and "Starts in 5 minutes" in live and join_here in live and "Join now" in live
+    assert "Next week" in coming and "Starts in 7 days" in coming and "Add to calendar" in coming
+    assert f"/sessions/{later.id}\"" not in coming and "Join" not in coming
+    primaries = re.findall(r'class="button big"', page)
+    assert len(primaries) == 1, "one primary button: the live session's"
+
+    set_now(app, START + timedelta(minutes=20))
+    live, _ = _cards(get(client, f"/h/{token}").get_data(as_text=True))
+    assert "Live now" in live and join_here in live
+
+    set_now(app, START - timedelta(days=1))
+    first, second = _cards(get(client, f"/h/{token}").get_data(as_text=True))
+    assert "is-live" not in first + second and "Join" not in first + second
+
+
+def test_the_join_hint_says_what_happens_the_meeting_replaces_the_page(app, client, setting):
+    session, _, homes, mails = setting
+    page = get(client, link(mails, homes)).get_data(as_text=True)
+    assert "opens in this tab" in page and "new page" not in page
+    assert "target=" not in page, "no link opens another tab"
+    set_now(app, START - timedelta(minutes=5))
+    assert get(client, link(mails, homes)).status_code == 303, "the same tab goes on to the meeting"
+
+
+def test_the_home_page_names_the_facilitator_and_how_to_reach_them(app, client, setting):
+    _, group, homes, mails = setting
+    (facilitator,) = group.facilitators
+    facilitator.phone = "+44 131 496 0000"
+    db.session.commit()
+    page = get(client, link(mails, homes, "/h/")).get_data(as_text=True)
+    assert "<h2>Your facilitator</h2>" in page
+    mailto = f'<a href="mailto:{facilitator.email}">{facilitator.email}</a>'
+    tel = '<a href="tel:+441314960000">+44 131 496 0000</a>'
+    assert f"<strong>{facilitator.name}</strong>: {mailto}, {tel}" in page
 
 
 def test_the_home_page_join_button_forwards_in_the_window(app, client, setting):

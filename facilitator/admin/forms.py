@@ -25,6 +25,7 @@ class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter an email address."),
                                             Email("Enter a valid email address."), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
+    phone = StringField("Phone (optional: care homes see it)", validators=[Optional(), Length(max=40)])
     supervisor_id = SelectField("Supervisor (facilitators only)", coerce=optional_row_id,
                                 validate_choice=False)
     is_active = BooleanField("Active", default=True)

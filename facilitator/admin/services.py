@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from integrations.addresses import needs_smtputf8
 from integrations.providers.registry import DEFAULT_PROVIDER
 
 UNSET: Any = object()
+PHONE = re.compile(r"\+?[0-9 ()-]{5,}")
 
 
 @dataclass
@@ -48,15 +50,27 @@ def _check_supervisor(user_role: str, supervisor_id: int | None) -> None:
                           {"supervisor_id": "This is not an active user with the supervisor role."})
 
 
+def clean_phone(phone: str | None) -> str | None:
+    """A phone number as typed (spaces kept: it is read by people), or None when blank."""
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    if len(phone) > 40 or not PHONE.fullmatch(phone):
+        raise DomainError("Check the phone number.",
+                          {"phone": "Enter a phone number: digits, spaces and + ( ) - only, up to 40."})
+    return phone
+
+
 def create_user(email: str, name: str, role: str, password: str | None = None,
-                supervisor_id: int | None = None) -> User:
+                supervisor_id: int | None = None, phone: str | None = None) -> User:
     email = auth_services.normalise_email(email)
     _check_choice(role, Role, "role", "role")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise ConflictError("A user with this email already exists.",
                             {"email": "A user with this email already exists."})
     _check_supervisor(role, supervisor_id)
-    user = User(email=email, name=name.strip(), role=role, supervisor_id=supervisor_id)
+    user = User(email=email, name=name.strip(), role=role, supervisor_id=supervisor_id,
+                phone=clean_phone(phone))
     if password:
         set_password(user, password)
     db.session.add(user)
@@ -74,7 +88,7 @@ def set_password(user: User, password: str) -> None:
 
 
 def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: bool = UNSET,
-                supervisor_id: int | None = UNSET) -> User:
+                supervisor_id: int | None = UNSET, phone: str | None = UNSET) -> User:
     if role is not UNSET:
         _check_choice(role, Role, "role", "role")
         user.role = role
@@ -85,6 +99,8 @@ def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: 
         user.supervisor_id = supervisor_id
     if name is not UNSET:
         user.name = name.strip()
+    if phone is not UNSET:
+        user.phone = clean_phone(phone)
     if is_active is not UNSET and is_active != user.is_active:
         user.is_active = is_active
         if not is_active:

@@ -74,14 +74,15 @@ def _save_user(user: User | None, form: UserForm) -> User:
     """A new user gets a welcome link by email to choose their password: an admin never sets one."""
     if user is None:
         user = services.create_user(form.email.data, form.name.data, form.role.data, None,
-                                    form.supervisor_id.data)
+                                    form.supervisor_id.data, form.phone.data)
         auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
         return user
     if user.id == g.user.id and (not form.is_active.data or form.role.data != Role.ADMIN):
         raise DomainError("You cannot remove your own admin access.",
                           {"role": "You cannot remove your own admin access."})
     return services.update_user(user, name=form.name.data, role=form.role.data,
-                                is_active=form.is_active.data, supervisor_id=form.supervisor_id.data)
+                                is_active=form.is_active.data, supervisor_id=form.supervisor_id.data,
+                                phone=form.phone.data)
 
 
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])

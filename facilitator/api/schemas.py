@@ -45,11 +45,12 @@ class UserOut(Output):
     role: str
     active: bool
     supervisor_id: int | None
+    phone: str | None
 
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(id=user.id, email=user.email, name=user.name, role=user.role,
-                   active=user.is_active, supervisor_id=user.supervisor_id)
+                   active=user.is_active, supervisor_id=user.supervisor_id, phone=user.phone)
 
 
 class UserList(Output):
@@ -63,6 +64,7 @@ class UserCreate(Input):
     password: str | None = Field(default=None, max_length=256,
                                  description="Not accepted: the user gets an email link to choose their own")
     supervisor_id: RowId | None = None
+    phone: str | None = Field(default=None, max_length=40, description="Shown to care homes; optional")
 
 
 class UserUpdate(Input):
@@ -70,6 +72,7 @@ class UserUpdate(Input):
     role: Role | None = None
     active: bool | None = None
     supervisor_id: RowId | None = None
+    phone: str | None = Field(default=None, max_length=40, description="null or empty removes it")
 
 
 # Homes -----------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ def create_user(body: UserCreate) -> UserOut:
     if body.password is not None:
         raise DomainError("An admin does not set another person's password.",
                           {"password": "Leave it out: they get an email with a link to choose their own."})
-    user = services.create_user(body.email, body.name, body.role.value, None, body.supervisor_id)
+    user = services.create_user(body.email, body.name, body.role.value, None, body.supervisor_id,
+                                body.phone)
     auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
     return UserOut.of(user)
 
@@ -51,10 +52,10 @@ def get_user(user_id: int) -> UserOut:
 
 
 @operation("/users/<int:user_id>", "PATCH", roles=ADMIN, body=UserUpdate, response=UserOut,
-           summary="Change a user's name, role, active flag or supervisor")
+           summary="Change a user's name, role, active flag, supervisor or phone")
 def update_user(user_id: int, body: UserUpdate) -> UserOut:
     user = get_or_404(User, user_id)
-    changes: dict[str, Any] = patch_fields(body, nullable=frozenset({"supervisor_id"}))
+    changes: dict[str, Any] = patch_fields(body, nullable=frozenset({"supervisor_id", "phone"}))
     if "active" in changes:
         changes["is_active"] = changes.pop("active")
     if "role" in changes:

@@ -1,10 +1,11 @@
-"""The landing page after sign-in, and the health check."""
+"""The landing page after sign-in, the health check and the favicon."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, g, jsonify, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, render_template
 from sqlalchemy import select, text
 
 from facilitator import transaction
@@ -18,6 +19,8 @@ from facilitator.models import Group, Role, User, group_facilitators
 from facilitator.supervision import queries as supervision_queries
 
 bp = Blueprint("home", __name__)
+
+FAVICON_MAX_AGE = 7 * 24 * 3600  # a week: long enough to spare the requests, short enough to change it
 
 
 @bp.route("/")
@@ -57,3 +60,13 @@ def healthz() -> Any:
         transaction.rollback()
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.route("/favicon.ico")
+@allow(PUBLIC)
+def favicon() -> Any:
+    """The icon browsers and other clients ask for at the root, whatever the page says (pages link
+    the SVG); cached, as it is the same for everyone."""
+    icon = Path(str(current_app.static_folder), "img", "favicon.ico").read_bytes()  # 167 bytes
+    return Response(icon, mimetype="image/vnd.microsoft.icon",
+                    headers={"Cache-Control": f"public, max-age={FAVICON_MAX_AGE}"})

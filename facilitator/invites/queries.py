@@ -13,6 +13,7 @@ from facilitator.extensions import db
 from facilitator.models import (
     AttendanceEntry,
     Contact,
+    Group,
     InviteDelivery,
     JoinRecord,
     MeetingSession,
@@ -21,9 +22,20 @@ from facilitator.models import (
     OutboxStatus,
     ReminderOptOut,
     SessionStatus,
+    User,
 )
 from facilitator.models.attendance import ATTENDED_STATUSES, AttendanceStatus
 from facilitator.models.invites import CALENDAR_KINDS
+
+
+def facilitators_of(group: Group) -> list[User]:
+    """Who a home can reach about the group's sessions: its active facilitators, by name."""
+    return [user for user in group.facilitators if user.is_active]
+
+
+def groups_of_sessions(sessions: Iterable[MeetingSession]) -> list[Group]:
+    """The sessions' groups, each once, in the order the sessions come."""
+    return list({s.group_id: s.group for s in sessions}.values())
 
 
 def memberships_of_group(group_id: int) -> list[Membership]:

@@ -194,6 +194,7 @@ def _context(session: MeetingSession, contact: Contact, links: Links, now: datet
         "contact": contact, "home": contact.home, "session": session, "group": session.group,
         "when": session_time(session, now), "links": links, "provider": provider_label(session),
         "window": int(current_app.config["JOIN_WINDOW_MINUTES"]),
+        "facilitators": queries.facilitators_of(session.group),
     }
 
 

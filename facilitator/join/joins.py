@@ -1,4 +1,5 @@
-"""Opening a join link: the join window, who counts as a person, what to store about the browser."""
+"""Opening a join link: the join window, who counts as a person, what to store about the browser;
+the order and state of a home page's coming sessions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from facilitator.invites.wording import session_time, starts_in
 from facilitator.models import MeetingSession, SessionStatus
 
 # Mail security gateways and chat previews open every link in a message before a person does.
@@ -93,3 +95,30 @@ def join_state(session: MeetingSession, now: datetime) -> JoinState:
     is_open = not cancelled and opens <= now < session.ends_at
     return JoinState(cancelled=cancelled, window_opens=opens, open=is_open, ended=now >= session.ends_at,
                      target=safe_join_url(session.join_url))
+
+
+@dataclass(frozen=True)
+class ComingSession:
+    """One session on a home's page: ``live`` while its join window is open (the one to join now,
+    listed first, with ``badge`` "Live now" or "Starts in 5 minutes"); ``primary`` for the first of
+    those, the page's one main button."""
+
+    session: MeetingSession
+    when: str
+    starts: str
+    live: bool
+    primary: bool
+
+    @property
+    def badge(self) -> str:
+        return "Live now" if self.starts.startswith("Started") else self.starts
+
+
+def coming_sessions(sessions: list[MeetingSession], now: datetime) -> list[ComingSession]:
+    """Sessions not yet ended, those in their join window first (soonest first within each part)."""
+    coming = [s for s in sessions if s.ends_at > now]
+    live = {s.id for s in coming if join_state(s, now).open}
+    ordered = sorted(coming, key=lambda s: (s.id not in live, s.starts_at))
+    first_live = next((s.id for s in ordered if s.id in live), None)
+    return [ComingSession(s, session_time(s, now), starts_in(s, now), s.id in live, s.id == first_live)
+            for s in ordered]

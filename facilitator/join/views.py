@@ -46,7 +46,7 @@ from facilitator.invites.tokens import (
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
-from facilitator.join.joins import is_link_scanner, join_state, user_agent_family
+from facilitator.join.joins import coming_sessions, is_link_scanner, join_state, user_agent_family
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
 from facilitator.providers import hub
 from facilitator.transaction import housekeeping
@@ -213,12 +213,14 @@ def home(token: str) -> Any:
     feed_token = kept_contact_token(contact, LinkKind.FEED) or own
     feed = feed_url(feed_token) if feed_token else None
     sessions = queries.home_sessions(contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
-    upcoming = [s for s in sessions if s.ends_at > now]
     past = [s for s in sessions if s.ends_at <= now and s.status == SessionStatus.SCHEDULED]
     attendance = queries.home_attendance(contact.home_id, [s.id for s in past])
+    coming = coming_sessions(sessions, now)
+    groups = queries.groups_of_sessions([c.session for c in coming] + past[::-1])
+    reach = [(group, people) for group in groups if (people := queries.facilitators_of(group))]
     return render_template(
-        "join/home.html", contact=contact, home=contact.home, token=token, now=now,
-        upcoming=[(s, session_time(s, now), starts_in(s, now)) for s in upcoming],
+        "join/home.html", contact=contact, home=contact.home, token=token, now=now, upcoming=coming,
+        reach=reach,
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
         attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
         webcal=webcal_url(feed) if feed else None,

@@ -40,6 +40,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
     # The Zoom user (id or email) that hosts this facilitator's meetings; None: the default host.
     zoom_host_user: Mapped[str | None] = mapped_column(String(254))
+    # Optional: shown to care homes beside the email (invitations, the home page).
+    phone: Mapped[str | None] = mapped_column(String(40))
     # Two-factor sign-in: the TOTP secret (Fernet-encrypted), when it was switched on, and the
     # last time step a code was accepted for (a code is accepted once, and never an older one).
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)

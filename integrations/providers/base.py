@@ -85,8 +85,10 @@ class MeetingProvider(ABC):
     default_host_key: str | None = None
     host_user_attribute: str | None = None
     join_target: str = "the meeting"  # what the join button opens, as emails put it
-    join_hint: str = ("The meeting opens in a new page. If asked, allow the camera and "
-                      "microphone.")  # what a care home sees on the join page
+    # What a care home sees on the join page. The join button leads on to the meeting in the same
+    # tab (a redirect, never target=_blank: a shared iPad would pile up tabs), so it says that.
+    join_hint: str = ("The meeting opens in this tab, in place of this page. If asked, allow the camera "
+                      "and microphone.")
 
     @abstractmethod
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:

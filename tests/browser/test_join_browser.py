@@ -94,8 +94,8 @@ def test_the_contacts_page_on_the_shared_ipad_without_javascript(live_server, br
         page.goto(home_link)
         expect(page.get_by_role("heading", name="Taigh na Mara", level=1)).to_be_visible()
         expect(page.get_by_role("heading", name="Coming up")).to_be_visible()
-        join = page.get_by_role("link", name="Join Peer Support and Learning")
-        big_enough(join)
+        big_enough(page.get_by_role("link", name="Add to calendar").first)
+        expect(page.get_by_role("link", name="Join now")).to_have_count(0)  # not in its window yet
         expect(page.get_by_text("Changes and cancellations always come by email")).to_be_visible()
         for name in ("iPad or iPhone", "Outlook", "Google Calendar"):
             expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
@@ -103,9 +103,6 @@ def test_the_contacts_page_on_the_shared_ipad_without_javascript(live_server, br
         big_enough(page.get_by_role("link", name="Subscribe on this iPad or iPhone"))
         fits_the_screen(page)
 
-        join.tap()
-        expect(page.get_by_role("heading", name="Peer Support and Learning")).to_be_visible()
-        page.go_back()
         page.get_by_role("link", name="Stop reminders").tap()
         stop = page.get_by_role("button", name="Stop reminder emails")
         big_enough(stop)
@@ -113,3 +110,37 @@ def test_the_contacts_page_on_the_shared_ipad_without_javascript(live_server, br
         expect(page.get_by_text("Done: we will not send you reminders.")).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_contacts_page_puts_the_live_session_first_and_keeps_itself_up_to_date(live_server, ipad_page,
+                                                                                  links):
+    session, _, home_link, _ = links
+    app = live_server.app
+    add_session(session.group, title="The week after", starts_at=START + timedelta(days=7),
+                join_url=f"{live_server.url}/healthz")
+    set_now(app, START - timedelta(minutes=20))  # before the join window
+    ipad_page.clock.install()
+    ipad_page.goto(home_link)
+    expect(ipad_page.locator(".live-badge")).to_have_count(0)
+    (facilitator,) = session.group.facilitators  # named, with how to reach them
+    expect(ipad_page.get_by_role("link", name=facilitator.email)).to_have_attribute(
+        "href", f"mailto:{facilitator.email}")
+    expect(ipad_page.get_by_role("link", name="Join now")).to_have_count(0)
+
+    set_now(app, START - timedelta(minutes=5))  # the iPad is left on the page; the window opens
+    ipad_page.clock.run_for("01:05")
+    badge = ipad_page.locator(".session-card").first.locator(".live-badge")
+    expect(badge).to_have_text("Starts in 5 minutes")
+    expect(ipad_page.locator(".session-card").nth(1)).to_contain_text("The week after")
+    assert ipad_page.locator("a.button:not(.secondary), button.button:not(.secondary)").count() == 1
+    join = ipad_page.get_by_role("link", name="Join now")
+    big_enough(join)
+    assert serious_accessibility_problems(ipad_page) == []
+
+    set_now(app, START + timedelta(minutes=3))
+    ipad_page.clock.run_for("01:05")
+    expect(badge).to_have_text("Live now")
+
+    join.tap()  # the meeting opens in this tab, as the join page says: no second tab
+    ipad_page.wait_for_url(f"{live_server.url}/healthz")
+    assert len(ipad_page.context.pages) == 1
