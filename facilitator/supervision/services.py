@@ -243,22 +243,34 @@ class RecordContent:
     actions: list[tuple[SupervisionAction, str]]
 
 
-def clean_themes(values: list[str]) -> list[str]:
+def _themes_problem(values: list[str]) -> tuple[list[str], str | None]:
     seen: dict[str, None] = {}
     for value in values:
         theme = " ".join((value or "").split())
         if theme:
             if len(theme) > MAX_THEME:
-                raise DomainError("Some fields are not valid.",
-                                  {"themes": f"Keep each theme under {MAX_THEME} characters."})
+                return [], f"Keep each theme under {MAX_THEME} characters."
             seen.setdefault(theme, None)
     if len(seen) > MAX_THEMES:
-        raise DomainError("Some fields are not valid.", {"themes": f"Choose at most {MAX_THEMES} themes."})
-    return list(seen)
+        return [], f"Choose at most {MAX_THEMES} themes."
+    return list(seen), None
 
 
-def _validate_record(data: RecordInput, today: date) -> dict[str, str]:
+def clean_themes(values: list[str]) -> list[str]:
+    themes, problem = _themes_problem(values)
+    if problem:
+        raise DomainError("Some fields are not valid.", {"themes": problem})
+    return themes
+
+
+def record_problems(data: RecordInput, today: date) -> dict[str, str]:
+    """Every problem of a supervision record at once, by field name (nothing is changed)."""
     errors: dict[str, str] = {}
+    theme_problem = _themes_problem(data.themes)[1]
+    if theme_problem:
+        errors["themes"] = theme_problem
+    if len(data.reflections or "") > MAX_TEXT:
+        errors["reflections"] = f"Keep this under {MAX_TEXT} characters."
     if data.held_on is None:
         errors["held_on"] = "Enter the date of the supervision."
     elif data.held_on > today:
@@ -287,7 +299,7 @@ def _validate_record(data: RecordInput, today: date) -> dict[str, str]:
 
 
 def _check_record(data: RecordInput, today: date) -> None:
-    errors = _validate_record(data, today)
+    errors = record_problems(data, today)
     if errors:
         raise DomainError("Some fields are not valid.", errors)
 

@@ -16,7 +16,7 @@ from facilitator.clock import local_today
 from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices, row_id, show_errors
+from facilitator.forms import choices, row_id, show_errors, validate_all
 from facilitator.models import MeetingSession, Role, User
 from facilitator.models.supervision import SessionNote, SupervisionRecord
 from facilitator.supervision import lifecycle, queries, services
@@ -180,7 +180,7 @@ def new_record() -> Any:
     _supervisor_choices(form)
     if request.method == "GET":
         form.held_on.data, form.supervisor_id.data = local_today(), g.user.supervisor_id
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.record_problems(form.to_input(), local_today())):
         return _render_form("supervision/form.html", form, record=None)
     try:
         record = services.record_supervision(g.user, form.to_input(), request_origin(), local_today())
@@ -212,7 +212,7 @@ def edit_record(record_id: int) -> Any:
     if request.method == "GET":
         content = services.read_record(record, g.user, origin)
         form.fill(record, content.themes, content.reflections, content.actions)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.record_problems(form.to_input(), local_today())):
         return _render_form("supervision/form.html", form, record=record)
     try:
         services.update_record(record, g.user, origin, form.to_input(), local_today())
