@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from wtforms.widgets import CheckboxInput, RadioInput
 
 from facilitator import transaction
-from facilitator.errors import BadInput, DomainError
+from facilitator.errors import FIELDS_INVALID, BadInput, DomainError
 from facilitator.extensions import csrf
 from facilitator.models.base import can_be_row_id
 
@@ -23,10 +23,12 @@ def show_errors(form: FlaskForm, exc: DomainError, renames: Mapping[str, str] | 
     What the service had begun is rolled back first, so the page shows what is stored. A
     service names fields as the API does: ``title``, ``repeat.every`` (its first part is the
     form's field, unless ``renames`` maps it to another), ``[2].status`` (the third line of the
-    form's ``rows``). The message goes on top; a name with no field on the form adds nothing more.
+    form's ``rows``). The message goes on top, unless it only says what the fields beside it
+    say (or that some are not valid): the summary lists those; a name with no field adds nothing more.
     """
     transaction.rollback()
-    if not add_field_errors(form, exc.fields, renames):
+    placed = add_field_errors(form, exc.fields, renames)
+    if not placed or exc.message not in (FIELDS_INVALID, *exc.fields.values()):
         form.form_errors.append(exc.message)
 
 

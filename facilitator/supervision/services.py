@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 
 from facilitator.clock import system_now
-from facilitator.errors import DomainError
+from facilitator.errors import FIELDS_INVALID, DomainError
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, Membership, Role, User
 from facilitator.models.supervision import (
@@ -100,9 +100,9 @@ def refuse(action: str, object_type: str, object_id: int | None, owner_id: int |
 def _text(value: str | None, name: str, required: bool, limit: int = MAX_TEXT) -> str:
     value = value or ""
     if required and not value.strip():
-        raise DomainError("Some fields are not valid.", {name: "Write something first."})
+        raise DomainError(FIELDS_INVALID, {name: "Write something first."})
     if len(value) > limit:
-        raise DomainError("Some fields are not valid.", {name: f"Keep this under {limit} characters."})
+        raise DomainError(FIELDS_INVALID, {name: f"Keep this under {limit} characters."})
     return value
 
 
@@ -118,7 +118,7 @@ def _check_home(session: MeetingSession, home_id: int | None) -> int | None:
     member = db.session.scalar(select(Membership.id).where(
         Membership.group_id == session.group_id, Membership.home_id == home_id))
     if member is None:
-        raise DomainError("Some fields are not valid.",
+        raise DomainError(FIELDS_INVALID,
                           {"home_id": "Choose a home that belongs to this session's group."})
     return home_id
 
@@ -128,7 +128,7 @@ def create_note(author: User, session_id: int, body: str, origin: Origin, home_i
     keyring().require()
     session = db.session.get(MeetingSession, session_id)
     if session is None:
-        raise DomainError("Some fields are not valid.", {"session_id": "There is no such session."})
+        raise DomainError(FIELDS_INVALID, {"session_id": "There is no such session."})
     if not can_write_notes_for(author, session):
         refuse("create", "session", session.id, None, author, origin)
     body = _text(body, "body", required=True)
@@ -184,7 +184,7 @@ def update_note(note: SessionNote, actor: User, origin: Origin, **changes: Any) 
             altered.append("text")
     if "home_id" in changes and changes["home_id"] != note.home_id:
         if note.session is None:
-            raise DomainError("Some fields are not valid.", {"home_id": "This note's session was removed."})
+            raise DomainError(FIELDS_INVALID, {"home_id": "This note's session was removed."})
         note.home_id = _check_home(note.session, changes["home_id"])
         altered.append("home")
     if altered:
@@ -259,7 +259,7 @@ def _themes_problem(values: list[str]) -> tuple[list[str], str | None]:
 def clean_themes(values: list[str]) -> list[str]:
     themes, problem = _themes_problem(values)
     if problem:
-        raise DomainError("Some fields are not valid.", {"themes": problem})
+        raise DomainError(FIELDS_INVALID, {"themes": problem})
     return themes
 
 
@@ -301,7 +301,7 @@ def record_problems(data: RecordInput, today: date) -> dict[str, str]:
 def _check_record(data: RecordInput, today: date) -> None:
     errors = record_problems(data, today)
     if errors:
-        raise DomainError("Some fields are not valid.", errors)
+        raise DomainError(FIELDS_INVALID, errors)
 
 
 def _apply_record(record: SupervisionRecord, data: RecordInput) -> None:
