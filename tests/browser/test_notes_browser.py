@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from facilitator.clock import local_today
 from facilitator.extensions import db
 from facilitator.models.supervision import AuditEvent
 from tests.browser.conftest import serious_accessibility_problems, sign_in
@@ -90,3 +96,47 @@ def test_recording_supervision_and_the_lead_overview_are_accessible(live_server,
         assert serious_accessibility_problems(lead_page) == []
     finally:
         context.close()
+
+
+def test_the_supervision_form_shows_every_problem_at_once_and_links_to_each(live_server, page):
+    """Issue 14, item 11: one submit shows all three problems, each beside its field and listed
+    at the top with a link that moves to the field."""
+    make = Factory(live_server.app)
+    supervisor = make.user("supervisor", name="Dr Ruth Sinclair")
+    author = make.user("facilitator", name="Ailsa Fraser", supervisor_id=supervisor.id)
+    db.session.commit()
+
+    sign_in(page, live_server, author.email, PASSWORD)
+    page.goto(f"{live_server.url}/supervision/new")
+    future = (local_today() + timedelta(days=3)).isoformat()
+    page.get_by_label("Date of supervision").fill(future)
+    page.get_by_label("Length in minutes").fill("2")
+    page.get_by_label("Next supervision planned for (optional)").fill(local_today().isoformat())
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator(".error-summary")
+    expect(summary.get_by_role("link")).to_have_count(3)
+    for text in ("Between 5 and 600", "cannot be in the future", "must be after"):
+        expect(summary.get_by_role("link", name=re.compile(text))).to_be_visible()
+        expect(page.locator(".field-error", has_text=text)).to_be_visible()
+    summary.get_by_role("link", name=re.compile("must be after")).click()
+    expect(page.locator("#next_on")).to_be_focused()
+    assert serious_accessibility_problems(page) == []
+
+
+def test_a_facilitator_never_supervised_is_overdue_for_the_lead(live_server, page):
+    """Issue 14, item 15: never supervised and past the start date plus the cadence is overdue."""
+    make = Factory(live_server.app)
+    author = make.user("facilitator", name="Ailsa Fraser")
+    author.created_at = author.created_at - timedelta(days=70)
+    lead = make.user("lead", name="Iain MacLeod")
+    db.session.commit()
+
+    sign_in(page, live_server, lead.email, PASSWORD)
+    expect(page.get_by_text("1 facilitator is overdue for supervision.")).to_be_visible()
+    page.goto(f"{live_server.url}/supervision")
+    row = page.get_by_role("row", name=re.compile("Ailsa Fraser"))
+    expect(row.get_by_text("Overdue since")).to_be_visible()
+    page.get_by_role("link", name="Ailsa Fraser").click()
+    expect(page.get_by_text("Monthly", exact=True)).to_be_visible()
+    expect(page.get_by_text("0 kept, 1 missed")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
