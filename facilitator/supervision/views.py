@@ -19,9 +19,9 @@ from facilitator.extensions import db
 from facilitator.forms import choices, row_id, show_errors, validate_all
 from facilitator.models import MeetingSession, Role, User
 from facilitator.models.supervision import SessionNote, SupervisionRecord
-from facilitator.supervision import lifecycle, queries, services
+from facilitator.supervision import comments, lifecycle, queries, services
 from facilitator.supervision.crypto import keyring
-from facilitator.supervision.forms import ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
+from facilitator.supervision.forms import CommentForm, ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
 from facilitator.supervision.http import (
     request_origin,
     set_no_store,
@@ -195,9 +195,34 @@ def new_record() -> Any:
 @writes_on_get
 def record(record_id: int) -> Any:
     record = get_or_404(SupervisionRecord, record_id)
-    content = services.read_record(record, g.user, request_origin())
+    return _show_record(record, CommentForm(formdata=None))
+
+
+def _show_record(record: SupervisionRecord, comment_form: CommentForm, status: int = 200) -> Any:
+    origin = request_origin()
+    content = services.read_record(record, g.user, origin)
     return render_template("supervision/record.html", record=record, content=content,
-                           delete_form=ConfirmForm())
+                           comments=comments.comments_for(record, g.user, origin),
+                           comment_form=comment_form, delete_form=ConfirmForm()), status
+
+
+@bp.route("/supervision/records/<int:record_id>/comments", methods=["POST"])
+@allow(STAFF)
+def comment_record(record_id: int) -> Any:
+    """A comment on a shared record: its supervisor's, or the facilitator's answer."""
+    record = get_or_404(SupervisionRecord, record_id)
+    origin = request_origin()
+    comments.check_can_comment(record, g.user, origin)
+    form = CommentForm()
+    if not validate_all(form, lambda: comments.comment_problems(form.body.data)):
+        return _show_record(record, form, 422)
+    try:
+        comments.add_comment(record, g.user, form.body.data, origin)
+    except DomainError as exc:
+        show_errors(form, exc)
+        return _show_record(record, form, 422)
+    flash("Your comment is saved.", "success")
+    return redirect(url_for(".record", record_id=record.id) + "#comments")
 
 
 @bp.route("/supervision/records/<int:record_id>/edit", methods=["GET", "POST"])
