@@ -154,6 +154,11 @@ def _user_errors(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(2)
 
 
+def _comment_errors(page: Page) -> None:
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".error-summary a")).to_have_count(1)
+
+
 def _filter_dashboard(page: Page) -> None:
     page.get_by_label("Group").select_option(label="East and Fife PSL")
     page.get_by_role("button", name="Show").click()
@@ -216,6 +221,9 @@ PAGES = [
     Visit("supervisor-home", "supervisor", _path("/"), "Welcome"),
     Visit("supervisor-supervision", "supervisor", _path("/supervision"), ""),
     Visit("supervisee-log", "supervisor", _path("/supervision/facilitators/{w.author}"), ""),
+    Visit("supervisor-shared-record", "supervisor", _path("/supervision/records/{w.record}"), "Supervision"),
+    Visit("supervisor-comment-errors", "supervisor", _path("/supervision/records/{w.record}"), "Supervision",
+          then=_comment_errors),
     Visit("supervisor-shared-note", "supervisor", _path("/notes/{w.note}"), "Confidential note"),
     # A lead.
     Visit("lead-home", "lead", _path("/"), "Welcome"),

@@ -12,7 +12,7 @@ from facilitator.extensions import db
 from facilitator.models.supervision import AuditEvent
 from tests.browser.conftest import serious_accessibility_problems, sign_in
 from tests.support.factories import PASSWORD, Factory
-from tests.support.notes import NOTE_TEXT, REFLECTION_TEXT, add_session, leaked
+from tests.support.notes import NOTE_TEXT, REFLECTION_TEXT, add_session, leaked, write_record
 
 
 def test_a_note_written_by_one_facilitator_cannot_be_reached_by_another(live_server, page, browser):
@@ -140,3 +140,33 @@ def test_a_facilitator_never_supervised_is_overdue_for_the_lead(live_server, pag
     expect(page.get_by_text("Monthly", exact=True)).to_be_visible()
     expect(page.get_by_text("0 kept, 1 missed")).to_be_visible()
     assert serious_accessibility_problems(page) == []
+
+
+def test_the_supervisor_comments_on_a_shared_record_and_the_facilitator_answers(live_server, page, browser):
+    """Issue 14, item 16: a comment on a shared record, read by the facilitator, who answers."""
+    make = Factory(live_server.app)
+    supervisor = make.user("supervisor", name="Dr Ruth Sinclair")
+    author = make.user("facilitator", name="Ailsa Fraser", supervisor_id=supervisor.id)
+    record = write_record(author, local_today() - timedelta(days=3), shared=True, supervisor=supervisor)
+    record_url = f"{live_server.url}/supervision/records/{record.id}"
+
+    sign_in(page, live_server, supervisor.email, PASSWORD)
+    page.goto(record_url)
+    page.get_by_label("Your comment").fill("Good to hear the rota worry said out loud")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.get_by_text("Your comment is saved.")).to_be_visible()
+    expect(page.locator(".comment-list")).to_contain_text("Good to hear the rota worry said out loud")
+    assert serious_accessibility_problems(page) == []
+
+    context = browser.new_context()
+    own = context.new_page()
+    try:
+        sign_in(own, live_server, author.email, PASSWORD)
+        own.goto(record_url)
+        expect(own.locator(".comment-list")).to_contain_text("Dr Ruth Sinclair (supervisor)")
+        own.get_by_label("Your comment").fill("I will bring the rota next time")
+        own.get_by_role("button", name="Add comment").click()
+        expect(own.locator(".comment-list li")).to_have_count(2)
+        assert serious_accessibility_problems(own) == []
+    finally:
+        context.close()
