@@ -112,6 +112,8 @@ class SupervisionRecord(Base):
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     external_supervisor: Mapped[str | None] = mapped_column(String(200))
+    # Set when the supervisor wrote the record for their supervisee; it is still the facilitator's.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     held_on: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int]
     format: Mapped[str] = mapped_column(String(12))
@@ -126,6 +128,7 @@ class SupervisionRecord(Base):
 
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
     supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     actions: Mapped[list[SupervisionAction]] = relationship(
         back_populates="record", order_by="SupervisionAction.position", cascade="all, delete-orphan")
     comments: Mapped[list[SupervisionComment]] = relationship(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, NoReturn
 
@@ -322,18 +322,33 @@ def _apply_record(record: SupervisionRecord, data: RecordInput) -> None:
         _seal(action, item.text.strip())
 
 
-def record_supervision(facilitator: User, data: RecordInput, origin: Origin,
-                       today: date) -> SupervisionRecord:
+def as_supervisor(data: RecordInput, supervisor: User) -> RecordInput:
+    """What a supervisor records for a supervisee: theirs as the supervisor, shared with them, and
+    no reflections (those are the facilitator's own, added by them)."""
+    return replace(data, supervisor_id=supervisor.id, external_supervisor=None, reflections="", shared=True)
+
+
+def record_supervision(facilitator: User, data: RecordInput, origin: Origin, today: date,
+                       recorded_by: User | None = None) -> SupervisionRecord:
+    """The facilitator's record, written by them or (``recorded_by``) by their own supervisor."""
     keyring().require()
+    if recorded_by is not None:
+        if not (facilitator.role == Role.FACILITATOR and recorded_by.role == Role.SUPERVISOR
+                and facilitator.supervisor_id == recorded_by.id):
+            refuse("create", "supervision", None, facilitator.id, recorded_by, origin)
+        data = as_supervisor(data, recorded_by)
     _check_record(data, today)
     record = SupervisionRecord(facilitator_id=facilitator.id, held_on=data.held_on, minutes=data.minutes,
-                               format=data.format, ciphertext=b"", key_id="")
+                               format=data.format, ciphertext=b"", key_id="",
+                               recorded_by_id=recorded_by.id if recorded_by else None)
     set_sharing(record, facilitator, data.shared)
     db.session.add(record)
     db.session.flush()
     _apply_record(record, data)
-    audit.record_for("create", record, facilitator, origin, detail="shared" if data.shared else "private")
-    log.info("Supervision record %s created by user %s", record.id, facilitator.id)
+    detail = "shared" if data.shared else "private"
+    audit.record_for("create", record, recorded_by or facilitator, origin,
+                     detail=f"{detail}, by the supervisor" if recorded_by else detail)
+    log.info("Supervision record %s created by user %s", record.id, (recorded_by or facilitator).id)
     return record
 
 

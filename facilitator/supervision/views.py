@@ -11,7 +11,16 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from facilitator.access import ADMIN, FACILITATOR, LOG_VIEWERS, NOTE_READERS, STAFF, allow, get_or_404
+from facilitator.access import (
+    ADMIN,
+    FACILITATOR,
+    LOG_VIEWERS,
+    NOTE_READERS,
+    STAFF,
+    SUPERVISOR,
+    allow,
+    get_or_404,
+)
 from facilitator.clock import local_today
 from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
@@ -190,6 +199,41 @@ def new_record() -> Any:
     return redirect(url_for(".record", record_id=record.id))
 
 
+@bp.route("/supervision/facilitators/<int:user_id>/new", methods=["GET", "POST"])
+@allow(SUPERVISOR)
+def new_record_for(user_id: int) -> Any:
+    """A supervisor records a supervision with their own supervisee; it goes in the supervisee's
+    log, shared with the supervisor, for the supervisee to add their reflections."""
+    keyring().require()
+    person = _own_supervisee(user_id)
+    form = SupervisionForm()
+    _supervisor_choices(form)
+    if request.method == "GET":
+        form.held_on.data = local_today()
+
+    def problems() -> dict[str, str]:
+        return services.record_problems(services.as_supervisor(form.to_input(), g.user), local_today())
+
+    if not validate_all(form, problems):
+        return _render_form("supervision/form.html", form, record=None, person=person)
+    try:
+        record = services.record_supervision(person, form.to_input(), request_origin(), local_today(),
+                                             recorded_by=g.user)
+    except DomainError as exc:
+        return _render_form("supervision/form.html", form, exc, record=None, person=person)
+    flash(f"The supervision is recorded in {person.name}'s log.", "success")
+    return redirect(url_for(".record", record_id=record.id))
+
+
+def _own_supervisee(user_id: int) -> User:
+    """A facilitator; to a supervisor, only their own supervisees (anyone else is "not found")."""
+    person = get_or_404(User, user_id)
+    others = g.user.role == Role.SUPERVISOR and person.supervisor_id != g.user.id
+    if person.role != Role.FACILITATOR or others:
+        abort(404)
+    return person
+
+
 @bp.route("/supervision/records/<int:record_id>")
 @allow(STAFF)
 @writes_on_get
@@ -276,11 +320,7 @@ def facilitator_log(user_id: int) -> Any:
 
     A supervisor only has their own supervisees here: anyone else is "not found" to them.
     """
-    person = get_or_404(User, user_id)
-    if person.role != Role.FACILITATOR:
-        abort(404)
-    if g.user.role == Role.SUPERVISOR and person.supervisor_id != g.user.id:
-        abort(404)
+    person = _own_supervisee(user_id)
     return render_template("supervision/facilitator.html",
                            summary=queries.summary(person, local_today()))
 

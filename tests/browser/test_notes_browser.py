@@ -170,3 +170,39 @@ def test_the_supervisor_comments_on_a_shared_record_and_the_facilitator_answers(
         assert serious_accessibility_problems(own) == []
     finally:
         context.close()
+
+
+def test_a_supervisor_records_a_supervision_that_the_supervisee_sees(live_server, page, browser):
+    """Issue 14, item 16: recorded by the supervisor, in the facilitator's log for their reflections."""
+    make = Factory(live_server.app)
+    supervisor = make.user("supervisor", name="Dr Ruth Sinclair")
+    author = make.user("facilitator", name="Ailsa Fraser", supervisor_id=supervisor.id)
+    db.session.commit()
+
+    sign_in(page, live_server, supervisor.email, PASSWORD)
+    page.goto(f"{live_server.url}/supervision/facilitators/{author.id}")
+    page.get_by_role("link", name="Record a supervision with Ailsa Fraser").click()
+    assert serious_accessibility_problems(page) == []
+    expect(page.get_by_label("Reflections")).to_have_count(0)
+    page.get_by_label("Length in minutes").fill("45")
+    page.get_by_label("Boundaries").check()
+    page.get_by_label("Action 1", exact=True).fill("Book a debrief")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The supervision is recorded in Ailsa Fraser's log.")).to_be_visible()
+    record_url = page.url
+
+    context = browser.new_context()
+    own = context.new_page()
+    try:
+        sign_in(own, live_server, author.email, PASSWORD)
+        own.goto(f"{live_server.url}/supervision")
+        own.goto(record_url)
+        expect(own.get_by_text("Book a debrief")).to_be_visible()
+        expect(own.get_by_text("Add your own reflections with Edit.")).to_be_visible()
+        own.get_by_role("link", name="Edit").click()
+        own.get_by_label("Reflections").fill(REFLECTION_TEXT)
+        own.get_by_role("button", name="Save").click()
+        expect(own.locator(".confidential")).to_have_text(REFLECTION_TEXT)
+        assert serious_accessibility_problems(own) == []
+    finally:
+        context.close()

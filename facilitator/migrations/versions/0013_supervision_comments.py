@@ -1,4 +1,5 @@
-"""supervision_comments: comments on a shared supervision record, sealed like the record
+"""supervision_comments: comments on a shared supervision record, sealed like the record;
+supervision_records.recorded_by_id: the supervisor who wrote a record for their supervisee
 
 Revision ID: 0013
 Revises: 0012
@@ -31,9 +32,16 @@ def upgrade():
     with op.batch_alter_table('supervision_comments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supervision_comments_key_id'), ['key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supervision_comments_record_id'), ['record_id'], unique=False)
+    with op.batch_alter_table('supervision_records', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('recorded_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_supervision_records_recorded_by_id_users'), 'users',
+                                    ['recorded_by_id'], ['id'], ondelete='SET NULL')
 
 
 def downgrade():
+    with op.batch_alter_table('supervision_records', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_supervision_records_recorded_by_id_users'), type_='foreignkey')
+        batch_op.drop_column('recorded_by_id')
     with op.batch_alter_table('supervision_comments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_comments_record_id'))
         batch_op.drop_index(batch_op.f('ix_supervision_comments_key_id'))
