@@ -118,7 +118,7 @@ class Cadence:
     def tally(self, kept: str = "kept", missed: str = "missed") -> str:
         """"2 kept, 1 missed", or "none kept or missed yet" before anything counts."""
         if not self.kept and not self.missed:
-            return f"none {kept} or {missed} yet"
+            return "none kept or missed yet"
         return f"{self.kept} {kept}, {self.missed} {missed}"
 
 
