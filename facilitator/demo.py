@@ -26,6 +26,7 @@ from facilitator.attendance import imports, register
 from facilitator.attendance.matching import merge_people
 from facilitator.booking import services as booking
 from facilitator.booking import times as booking_times
+from facilitator.booking.clashes import overlaps
 from facilitator.clock import local_today, now_utc, zone, zone_name
 from facilitator.extensions import db
 from facilitator.models import Group, MeetingSession, Role, User
@@ -197,26 +198,13 @@ def _upcoming(groups: list[Group]) -> None:
     for index, group in enumerate(groups):
         _, minutes, _, _, weekday, at = GROUPS[index]
         first = soon if index == 0 else _on(weekday, at, 0)
-        while first <= now or _overlaps(group.facilitators[0], first, minutes):
+        while first <= now or overlaps(group.facilitators[0], [first, first + timedelta(weeks=1)], minutes):
             first += timedelta(weeks=1)
         slug = "".join(ch for ch in group.name.lower() if ch.isalnum())[:24]
         request = booking.Booking(title=f"{group.name.split(' PSL')[0]} PSL session", starts_at=first,
                                   duration_minutes=minutes, join_url=MEETING_LINK.format(slug=slug),
                                   every="week", count=2)
         booking.book_sessions(group.facilitators[0], group, request, hub(), zone=zone_name(), now=now)
-
-
-def _overlaps(facilitator: User, starts_at: datetime, minutes: int) -> bool:
-    """Would a weekly pair of sessions from ``starts_at`` overlap one of the facilitator's?"""
-    for week in range(2):
-        start = starts_at + timedelta(weeks=week)
-        end = start + timedelta(minutes=minutes)
-        clash = db.session.scalar(select(MeetingSession.id).join(Group).where(
-            Group.facilitators.contains(facilitator), MeetingSession.starts_at < end,
-            MeetingSession.ends_at > start).limit(1))
-        if clash is not None:
-            return True
-    return False
 
 
 def _supervision(facilitator: User, supervisor: User) -> None:

@@ -58,7 +58,7 @@ LIMIT_KEYS = {"webhook": "RATELIMIT_WEBHOOK", "api": "RATELIMIT_API"}
 LOOKUP_KINDS = frozenset({"token", "api"})
 EXTENSION = "facilitator.limiter"
 FALLBACK_EXTENSION = "facilitator.limiter.fallback"
-_SLOW_ENVIRON_KEY = "facilitator.ratelimit.delay"
+SLOW_ENVIRON_KEY = "facilitator.ratelimit.delay"
 _FAILED_SCOPE = "failed-lookup"
 
 
@@ -191,7 +191,7 @@ def _after_request(response: Response) -> Response:
         _count_failed_lookup()
         delay = _slow_down_delay()
         if delay:
-            request.environ[_SLOW_ENVIRON_KEY] = delay
+            request.environ[SLOW_ENVIRON_KEY] = delay
     return response
 
 
@@ -236,7 +236,7 @@ class _SlowDown:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         result = self.wsgi_app(environ, start_response)
-        delay = environ.get(_SLOW_ENVIRON_KEY)
+        delay = environ.get(SLOW_ENVIRON_KEY)
         if delay:
             time.sleep(delay)
         return result

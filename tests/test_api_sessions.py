@@ -85,12 +85,12 @@ def test_book_one_session(booker, group):
 
 def test_starts_at_with_an_offset_or_z_is_taken_as_given(booker, group):
     summer = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-07-01T10:00:00+01:00"))
-    zulu = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-07-01T10:00:00Z"))
-    naive = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-07-01T10:00:00"))
+    zulu = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-07-02T10:00:00Z"))
+    naive = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-07-03T10:00:00"))
 
     assert summer.json["starts_at"] == "2026-07-01T09:00:00Z"
-    assert zulu.json["starts_at"] == "2026-07-01T10:00:00Z"
-    assert naive.json["starts_at"] == "2026-07-01T09:00:00Z"  # naive means London (BST)
+    assert zulu.json["starts_at"] == "2026-07-02T10:00:00Z"
+    assert naive.json["starts_at"] == "2026-07-03T09:00:00Z"  # naive means London (BST)
 
 
 def test_weekly_series_keeps_ten_o_clock_local_across_both_clock_changes(booker, group):
@@ -111,9 +111,10 @@ def test_weekly_series_keeps_ten_o_clock_local_across_both_clock_changes(booker,
     assert by_date["2026-03-30"] == "2026-03-30T09:00:00Z"  # after it: BST
     assert by_date["2026-10-19"] == "2026-10-19T09:00:00Z"  # before the last Sunday of October
     assert by_date["2026-10-26"] == "2026-10-26T10:00:00Z"  # after it: GMT again
-    assert len(data["warnings"]) == 2
-    assert "clocks go forward" in data["warnings"][0]
-    assert "clocks go back" in data["warnings"][1]
+    clock = [w for w in data["warnings"] if "clock change" in w]
+    assert len(clock) == 2
+    assert "clocks go forward" in clock[0]
+    assert "clocks go back" in clock[1]
 
 
 def test_fortnightly_and_monthly_series(booker, group):
@@ -140,8 +141,13 @@ def test_a_session_in_the_past_is_recorded_without_a_meeting_or_invites(booker, 
     booked = []
     monkeypatch.setattr(hooks, "session_booked", booked.append)
 
+    refused = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-02-02T10:00:00",
+                                                        join_url=None))
+    assert refused.status_code == 422
+    assert "Record a past session" in refused.json["error"]["fields"]["starts_at"]
+
     response = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-02-02T10:00:00",
-                                                         join_url=None))
+                                                         join_url=None, record_only=True))
 
     assert response.status_code == 201, response.json
     data = response.json
@@ -270,7 +276,7 @@ def test_another_facilitator_cannot_change_or_cancel(api, booker, make, group):
 def test_list_filters_by_group_and_start(booker, group, make, facilitator):
     other = make.group(facilitators=[facilitator], provider="link")
     booker.post("/api/v1/sessions", json=body(group, repeat={"every": "week", "count": 4}))
-    booker.post("/api/v1/sessions", json=body(other))
+    booker.post("/api/v1/sessions", json=body(other, starts_at="2026-03-11T10:00:00"))
 
     everything = booker.get("/api/v1/sessions").json["sessions"]
     of_group = booker.get(f"/api/v1/sessions?group_id={group.id}").json["sessions"]
@@ -420,3 +426,72 @@ def test_an_unknown_or_impossible_version_is_refused_cleanly(booker, group):
     assert impossible.status_code == 422 and "version" in impossible.json["error"]["fields"]
     assert cancel.status_code == 409
     assert booker.get(url).json["title"] == created["title"]
+
+
+# Clashes, past dates, bank holidays, monthly series (issue 14) -----------------------------------
+
+
+def test_a_clash_with_the_facilitators_other_group_is_409_unless_allowed(booker, group, make, facilitator):
+    other = make.group("Highlands PSL", facilitators=[facilitator], provider="link")
+    first = booker.post("/api/v1/sessions", json=body(other, title="Highland catch-up"))
+    assert first.status_code == 201, first.json
+
+    clash = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-03-10T11:00:00"))
+
+    assert clash.status_code == 409
+    said = clash.json["error"]["fields"]["starts_at"]
+    assert "“Highland catch-up” (Highlands PSL) on Tuesday 10 March 2026, 10:00–11:30 GMT" in said
+    assert session_count() == 1
+    allowed = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-03-10T11:00:00",
+                                                        allow_clash=True))
+    assert allowed.status_code == 201, allowed.json
+    back_to_back = booker.post("/api/v1/sessions", json=body(group, starts_at="2026-03-10T12:30:00",
+                                                             duration_minutes=30))
+    assert back_to_back.status_code == 201, back_to_back.json  # touching is not overlapping
+
+
+def test_a_cancelled_session_or_another_facilitators_is_no_clash(booker, group, make):
+    booked = booker.post("/api/v1/sessions", json=body(group)).json
+    booker.delete(f"/api/v1/sessions/{booked['id']}")
+    make.group("Someone else's", facilitators=[make.user("facilitator")], provider="link")
+    assert booker.post("/api/v1/sessions", json=body(group)).status_code == 201
+
+
+def test_recording_only_sessions_still_to_come_is_refused(booker, group):
+    response = booker.post("/api/v1/sessions", json=body(group, record_only=True))
+    assert response.status_code == 422
+    assert "record_only" in response.json["error"]["fields"]
+    assert session_count() == 0
+
+
+def test_a_monthly_series_from_the_31st_by_date_or_by_weekday(booker, group):
+    by_date = booker.post("/api/v1/sessions", json=body(
+        group, starts_at="2026-03-31T14:00:00", repeat={"every": "month", "count": 4})).json
+    by_weekday = booker.post("/api/v1/sessions", json=body(
+        group, starts_at="2026-03-10T10:00:00",
+        repeat={"every": "month", "count": 4, "monthly_by": "weekday"})).json
+    last = booker.post("/api/v1/sessions", json=body(
+        group, starts_at="2026-03-31T16:00:00",
+        repeat={"every": "month", "count": 3, "monthly_by": "weekday"})).json
+
+    assert [s["starts_at"][:10] for s in by_date["sessions"]] == [
+        "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"]
+    # The second Tuesday of each month.
+    assert [s["starts_at"][:10] for s in by_weekday["sessions"]] == [
+        "2026-03-10", "2026-04-14", "2026-05-12", "2026-06-09"]
+    # Tuesday the 31st is a fifth Tuesday: the last Tuesday of each month.
+    assert [s["starts_at"][:10] for s in last["sessions"]] == ["2026-03-31", "2026-04-28", "2026-05-26"]
+    bad = booker.post("/api/v1/sessions", json=body(
+        group, repeat={"every": "month", "count": 2, "monthly_by": "moon"}))
+    assert bad.status_code == 422 and "repeat.monthly_by" in bad.json["error"]["fields"]
+
+
+def test_a_series_can_skip_scottish_bank_holidays_and_keeps_its_count(booker, group):
+    # Mondays from 27 April 2026: 4 May (May Day) and 25 May (Spring Bank Holiday) are skipped.
+    response = booker.post("/api/v1/sessions", json=body(
+        group, starts_at="2026-04-27T10:00:00", repeat={"every": "week", "count": 4, "skip_holidays": True}))
+
+    assert response.status_code == 201, response.json
+    assert [s["starts_at"][:10] for s in response.json["sessions"]] == [
+        "2026-04-27", "2026-05-11", "2026-05-18", "2026-06-01"]
+    assert any("Skipped Monday 4 May 2026 (May Day" in w for w in response.json["warnings"])

@@ -291,3 +291,80 @@ def test_admins_see_which_providers_are_connected_and_map_zoom_hosts(auth, clien
     auth.post("/video-providers", {f"host-{facilitator.id}": " fiona.zoom@example.org "})
     db.session.rollback()
     assert db.session.get(User, facilitator.id).zoom_host_user == "fiona.zoom@example.org"
+
+
+# Clashes, past dates, bank holidays, monthly series (issue 14) -----------------------------------
+
+
+def test_the_preview_lists_clashes_and_book_needs_book_anyway(auth, client, make, group, facilitator):
+    other = make.group("Highlands PSL", facilitators=[facilitator], provider="link")
+    book_one(facilitator, other)  # Monday 16 March 2026, 10:00–11:30 UTC (GMT)
+    auth.login(facilitator)
+    preview = form(start_time="11:00", repeat_every="week", repeat_count="2", preview="Check the dates")
+    preview.pop("book")
+
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", preview))
+
+    assert "1 clash" in page
+    assert ("16 March: Fiona Facilitator is already booked for “PSL session” (Highlands PSL) on "
+            "Monday 16 March 2026, 10:00–11:30 GMT.") in page
+    assert 'name="allow_clash"' in page
+    refused = auth.post(f"/groups/{group.id}/sessions/new", form(start_time="11:00"))
+    assert refused.status_code == 409
+    assert re.search(r'<p class="field-error" id="date-error">[^<]*already booked', text(refused))
+    assert len(sessions()) == 1
+    booked = auth.post(f"/groups/{group.id}/sessions/new", form(start_time="11:00", allow_clash="y"))
+    assert booked.status_code == 302
+    assert len(sessions()) == 2
+
+
+def test_a_past_date_needs_the_record_a_past_session_choice(auth, client, group, facilitator):
+    auth.login(facilitator)
+    past = form(date="2026-02-23", join_url="")
+
+    refused = auth.post(f"/groups/{group.id}/sessions/new", past)
+
+    assert refused.status_code == 422
+    assert re.search(r'<p class="field-error" id="date-error">This date has passed[^<]*'
+                     r'Record a past session \(no meeting, no invitations\)', text(refused))
+    assert sessions() == []
+    recorded = auth.post(f"/groups/{group.id}/sessions/new", {**past, "record_only": "y"})
+    assert recorded.status_code == 302
+    assert len(sessions()) == 1
+    page = text(client.get(f"/groups/{group.id}"))
+    assert "Recorded 1 session that already happened: no meeting was made and no one was invited." in page
+    assert "Booked 1 session" not in page
+
+
+def test_the_preview_warns_of_bank_holidays_and_a_series_can_skip_them(auth, client, group, facilitator):
+    auth.login(facilitator)
+    data = form(date="2026-04-27", repeat_every="week", repeat_count="3", preview="Check the dates")
+    data.pop("book")
+
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", data))
+    assert "Monday 4 May 2026 is a bank holiday in Scotland (May Day)." in page
+
+    skipping = text(auth.post(f"/groups/{group.id}/sessions/new", {**data, "skip_holidays": "y"}))
+    assert "Skipped Monday 4 May 2026 (May Day, a bank holiday in Scotland)" in skipping
+    assert "Monday 11 May 2026" in skipping and "Monday 18 May 2026" in skipping
+    assert "Monday 4 May 2026</td>" not in skipping
+
+
+@pytest.mark.parametrize(("monthly_by", "said", "dates"), [
+    ("date", "Every month on the same date: the 31st. Months without that date use their last day: "
+     "30 April 2026, 30 June 2026.",
+     ["Tuesday 31 March 2026", "Thursday 30 April 2026", "Sunday 31 May 2026"]),
+    ("weekday", "Every month on the same weekday: the last Tuesday of each month.",
+     ["Tuesday 31 March 2026", "Tuesday 28 April 2026", "Tuesday 26 May 2026"]),
+])
+def test_a_monthly_series_from_the_31st_says_which_rule_it_follows(auth, group, facilitator, monthly_by,
+                                                                   said, dates):
+    auth.login(facilitator)
+    data = form(date="2026-03-31", repeat_every="month", repeat_count="4", monthly_by=monthly_by,
+                preview="Check the dates")
+    data.pop("book")
+
+    page = text(auth.post(f"/groups/{group.id}/sessions/new", data))
+
+    assert said in page
+    assert all(f"{day}</td>" in page for day in dates)

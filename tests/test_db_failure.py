@@ -154,7 +154,7 @@ def test_a_form_without_its_own_page_again_gets_the_honest_503(make_app):
 @pytest.fixture
 def links(make_app, make):
     """A session in its join window, with the first contact's join link and home-page link."""
-    app = make_app(**invites_config(SQLITE_BUSY_TIMEOUT_MS=3000))
+    app = make_app(**invites_config(SQLITE_BUSY_TIMEOUT_MS=8000))  # waiting for the lock would take 8 s
     with app.app_context():
         home = make.home("Ardenlea House")
         group = make.group("West of Scotland PSL", facilitators=[make.user("facilitator")], homes=[home],
@@ -174,7 +174,7 @@ def test_a_join_link_forwards_to_the_meeting_under_a_long_lock(links):
         response = client.get(path, headers={"User-Agent": IPAD})
         took = time.monotonic() - started
     assert response.status_code == 303 and response.headers["Location"] == JOIN_URL
-    assert took < 2.0, f"the join link waited {took:.1f} s for the lock"
+    assert took < 4.0, f"the join link waited {took:.1f} s for the lock"
     assert join_count() == 0  # the tap itself is bookkeeping, lost to the lock
     assert client.get(path, headers={"User-Agent": IPAD}).status_code == 303
     assert join_count() == 1  # without a lock it is noted
@@ -189,7 +189,7 @@ def test_a_home_page_link_answers_under_a_long_lock_and_notes_its_use_after(link
         response = client.get(path, headers={"User-Agent": IPAD})
         took = time.monotonic() - started
     assert response.status_code == 200 and "Ardenlea House" in response.get_data(as_text=True)
-    assert took < 2.0, f"the home page waited {took:.1f} s for the lock"
+    assert took < 4.0, f"the home page waited {took:.1f} s for the lock"
     assert last_used() is None
     assert client.get(path, headers={"User-Agent": IPAD}).status_code == 200
     assert last_used() == START

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask import Response, abort, g, jsonify, request
 from pydantic import Field, RootModel, ValidationError, field_validator, model_validator
@@ -15,6 +16,7 @@ from facilitator.api.core import operation, validation_error
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report, worker
+from facilitator.attendance.engagement import RatingTrend
 from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
 from facilitator.clock import DAY_RANGE_MESSAGE, day_in_range, now_utc, zone
 from facilitator.errors import DomainError, json_error
@@ -132,6 +134,10 @@ class HomeEngagementOut(Output):
     status: str
     senior_share: float | None
     protected_time: bool
+    rating_count: int = 0  # engagement ratings in the period
+    rating_average: float | None = None
+    rating_trend: str | None = None  # "up", "down" or "steady": later half of the ratings vs earlier half
+    rating_earlier: float | None = None  # the earlier half's average
 
 
 class EngagementOut(Output):
@@ -243,4 +249,12 @@ def _home_out(row: report.HomeRow) -> HomeEngagementOut:
         attended=e.attended, rate=round(e.rate, 4) if e.rate is not None else None,
         last_attended=e.last_attended, missed_in_a_row=e.missed_in_a_row, status=e.status.value,
         senior_share=round(e.senior_share, 4) if e.senior_share is not None else None,
-        protected_time=row.home.protected_time_agreed)
+        protected_time=row.home.protected_time_agreed, **_rating_out(row.rating))
+
+
+def _rating_out(rating: RatingTrend | None) -> dict[str, Any]:
+    if rating is None:
+        return {}
+    earlier = round(rating.earlier, 2) if rating.earlier is not None else None
+    return {"rating_count": rating.count, "rating_average": round(rating.average, 2),
+            "rating_trend": rating.direction, "rating_earlier": earlier}

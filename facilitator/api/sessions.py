@@ -27,6 +27,11 @@ UtcTime = Annotated[datetime, PlainSerializer(times.utc_text, return_type=str)]
 class RepeatIn(Input):
     every: Literal["week", "fortnight", "month"]
     count: int = Field(ge=1, le=services.MAX_SERIES)
+    monthly_by: Literal["date", "weekday"] = Field(
+        default="date", description="Monthly: the same date (the last day of shorter months) or the "
+        "same weekday of the month (e.g. the second Tuesday; a fifth one means the last)")
+    skip_holidays: bool = Field(default=False, description="Leave Scottish bank holidays out; the "
+                                "series runs on to keep count sessions")
 
 
 class SessionCreate(Input):
@@ -38,6 +43,10 @@ class SessionCreate(Input):
     provider: Provider | None = None
     join_url: str | None = Field(default=None, max_length=2000, description="Only for provider link")
     repeat: RepeatIn | None = None
+    allow_clash: bool = Field(default=False, description="Book even when a facilitator of the group is "
+                              "already booked then (otherwise 409 naming the clash in starts_at)")
+    record_only: bool = Field(default=False, description="Record sessions that already happened (no "
+                              "meeting, no invitations); a past starts_at is refused (422) without it")
 
 
 class SessionUpdate(Input):
@@ -154,7 +163,10 @@ def create_session(body: SessionCreate) -> BaseModel:
     booking = services.Booking(
         title=body.title, starts_at=_aware(body.starts_at), duration_minutes=_duration(body),
         provider=body.provider.value if body.provider else None, join_url=body.join_url,
-        every=body.repeat.every if body.repeat else None, count=body.repeat.count if body.repeat else 1)
+        every=body.repeat.every if body.repeat else None, count=body.repeat.count if body.repeat else 1,
+        monthly_by=body.repeat.monthly_by if body.repeat else "date",
+        skip_holidays=bool(body.repeat and body.repeat.skip_holidays),
+        allow_clash=body.allow_clash, record_only=body.record_only)
     result = services.book_sessions(g.user, group, booking, hub(), zone=zone_name(), now=now_utc())
     ids = [s.id for s in result.sessions]
     transaction.commit()  # the answer shows where each meeting stands after the first push

@@ -190,3 +190,40 @@ def _status(history: History, missed_in_a_row: int, recent_rate: float | None, a
         came = round(recent_rate * window)
         return EngagementStatus.AT_RISK, f"Came to {came} of the last {window} sessions."
     return EngagementStatus.ENGAGED, "Attending regularly."
+
+
+@dataclass(frozen=True)
+class RatingTrend:
+    """A home's engagement ratings (1–4) over the period: their average, and the trend, which
+    compares the average of the later half of its rated sessions with the earlier half (the
+    middle one left out when their number is odd). No trend below 2 rated sessions."""
+
+    count: int
+    average: float
+    earlier: float | None  # the earlier half's average
+    later: float | None
+
+    @property
+    def direction(self) -> str | None:
+        """"up", "down" or "steady" (to one decimal place); None without a trend."""
+        if self.earlier is None or self.later is None:
+            return None
+        before, after = round(self.earlier, 1), round(self.later, 1)
+        return "up" if after > before else "down" if after < before else "steady"
+
+    @property
+    def words(self) -> str:
+        """The trend in words, e.g. "up from 2.8"; "" without a trend."""
+        if self.direction is None:
+            return ""
+        return "steady" if self.direction == "steady" else f"{self.direction} from {self.earlier:.1f}"
+
+
+def rating_trend(ratings: Sequence[int]) -> RatingTrend | None:
+    """The :class:`RatingTrend` of ratings oldest first; None when there are none."""
+    if not ratings:
+        return None
+    half = len(ratings) // 2
+    earlier = sum(ratings[:half]) / half if half else None
+    later = sum(ratings[-half:]) / half if half else None
+    return RatingTrend(len(ratings), sum(ratings) / len(ratings), earlier, later)

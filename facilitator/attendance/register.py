@@ -162,6 +162,14 @@ class RowInput:
     senior_present: bool | None = UNSET
     confirm_join: bool = False  # "present: they opened the join link" (the facilitator confirms)
 
+    @property
+    def effective_status(self) -> str | None:
+        """The status saved: a confirmed join link with no status chosen is present; a status the
+        facilitator chose (even with the tick) is kept."""
+        if self.confirm_join and self.status is None:
+            return AttendanceStatus.PRESENT.value
+        return self.status
+
 
 @dataclass(frozen=True)
 class Change:
@@ -222,15 +230,16 @@ def _row_problems(row: RowInput, member_ids: set[int], seen: set[int]) -> dict[s
         problems["home_id"] = "This home is not a member of the group on the session's date."
     elif row.home_id in seen:
         problems["home_id"] = "This home is listed twice."
-    if row.status is not None and row.status not in STATUSES:
+    status = row.effective_status
+    if status is not None and status not in STATUSES:
         problems["status"] = f"Choose one of: {', '.join(STATUSES)}."
     if row.staff_count is not None and not 0 <= row.staff_count <= MAX_STAFF:
         problems["staff_count"] = f"Enter a number from 0 to {MAX_STAFF}."
-    elif row.staff_count and row.status in ("absent", "excused"):
+    elif row.staff_count and status in ("absent", "excused"):
         problems["staff_count"] = "A home that was absent or excused had no staff taking part."
     if row.engagement is not None and row.engagement not in {r.value for r in EngagementRating}:
         problems["engagement"] = "Choose a rating from 1 to 4."
-    elif row.engagement is not None and row.status in ("absent", "excused", None):
+    elif row.engagement is not None and status in ("absent", "excused", None):
         problems["engagement"] = "Only a home that took part can have an engagement rating."
     if len(row.comment or "") > MAX_COMMENT:
         problems["comment"] = f"Keep the comment to {MAX_COMMENT} characters."
@@ -266,7 +275,7 @@ def save_register(session: MeetingSession, rows: Sequence[RowInput], *, expected
 
 
 def _apply_row(entry: AttendanceEntry, row: RowInput, user: User, now: datetime) -> None:
-    status = AttendanceStatus.PRESENT.value if row.confirm_join and row.status is None else row.status
+    status = row.effective_status
     senior = entry.senior_present if row.senior_present is UNSET else row.senior_present
     typed = (status, row.staff_count, senior) != (entry.status, entry.staff_count, entry.senior_present)
     noted = (row.engagement, row.comment or "") != (entry.engagement, entry.comment or "")

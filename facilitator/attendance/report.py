@@ -27,8 +27,10 @@ from facilitator.attendance.engagement import (
     Engagement,
     EngagementStatus,
     History,
+    RatingTrend,
     assess_history,
     previous_status,
+    rating_trend,
 )
 from facilitator.attendance.filters import (
     Filters,
@@ -90,6 +92,7 @@ class HomeRow:
     previous: EngagementStatus | None
     cells: dict[int, str]  # shown session id → status, "" when not recorded; absent key: not a member
     contact: PersonToCall | None = None
+    rating: RatingTrend | None = None  # the engagement ratings over the period (None: never rated)
 
     @property
     def changed(self) -> str:
@@ -195,11 +198,12 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     periods = member_periods(filters, as_of)
     histories = _histories(filters, zone, now)
     for (group_id, home), spans in periods.items():
-        history = histories.get((group_id, home.id), NO_HISTORY)
+        history, ratings = histories.get((group_id, home.id), (NO_HISTORY, ()))
         withdrawn = not any(is_current(span, as_of) for span in spans)
         blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home,
                                              assess_history(history, as_of=as_of, withdrawn=withdrawn),
-                                             previous_status(history, withdrawn=withdrawn), {}))
+                                             previous_status(history, withdrawn=withdrawn), {},
+                                             rating=rating_trend(ratings)))
     if charted != 0:
         _chart(blocks, periods, filters, zone, now, charted)
     for block in blocks.values():
@@ -232,15 +236,20 @@ _CODE = case((AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
              (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
 
 
-def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[int, int], History]:
-    """Every home's History in each chosen group, from one row per group and home: the database
-    joins the expected sessions into one string ("YYYY-MM-DDHH:MM" and a letter per session),
-    which is sorted here."""
+def _histories(filters: Filters, zone: ZoneInfo,
+               now: datetime) -> dict[tuple[int, int], tuple[History, tuple[int, ...]]]:
+    """Every home's History in each chosen group and its engagement ratings (oldest first), from
+    one row per group and home: the database joins the expected sessions into one string
+    ("YYYY-MM-DDHH:MM" and a letter per session), and the rated ones into another (the rating's
+    digit for the letter), which are sorted here."""
     day = MeetingSession.starts_on
-    item = cast(day, String) + _StartTime(MeetingSession.starts_at) + _CODE
+    when = cast(day, String) + _StartTime(MeetingSession.starts_at)
+    item = when + _CODE
+    rated = case((AttendanceEntry.engagement.is_not(None), when + cast(AttendanceEntry.engagement, String)))
     member = Membership.current_exists(MeetingSession.group_id, AttendanceEntry.home_id, day)
     statement = (
-        select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","))
+        select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","),
+               func.aggregate_strings(rated, ","))
         .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
         .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
                AttendanceEntry.status != AttendanceStatus.EXCUSED, member)
@@ -249,10 +258,12 @@ def _histories(filters: Filters, zone: ZoneInfo, now: datetime) -> dict[tuple[in
         statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
                      .where(*home_filter(filters)))
     histories = {}
-    for group_id, home_id, joined in db.session.execute(statement):
+    for group_id, home_id, joined, ratings in db.session.execute(statement):
         items = joined.split(",")
         items.sort()
-        histories[(group_id, home_id)] = History([i[:10] for i in items], "".join([i[-1] for i in items]))
+        history = History([i[:10] for i in items], "".join([i[-1] for i in items]))
+        scores = sorted((ratings or "").split(","))
+        histories[(group_id, home_id)] = (history, tuple(int(r[-1]) for r in scores if r))
     return histories
 
 

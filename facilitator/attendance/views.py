@@ -39,7 +39,12 @@ from facilitator.errors import DomainError, form_again
 from facilitator.extensions import db
 from facilitator.forms import choices, flash_refusal, show_errors
 from facilitator.models import MeetingSession, Role, SessionStatus, can_manage_group
-from facilitator.models.attendance import AttendanceParticipant, AttendanceRegister, can_read_register
+from facilitator.models.attendance import (
+    AttendanceParticipant,
+    AttendanceRegister,
+    AttendanceStatus,
+    can_read_register,
+)
 from facilitator.providers import hub
 
 RECENT_DAYS = 90
@@ -100,7 +105,7 @@ def _form_for(view: RegisterView) -> RegisterForm:
 
 
 def _page(view: RegisterView, form: RegisterForm, status: int = 200,
-          conflict: RegisterConflict | None = None) -> Any:
+          conflict: RegisterConflict | None = None, notice: str | None = None) -> Any:
     now = now_utc()
     assign_form = AssignForm(formdata=None)
     assign_form.target.choices = assign_choices([line.home for line in view.lines])
@@ -110,6 +115,7 @@ def _page(view: RegisterView, form: RegisterForm, status: int = 200,
         "attendance/register.html", view=view, form=form, lines={line.home.id: line for line in view.lines},
         can_take=can_manage_group(g.user, session.group), started=session.starts_at <= now,
         assign_form=assign_form, conflict=conflict, import_form=ImportForm(), accept_form=AcceptImportForm(),
+        notice=notice, mark_all=MARK_ALL,
         importable=importable, provider=hub().label(session.provider)), status
 
 
@@ -132,6 +138,8 @@ def _register_again(session_id: int) -> Any:
 def save_register(session_id: int) -> Any:
     session = _takeable(session_id)
     form = RegisterForm()
+    if MARK_ALL in request.form:
+        return _marked_all_present(session, form)
     if not form.validate_on_submit():
         return _page(register_rules.register_view(session), form, 422)
     rows = [_row_input(row.form) for row in form.rows]
@@ -147,6 +155,20 @@ def save_register(session_id: int) -> Any:
         return _page(register_rules.register_view(session), form, 422)
     flash("The register is saved.", "success")
     return _back(session)
+
+
+# The register's "Mark all present" button: its name on the save form.
+MARK_ALL = "mark_all"
+MARKED_ALL = ("Every home is marked present. Change the homes that were not, then save the register: "
+              "nothing is saved yet.")
+
+
+def _marked_all_present(session: MeetingSession, form: RegisterForm) -> Any:
+    """The register as submitted, with every home's status set to present and nothing saved, so
+    the facilitator changes only the exceptions before saving (works without JavaScript)."""
+    for row in form.rows:
+        row.form.status.data = AttendanceStatus.PRESENT.value
+    return _page(register_rules.register_view(session), form, notice=MARKED_ALL)
 
 
 def _row_input(row: Any) -> RowInput:

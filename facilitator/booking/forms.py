@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -15,7 +16,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from facilitator.forms import choices
 
 REPEAT_CHOICES = choices([("", "Does not repeat"), ("week", "Every week"), ("fortnight", "Every fortnight"),
-                          ("month", "Every month (same date)")])
+                          ("month", "Every month")])
+MONTHLY_CHOICES = choices([("date", "On the same date (e.g. the 31st; shorter months use their last day)"),
+                           ("weekday", "On the same weekday (e.g. the second Tuesday)")])
 SCOPE_CHOICES = choices([("this", "This session only"),
                          ("following", "This and the later sessions of the series")])
 LENGTH = [InputRequired("Enter a length in minutes."), NumberRange(15, 480, "Between 15 and 480 minutes.")]
@@ -35,6 +38,10 @@ class BookingForm(SessionTimeFields):
     repeat_every = SelectField("Repeat", choices=REPEAT_CHOICES, validate_choice=True)
     repeat_count = IntegerField("Number of sessions (including the first)", default=1,
                                 validators=[Optional(), NumberRange(1, 52, "From 1 to 52 sessions.")])
+    monthly_by = SelectField("Every month", choices=MONTHLY_CHOICES, default="date", validate_choice=True)
+    skip_holidays = BooleanField("Skip bank holidays in Scotland")
+    record_only = BooleanField("Record a past session (no meeting, no invitations)")
+    allow_clash = BooleanField("Book anyway")
     preview = SubmitField("Check the dates")
     book = SubmitField("Book")
 

@@ -10,16 +10,37 @@ for sessions still to come only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 
-from facilitator.booking import sync
+from facilitator.booking import calendar_notes, sync
+from facilitator.booking.checks import (
+    MAX_AHEAD,
+    MAX_PAST,
+    MAX_SERIES,
+    MAX_TITLE,
+    ProviderCatalog,
+    check_duration,
+    check_join_url,
+    check_past,
+    check_provider,
+    check_repeat,
+    check_scope,
+    check_title,
+)
+from facilitator.booking.clashes import Clash, find_clashes
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
-from facilitator.booking.times import Move, clock_change_warnings, series_starts, wall_clock_warning
+from facilitator.booking.times import (
+    SKIP_SPARE,
+    Move,
+    clock_change_warnings,
+    series_dates,
+    series_starts,
+    wall_clock_warning,
+)
 from facilitator.clock import as_local
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
@@ -33,28 +54,8 @@ from facilitator.models import (
     User,
     can_manage_group,
 )
-from integrations.providers.link import validate_join_url
 
-MIN_MINUTES, MAX_MINUTES = 15, 480
-MAX_TITLE = 200
-MAX_SERIES = 52
-REPEATS = {"week": "every week", "fortnight": "every fortnight", "month": "every month"}
-SCOPES = ("this", "following")
-# How far back a session may be recorded, and how far ahead the first one may be booked.
-MAX_PAST = timedelta(days=3660)
-MAX_AHEAD = timedelta(days=731)
 UNSET: Any = object()
-
-
-class ProviderCatalog(Protocol):
-    """What booking needs to know about providers (``facilitator.providers.ProviderHub`` is one)."""
-
-    def names(self) -> list[str]: ...
-    def is_known(self, name: str) -> bool: ...
-    def is_connected(self, name: str) -> bool: ...
-    def label(self, name: str) -> str: ...
-    def needs_join_url(self, name: str) -> bool: ...
-    def host_for(self, name: str, users: Iterable[User | None]) -> str | None: ...
 
 
 @dataclass
@@ -70,6 +71,10 @@ class Booking:
     count: int = 1
     # The time of day as typed in the booking's zone: one the clocks skip or repeat is warned about.
     wall_time: time | None = None
+    monthly_by: str = "date"  # a monthly series: the same "date" (clamped) or the same "weekday"
+    skip_holidays: bool = False  # leave Scottish bank holidays out of a series (it runs on)
+    allow_clash: bool = False  # book even though a facilitator is already booked then
+    record_only: bool = False  # a session that already happened: no meeting, no invitations
 
 
 @dataclass
@@ -84,6 +89,20 @@ class Plan:
     zone: str
     past: list[bool]
     warnings: list[str] = field(default_factory=list)
+    holidays: list[str] = field(default_factory=list)  # dates on bank holidays, and those skipped
+    clashes: list[Clash] = field(default_factory=list)
+    repeat_rule: str | None = None  # how a monthly series picks its dates, in words
+
+
+class ClashError(ConflictError):
+    """Booking would put a facilitator into two sessions at once; ``plan`` lists the clashes."""
+
+    def __init__(self, plan: Plan) -> None:
+        texts = [clash.text(plan.zone) for clash in plan.clashes]
+        super().__init__("A facilitator is already booked at this time. Book anyway to keep both.",
+                         {"starts_at": " ".join(texts)
+                          + " Tick “Book anyway” (allow_clash in the API) to book all the same."})
+        self.plan = plan
 
 
 @dataclass
@@ -111,12 +130,13 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
                  now: datetime) -> Plan:
     """Check a booking and work out its sessions; raises DomainError naming every bad field."""
     errors: dict[str, str] = {}
-    title = _check_title(booking.title, errors)
-    _check_duration(booking.duration_minutes, errors)
+    title = check_title(booking.title, errors)
+    check_duration(booking.duration_minutes, errors)
     provider = booking.provider or group.provider
-    _check_provider(provider, catalog, errors)
-    count = _check_repeat(booking.every, booking.count, errors)
+    check_provider(provider, catalog, errors)
+    count = check_repeat(booking.every, booking.count, booking.monthly_by, errors)
     starts: list[datetime] = []
+    notes: list[str] = []
     if booking.starts_at.tzinfo is None:
         errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
     elif booking.starts_at < now - MAX_PAST:
@@ -124,14 +144,34 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
     elif booking.starts_at > now + MAX_AHEAD:
         errors["starts_at"] = "Sessions can be booked up to two years ahead."
     else:
-        starts = series_starts(booking.starts_at, booking.every, count, zone)
+        starts, notes = _series(booking, count, zone)
     past = [start <= now for start in starts]
-    join_url = _check_join_url(booking.join_url, provider, catalog, all(past) and bool(past), errors)
+    check_past(booking.record_only, past, errors)
+    join_url = check_join_url(booking.join_url, provider, catalog, all(past) and bool(past), errors)
     if errors:
         raise DomainError("Some of the details need correcting.", errors)
-    return Plan(provider=provider, title=title, join_url=join_url,
-                duration_minutes=booking.duration_minutes, starts=starts, zone=zone, past=past,
-                warnings=clock_change_warnings(starts, zone) + _wall_clock_warnings(booking, starts, zone))
+    warnings = clock_change_warnings(starts, zone) + _wall_clock_warnings(booking, starts, zone)
+    minutes = booking.duration_minutes
+    return Plan(provider=provider, title=title, join_url=join_url, duration_minutes=minutes,
+                starts=starts, zone=zone, past=past, warnings=warnings,
+                holidays=calendar_notes.holiday_warnings(starts, count > 1) + notes,
+                clashes=find_clashes(group.facilitators, starts, minutes),
+                repeat_rule=calendar_notes.monthly_rule(starts, booking.monthly_by)
+                if booking.every == "month" and count > 1 else None)
+
+
+def _series(booking: Booking, count: int, zone: str) -> tuple[list[datetime], list[str]]:
+    """The starts, leaving out bank holidays when asked (a series only), and notes of those skipped."""
+    if not booking.skip_holidays or count <= 1:
+        return series_starts(booking.starts_at, booking.every, count, zone, booking.monthly_by), []
+    starts = series_starts(booking.starts_at, booking.every, count, zone, booking.monthly_by,
+                           skip=calendar_notes.is_bank_holiday)
+    candidates = series_dates(as_local(booking.starts_at, zone).date(), booking.every, count + SKIP_SPARE,
+                              booking.monthly_by)
+    last = as_local(starts[-1], zone).date() if starts else candidates[-1]
+    return starts, calendar_notes.skipped_notes(candidates, last)
+
+
 
 
 def _wall_clock_warnings(booking: Booking, starts: list[datetime], zone: str) -> list[str]:
@@ -147,6 +187,8 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
     one that already started is a back-filled record: no meeting, no invites."""
     require_manager(user, group)
     plan = plan_booking(group, booking, catalog, zone=zone, now=now)
+    if plan.clashes and not booking.allow_clash:
+        raise ClashError(plan)
     series_id = str(uuid.uuid4()) if len(plan.starts) > 1 else None
     host = catalog.host_for(plan.provider, [user, *group.facilitators])
     sessions = []
@@ -169,7 +211,7 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
             hooks.session_booked(session)
     db.session.flush()
     sync.push_after_commit(sessions)
-    return BookingResult(sessions, series_id, plan.warnings)
+    return BookingResult(sessions, series_id, plan.warnings + plan.holidays)
 
 
 # Changing ------------------------------------------------------------------------------------
@@ -190,9 +232,9 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
                             {"status": "The session is cancelled."})
     errors: dict[str, str] = {}
     if title is not UNSET:
-        title = _check_title(title, errors)
+        title = check_title(title, errors)
     if duration_minutes is not UNSET:
-        _check_duration(duration_minutes, errors)
+        check_duration(duration_minutes, errors)
     if starts_at is not UNSET:
         if starts_at.tzinfo is None:
             errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
@@ -200,7 +242,7 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
             errors["starts_at"] = "Sessions can be recorded up to ten years back."
         elif starts_at > now + MAX_AHEAD:
             errors["starts_at"] = "Sessions can be booked up to two years ahead."
-    _check_scope(scope, errors)
+    check_scope(scope, errors)
     if errors:
         raise DomainError("Some of the details need correcting.", errors)
     changed = []
@@ -234,7 +276,7 @@ def cancel_sessions(user: User, session: MeetingSession, *, now: datetime, scope
     require_manager(user, session.group)
     check_version(session, expected_version)
     errors: dict[str, str] = {}
-    _check_scope(scope, errors)
+    check_scope(scope, errors)
     if errors:
         raise DomainError("Some of the details need correcting.", errors)
     cancelled = []
@@ -297,63 +339,6 @@ def set_zoom_hosts(hosts: dict[int, str | None]) -> None:
 
 # Helpers -------------------------------------------------------------------------------------
 
-def _check_title(title: str | None, errors: dict[str, str]) -> str:
-    text = " ".join((title or "").split())
-    if not text:
-        errors["title"] = "Enter a title."
-    elif len(text) > MAX_TITLE:
-        errors["title"] = f"Use at most {MAX_TITLE} characters."
-    return text
-
-
-def _check_duration(minutes: Any, errors: dict[str, str]) -> None:
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        errors["duration_minutes"] = f"Enter a length between {MIN_MINUTES} and {MAX_MINUTES} minutes."
-
-
-def _check_provider(provider: str, catalog: ProviderCatalog, errors: dict[str, str]) -> None:
-    if not catalog.is_known(provider):
-        errors["provider"] = f"Choose one of: {', '.join(catalog.names())}."
-    elif not catalog.is_connected(provider):
-        errors["provider"] = (f"{catalog.label(provider)} is not connected: an administrator needs to "
-                              "add its keys. Choose another provider.")
-
-
-def _check_repeat(every: str | None, count: int | None, errors: dict[str, str]) -> int:
-    if not every:
-        return 1
-    if every not in REPEATS:
-        errors["repeat.every"] = f"Choose one of: {', '.join(REPEATS)}."
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SERIES:
-        errors["repeat.count"] = f"Enter a number of sessions from 1 to {MAX_SERIES}."
-        return 1
-    return count
-
-
-def _check_join_url(url: str | None, provider: str, catalog: ProviderCatalog, all_past: bool,
-                    errors: dict[str, str]) -> str | None:
-    url = (url or "").strip() or None
-    if "provider" in errors:
-        return url
-    if not catalog.needs_join_url(provider):
-        if url:
-            errors["join_url"] = (f"{catalog.label(provider)} makes its own join link; "
-                                  "a link is only pasted for a meeting held elsewhere.")
-        return None
-    if url is None and all_past:
-        return None  # a record of a meeting that already happened needs no link
-    try:
-        return validate_join_url(url or "")
-    except ValueError as exc:
-        errors["join_url"] = str(exc)
-        return url
-
-
-def _check_scope(scope: str, errors: dict[str, str]) -> None:
-    if scope not in SCOPES:
-        errors["scope"] = "Choose “this” or “following”."
-
-
 def _set_sync(session: MeetingSession, action: SyncAction, state: SyncState, due: datetime | None) -> None:
     session.sync_action, session.sync_state = action.value, state.value
     session.next_sync_at, session.sync_error = due, None
@@ -391,3 +376,6 @@ def _targets(session: MeetingSession, scope: str) -> list[MeetingSession]:
 def _lock(session: MeetingSession) -> None:
     """Re-read the row, locked until commit, so the decisions below see the latest sync state."""
     db.session.refresh(session, with_for_update=True)
+
+
+__all__ = ["MAX_SERIES", "MAX_TITLE", "Booking", "BookingResult", "ClashError", "Plan", "ProviderCatalog"]

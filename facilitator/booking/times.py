@@ -4,12 +4,15 @@ across clock changes, months that are shorter than the day they start on."""
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from facilitator.clock import as_local
 from facilitator.models import MeetingSession
+
+SKIP_SPARE = 12  # dates beyond the count to draw on when some are skipped (bank holidays: a few a year)
 
 
 def local_moment(day: date, at: time, zone: str) -> datetime:
@@ -27,19 +30,43 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def series_dates(first: date, every: str | None, count: int) -> list[date]:
+def week_of_month(day: date) -> int:
+    """Which of its weekday in the month ``day`` is: 1 to 4, or -1 for a fifth (always the last)."""
+    n = (day.day - 1) // 7 + 1
+    return -1 if n == 5 else n
+
+
+def same_weekday(first: date, months: int) -> date:
+    """The month ``months`` after ``first``'s, on the same weekday of the month as ``first``
+    (the second Tuesday, or the last Tuesday when ``first`` is a fifth one)."""
+    month_start = add_months(first.replace(day=1), months)
+    n = week_of_month(first)
+    if n == -1:
+        last = month_start.replace(day=calendar.monthrange(month_start.year, month_start.month)[1])
+        return last - timedelta(days=(last.weekday() - first.weekday()) % 7)
+    return month_start + timedelta(days=(first.weekday() - month_start.weekday()) % 7 + 7 * (n - 1))
+
+
+def series_dates(first: date, every: str | None, count: int, monthly_by: str = "date") -> list[date]:
+    """The dates of a series; a monthly one on the same date (clamped to shorter months) or,
+    with ``monthly_by="weekday"``, on the same weekday of the month."""
     if not every or count <= 1:
         return [first]
     if every == "month":
-        return [add_months(first, i) for i in range(count)]
+        step = same_weekday if monthly_by == "weekday" else add_months
+        return [step(first, i) for i in range(count)]
     step = 7 if every == "week" else 14
     return [first + timedelta(days=step * i) for i in range(count)]
 
 
-def series_starts(first: datetime, every: str | None, count: int, zone: str) -> list[datetime]:
-    """Starts of a series at the same local time of day: across a clock change the UTC time moves."""
+def series_starts(first: datetime, every: str | None, count: int, zone: str, monthly_by: str = "date",
+                  skip: Callable[[date], bool] | None = None) -> list[datetime]:
+    """Starts of a series at the same local time of day: across a clock change the UTC time moves.
+    Dates ``skip`` refuses are left out and the series runs on, so it keeps ``count`` sessions."""
     local = as_local(first, zone)
-    return [local_moment(day, local.time(), zone) for day in series_dates(local.date(), every, count)]
+    days = series_dates(local.date(), every, count + (SKIP_SPARE if skip else 0), monthly_by)
+    kept = [day for day in days if skip is None or not skip(day)][:count]
+    return [local_moment(day, local.time(), zone) for day in kept]
 
 
 def clock_change_warnings(starts: list[datetime], zone: str) -> list[str]:

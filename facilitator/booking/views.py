@@ -13,7 +13,7 @@ from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
 from facilitator.booking import queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
-from facilitator.clock import as_local, now_utc, zone_name
+from facilitator.clock import as_local, local_today, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import flash_refusal, show_errors
@@ -24,7 +24,8 @@ from facilitator.providers import ProviderHub, hub
 bp = Blueprint("booking", __name__)
 
 # Service field names → form field names, so errors show next to the right input.
-FORM_FIELDS = {"starts_at": "date", "repeat.every": "repeat_every", "repeat.count": "repeat_count"}
+FORM_FIELDS = {"starts_at": "date", "repeat.every": "repeat_every", "repeat.count": "repeat_count",
+               "repeat.monthly_by": "monthly_by"}
 
 
 def _managed_group(group_id: int) -> Group:
@@ -57,6 +58,7 @@ def book(group_id: int) -> Any:
     # The page shows the join-link field only for the providers whose link is pasted.
     pasted = " ".join(name for name in providers.names() if providers.needs_join_url(name))
     form.provider.render_kw = {"data-pasted-link": pasted}
+    form.record_only.render_kw = {"data-today": local_today().isoformat()}  # the page shows it for past dates
     if request.method == "GET":
         usable = providers.connected()
         form.provider.data = group.provider if group.provider in usable else next(iter(usable), "")
@@ -68,16 +70,22 @@ def book(group_id: int) -> Any:
         title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
         provider=form.provider.data, join_url=form.join_url.data,
         every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
-        wall_time=form.start_time.data)
+        wall_time=form.start_time.data, monthly_by=form.monthly_by.data or "date",
+        skip_holidays=form.skip_holidays.data, allow_clash=form.allow_clash.data,
+        record_only=form.record_only.data)
     try:
         if form.preview.data:
             plan = services.plan_booking(group, booking, providers, zone=zone_name(), now=now_utc())
             return _booking_page(group, form, plan=plan)
         result = services.book_sessions(g.user, group, booking, providers, zone=zone_name(), now=now_utc())
+    except services.ClashError as exc:
+        show_errors(form, exc, FORM_FIELDS)
+        return _booking_page(group, form, status=409, plan=exc.plan)  # the clashes, and "Book anyway"
     except DomainError as exc:
         show_errors(form, exc, FORM_FIELDS)
         return _booking_page(group, form, status=422)
-    _flash_booked(len(result.sessions), result.warnings, providers.label(booking.provider or group.provider))
+    _flash_booked(len(result.sessions), result.warnings, providers.label(booking.provider or group.provider),
+                  recorded=booking.record_only)
     return redirect(url_for("admin.group", group_id=group.id) + "#sessions")
 
 
@@ -97,10 +105,14 @@ def _booking_page(group: Group, form: BookingForm, status: int = 200,
                            group_provider_connected=providers.is_connected(group.provider)), status
 
 
-def _flash_booked(count: int, warnings: list[str], label: str) -> None:
+def _flash_booked(count: int, warnings: list[str], label: str, *, recorded: bool = False) -> None:
     what = "1 session" if count == 1 else f"{count} sessions"
-    flash(f"Booked {what}. Meetings are made on {label} now or, if it is busy, within a few minutes; "
-          "the list below shows where each one stands.", "success")
+    if recorded:
+        flash(f"Recorded {what} that already happened: no meeting was made and no one was invited.",
+              "success")
+    else:
+        flash(f"Booked {what}. Meetings are made on {label} now or, if it is busy, within a few "
+              "minutes; the list below shows where each one stands.", "success")
     for warning in warnings:
         flash(warning, "warning")
 

@@ -159,6 +159,16 @@ def _comment_errors(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(1)
 
 
+def _mark_all_present(page: Page) -> None:
+    page.get_by_role("button", name="Mark all present").click()
+    expect(page.get_by_role("status")).to_contain_text("Every home is marked present")
+
+
+def _open_past_sessions(page: Page) -> None:
+    page.get_by_text("Past sessions", exact=True).click()
+    expect(page.get_by_role("link", name="Register of Week 8: staff wellbeing")).to_be_visible()
+
+
 def _filter_dashboard(page: Page) -> None:
     page.get_by_label("Group").select_option(label="East and Fife PSL")
     page.get_by_role("button", name="Show").click()
@@ -188,6 +198,8 @@ PAGES = [
     Visit("facilitator-home", "facilitator", _path("/"), "Welcome"),
     Visit("groups", "facilitator", _path("/groups"), "Groups"),
     Visit("group", "facilitator", _path("/groups/{w.group}"), "Fife Cohort 3"),
+    Visit("group-past-sessions", "facilitator", _path("/groups/{w.group}"), "Fife Cohort 3",
+          then=_open_past_sessions),
     Visit("book", "facilitator", _path("/groups/{w.group}/sessions/new"), "Book a session"),
     Visit("book-series-preview", "facilitator", _path("/groups/{w.group}/sessions/new"), "Book a session",
           then=_preview_series),
@@ -202,6 +214,8 @@ PAGES = [
     Visit("register-not-taken", "facilitator", _path("/sessions/{w.untaken}/register"), "Register"),
     Visit("register-errors", "facilitator", _path("/sessions/{w.untaken}/register"), "Register",
           then=_register_errors),
+    Visit("register-marked-all", "facilitator", _path("/sessions/{w.untaken}/register"), "Register",
+          then=_mark_all_present),
     Visit("notes", "facilitator", _path("/notes"), "Your confidential notes"),
     Visit("note-new", "facilitator", _path("/notes/new"), "Write a confidential note"),
     Visit("note", "facilitator", _path("/notes/{w.note}"), "Confidential note"),
