@@ -25,6 +25,7 @@ READERS = frozenset({Role.ADMIN.value, Role.LEAD.value, Role.FACILITATOR.value})
 # Book and change sessions, take registers, resend invitations: of their own groups (admins: any).
 MANAGERS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value})
 FACILITATOR = frozenset({Role.FACILITATOR.value})
+SUPERVISOR = frozenset({Role.SUPERVISOR.value})
 NOTE_READERS = frozenset({Role.FACILITATOR.value, Role.SUPERVISOR.value})
 LOG_VIEWERS = frozenset({Role.SUPERVISOR.value, Role.LEAD.value, Role.ADMIN.value})
 

@@ -20,6 +20,9 @@ from facilitator import transaction
 from facilitator.access import caller_checked_again, is_api_request
 from facilitator.database import SAFE_METHODS, UNAVAILABLE, write_intent
 
+FIELDS_INVALID = "Some fields are not valid."
+"""The message of a refusal whose fields say what is wrong; a form's summary lists those instead."""
+
 
 class DomainError(Exception):
     """A rule was broken by the input; ``fields`` maps field names to what is wrong."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask import Flask, abort, current_app, flash, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
+from wtforms.widgets import CheckboxInput, RadioInput
 
 from facilitator import transaction
-from facilitator.errors import BadInput, DomainError
+from facilitator.errors import FIELDS_INVALID, BadInput, DomainError
 from facilitator.extensions import csrf
 from facilitator.models.base import can_be_row_id
 
@@ -22,14 +23,78 @@ def show_errors(form: FlaskForm, exc: DomainError, renames: Mapping[str, str] | 
     What the service had begun is rolled back first, so the page shows what is stored. A
     service names fields as the API does: ``title``, ``repeat.every`` (its first part is the
     form's field, unless ``renames`` maps it to another), ``[2].status`` (the third line of the
-    form's ``rows``). The message goes on top; a name with no field on the form adds nothing more.
+    form's ``rows``). The message goes on top, unless it only says what the fields beside it
+    say (or that some are not valid): the summary lists those; a name with no field adds nothing more.
     """
     transaction.rollback()
-    form.form_errors.append(exc.message)
-    for name, message in exc.fields.items():
+    placed = add_field_errors(form, exc.fields, renames)
+    if not placed or exc.message not in (FIELDS_INVALID, *exc.fields.values()):
+        form.form_errors.append(exc.message)
+
+
+def add_field_errors(form: FlaskForm, problems: Mapping[str, str],
+                     renames: Mapping[str, str] | None = None) -> bool:
+    """Put each problem beside its field (a field that already shows one keeps only its own);
+    True when at least one problem found a field, so the summary lists it and needs no
+    general message."""
+    placed = False
+    for name, message in problems.items():
         field = _field_named(form, (renames or {}).get(name, name))
         if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
+            placed = True
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+    return placed
+
+
+def validate_all(form: FlaskForm, check: Callable[[], Mapping[str, str]],
+                 renames: Mapping[str, str] | None = None) -> bool:
+    """``validate_on_submit`` that also asks the service's rules, so a person sees every problem
+    of the form at once rather than one per submit: the form's own checks (a date that is not a
+    date, a number out of range) and the service's (a date in the future, an order of dates).
+
+    ``check`` returns the service's problems by field name without changing anything; it is
+    only called for a submitted form, and a field the form already refused keeps only the
+    form's message. True when nothing is wrong.
+    """
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    if "csrf_token" not in form.errors:
+        problems = {name: message for name, message in check().items()
+                    if not getattr(_field_named(form, (renames or {}).get(name, name)), "errors", None)}
+        if add_field_errors(form, problems, renames):
+            valid = False
+    return valid
+
+
+def form_problems(form: FlaskForm) -> list[tuple[str | None, str]]:
+    """Every error of a form, in the order of its fields, as ``(id to link to, message)`` for the
+    summary at the top; the id is None for the form's own errors and its hidden fields."""
+    found: list[tuple[str | None, str]] = [(None, e) for e in form.form_errors]
+    for field in _leaf_fields(form):
+        hidden = field.type in ("HiddenField", "CSRFTokenField")
+        target = None if hidden else _target_id(field)
+        found += [(target, e) for e in field.errors if isinstance(e, str)]
+    return found
+
+
+def _leaf_fields(form: Any) -> Iterator[Any]:
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field.entries:
+                yield from _leaf_fields(entry.form) if entry.type == "FormField" else [entry]
+        elif field.type == "FormField":
+            yield from _leaf_fields(field.form)
+        else:
+            yield field
+
+
+def _target_id(field: Any) -> str:
+    """The element to move to: a list of checkboxes or radios has its first option's id."""
+    if isinstance(getattr(field, "option_widget", None), CheckboxInput | RadioInput):
+        return f"{field.id}-0"
+    return str(field.id)
 
 
 def _field_named(form: FlaskForm, name: str) -> Any:

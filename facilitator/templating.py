@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from facilitator.clock import as_local
+from facilitator.forms import form_problems
 
 
 def local_time(value: datetime | None) -> datetime | None:
@@ -24,5 +25,6 @@ def format_date(value: date | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["localtime"] = local_time

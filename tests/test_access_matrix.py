@@ -118,6 +118,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "supervision.edit_record": STAFF,
     "supervision.delete_record": STAFF,
     "supervision.record_audit": STAFF,
+    "supervision.comment_record": STAFF,
+    "supervision.new_record_for": frozenset({"supervisor"}),  # their own supervisees only: 404 else
     "supervision.facilitator_log": LOG_VIEWERS,
     "supervision.confidential": ADMIN,
     "supervision.purge": ADMIN,

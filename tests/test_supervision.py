@@ -256,3 +256,32 @@ def test_the_author_edits_shares_and_deletes_a_record(world):
     db.session.commit()
     assert db.session.get(SupervisionRecord, record_id) is None
     assert _trail(record_id)[-1].action == "delete"
+
+
+# Never supervised (issue 14, item 15) ---------------------------------------------------------
+
+def test_never_supervised_is_due_from_the_start_date_and_overdue_after_it():
+    today = date(2026, 6, 20)
+    due = cadence([], today, 1, started_on=date(2026, 5, 25))
+    assert (due.due_on, due.overdue, due.status, due.missed) == (date(2026, 6, 25), False, "none recorded", 0)
+    late = cadence([], today, 1, started_on=date(2026, 4, 2))
+    assert (late.due_on, late.overdue, late.status, late.missed) == (date(2026, 5, 2), True, "overdue", 1)
+    assert late.tally() == "0 kept, 1 missed" and due.tally() == "none kept or missed yet"
+    assert (due.rhythm, cadence([], today, 2).rhythm) == ("monthly", "every 2 months")
+
+
+def test_a_facilitator_never_supervised_shows_as_overdue_to_everyone(world):
+    world.author.created_at = world.author.created_at - timedelta(days=70)
+    db.session.commit()
+    lead = world.web("lead")
+    overview = lead.get("/supervision").get_data(as_text=True)
+    assert "(never supervised)" in overview and "None recorded" not in overview
+    assert "1 facilitator is overdue for supervision" in lead.get("/").get_data(as_text=True)
+    detail = lead.get(f"/supervision/facilitators/{world.author.id}").get_data(as_text=True)
+    assert "Monthly" in detail and "Every 1 month" not in detail and "0 kept, 1 missed" in detail
+    fresh = lead.get(f"/supervision/facilitators/{world.other.id}").get_data(as_text=True)
+    assert "None kept or missed yet" in fresh and "First due" in fresh
+    own = world.web("author")
+    assert "Supervision is overdue" in own.get("/supervision").get_data(as_text=True)
+    assert "first was due on" in own.get("/").get_data(as_text=True)
+    assert "(never supervised)" in world.web("supervisor").get("/supervision").get_data(as_text=True)

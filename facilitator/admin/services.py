@@ -38,16 +38,39 @@ def _check_choice(value: str, choices: type, field: str, what: str) -> None:
         raise DomainError(f"Unknown {what}.", {field: f"Choose one of: {', '.join(allowed)}."})
 
 
-def _check_supervisor(user_role: str, supervisor_id: int | None) -> None:
+def _supervisor_problem(user_role: str, supervisor_id: int | None) -> tuple[str, str] | None:
+    """(summary, field message) when ``supervisor_id`` cannot be this user's supervisor."""
     if supervisor_id is None:
-        return
+        return None
     if user_role != Role.FACILITATOR:
-        raise DomainError("Only facilitators have a supervisor.",
-                          {"supervisor_id": "Only facilitators have a supervisor."})
+        return "Only facilitators have a supervisor.", "Only facilitators have a supervisor."
     supervisor = db.session.get(User, supervisor_id)
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.is_active:
-        raise DomainError("Choose an active supervisor.",
-                          {"supervisor_id": "This is not an active user with the supervisor role."})
+        return "Choose an active supervisor.", "This is not an active user with the supervisor role."
+    return None
+
+
+def _check_supervisor(user_role: str, supervisor_id: int | None) -> None:
+    problem = _supervisor_problem(user_role, supervisor_id)
+    if problem:
+        raise DomainError(problem[0], {"supervisor_id": problem[1]})
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def user_problems(role: str, supervisor_id: int | None, email: str | None = None) -> dict[str, str]:
+    """Every problem of a user's details at once, by field (``email`` only for a new user);
+    nothing is changed. The same rules ``create_user`` and ``update_user`` refuse with."""
+    problems: dict[str, str] = {}
+    if role not in {r.value for r in Role}:
+        problems["role"] = f"Choose one of: {', '.join(r.value for r in Role)}."
+    elif (supervisor := _supervisor_problem(role, supervisor_id)) is not None:
+        problems["supervisor_id"] = supervisor[1]
+    if email and _email_taken(auth_services.normalise_email(email)):
+        problems["email"] = "A user with this email already exists."
+    return problems
 
 
 def clean_phone(phone: str | None) -> str | None:
@@ -65,7 +88,7 @@ def create_user(email: str, name: str, role: str, password: str | None = None,
                 supervisor_id: int | None = None, phone: str | None = None) -> User:
     email = auth_services.normalise_email(email)
     _check_choice(role, Role, "role", "role")
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+    if _email_taken(email):
         raise ConflictError("A user with this email already exists.",
                             {"email": "A user with this email already exists."})
     _check_supervisor(role, supervisor_id)

@@ -26,7 +26,7 @@ from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices, flash_refusal, show_errors
+from facilitator.forms import choices, flash_refusal, show_errors, validate_all
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 from facilitator.supervision.http import request_origin
 
@@ -59,7 +59,7 @@ def edit_user(user_id: int | None = None) -> Any:
     user = get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user)
     form.supervisor_id.choices = _supervisor_choices()
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: _user_problems(user, form)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/user_form.html", form=form, user=user), status
     try:
@@ -70,6 +70,19 @@ def edit_user(user_id: int | None = None) -> Any:
     return redirect(url_for("admin.users"))
 
 
+def _own_access_problem(user: User, form: UserForm) -> dict[str, str]:
+    if user.id == g.user.id and (not form.is_active.data or form.role.data != Role.ADMIN):
+        return {"role": "You cannot remove your own admin access."}
+    return {}
+
+
+def _user_problems(user: User | None, form: UserForm) -> dict[str, str]:
+    """Everything wrong with the form's details, shown with the form's own problems at once."""
+    problems = services.user_problems(form.role.data, form.supervisor_id.data,
+                                      None if user else form.email.data)
+    return {**problems, **(_own_access_problem(user, form) if user else {})}
+
+
 def _save_user(user: User | None, form: UserForm) -> User:
     """A new user gets a welcome link by email to choose their password: an admin never sets one."""
     if user is None:
@@ -77,9 +90,9 @@ def _save_user(user: User | None, form: UserForm) -> User:
                                     form.supervisor_id.data, form.phone.data)
         auth_reset.send_account_link(user, actor=g.user, origin=request_origin())
         return user
-    if user.id == g.user.id and (not form.is_active.data or form.role.data != Role.ADMIN):
-        raise DomainError("You cannot remove your own admin access.",
-                          {"role": "You cannot remove your own admin access."})
+    problems = _own_access_problem(user, form)
+    if problems:
+        raise DomainError(problems["role"], problems)
     return services.update_user(user, name=form.name.data, role=form.role.data,
                                 is_active=form.is_active.data, supervisor_id=form.supervisor_id.data,
                                 phone=form.phone.data)

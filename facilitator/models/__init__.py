@@ -52,6 +52,7 @@ from facilitator.models.supervision import (
     AuditEvent,
     SessionNote,
     SupervisionAction,
+    SupervisionComment,
     SupervisionFormat,
     SupervisionRecord,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "SessionStatus",
     "SupervisionAction",
     "SupervisionFormat",
+    "SupervisionComment",
     "SupervisionRecord",
     "SyncAction",
     "SyncState",

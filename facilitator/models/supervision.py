@@ -112,6 +112,8 @@ class SupervisionRecord(Base):
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     external_supervisor: Mapped[str | None] = mapped_column(String(200))
+    # Set when the supervisor wrote the record for their supervisee; it is still the facilitator's.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     held_on: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int]
     format: Mapped[str] = mapped_column(String(12))
@@ -126,8 +128,11 @@ class SupervisionRecord(Base):
 
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
     supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     actions: Mapped[list[SupervisionAction]] = relationship(
         back_populates="record", order_by="SupervisionAction.position", cascade="all, delete-orphan")
+    comments: Mapped[list[SupervisionComment]] = relationship(
+        back_populates="record", order_by="SupervisionComment.id", cascade="all, delete-orphan")
 
     audit_type = "supervision"
 
@@ -163,6 +168,36 @@ class SupervisionRecord(Base):
     def can_view_audit(self, user: User | None) -> bool:
         return user is not None and (user.id == self.facilitator_id or user.role == Role.ADMIN)
 
+    def can_comment(self, user: User | None) -> bool:
+        """On a shared record: the supervisor it is shared with, and the facilitator in reply."""
+        return user is not None and self.is_shared_with_supervisor and (
+            user.id == self.facilitator_id or _shared_with(user, self))
+
+
+class SupervisionComment(Base):
+    """A comment on a shared supervision record, sealed like the record. The facilitator reads
+    every comment on their record; the supervisor reads them while the record is shared with them."""
+
+    __tablename__ = "supervision_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("supervision_records.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+
+    record: Mapped[SupervisionRecord] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+    def associated_data(self) -> bytes:
+        return (f"facilitator/supervision_comments/{self.id}/{self.record_id}/"
+                f"{self.record.facilitator_id}/{self.author_id}").encode()
+
+    def can_read(self, user: User | None, via: str) -> bool:
+        return self.record.can_read(user, via)
+
 
 class SupervisionAction(Base):
     """An action agreed in supervision. Its text is sealed; the done flag is plain (leads count it)."""
@@ -184,7 +219,8 @@ class SupervisionAction(Base):
                 f"{self.record.facilitator_id}").encode()
 
 
-SEALED_MODELS: tuple[type[Any], ...] = (SessionNote, SupervisionRecord, SupervisionAction)
+SEALED_MODELS: tuple[type[Any], ...] = (SessionNote, SupervisionRecord, SupervisionAction,
+                                         SupervisionComment)
 
 
 class AuditEvent(Base):

@@ -9,7 +9,7 @@ AUDIT_LABELS = {"create": "Created", "read": "Read", "update": "Changed", "share
                 "unshare": "Stopped sharing", "delete": "Deleted", "purge": "Deleted (retention)",
                 "view_audit": "Viewed the audit", "rotate": "Re-encrypted under a new key",
                 "send_account_link": "Emailed a link to choose a password",
-                "reset_two_factor": "Reset two-step sign-in"}
+                "reset_two_factor": "Reset two-step sign-in", "comment": "Commented"}
 
 
 def init_app(app: Flask) -> None:

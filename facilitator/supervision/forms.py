@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from facilitator.forms import choices, optional_row_id
 from facilitator.models.supervision import SupervisionFormat
+from facilitator.supervision.comments import MAX_COMMENT
 from facilitator.supervision.services import MAX_ACTION, MAX_TEXT, THEMES, ActionInput, RecordInput
 
 ACTION_ROWS = 3
@@ -42,6 +43,11 @@ class EditNoteForm(FlaskForm):
     home_id = SelectField("About one home (optional)", coerce=optional_row_id, validate_choice=False)
     body = TextAreaField("Note", validators=[DataRequired("Write the note first."), Length(max=MAX_TEXT)])
     shared = BooleanField("Share this note with my supervisor")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your comment", validators=[DataRequired("Write the comment first."),
+                                                    Length(max=MAX_COMMENT)])
 
 
 class ConfirmForm(FlaskForm):

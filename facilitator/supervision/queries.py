@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from facilitator.clock import as_local
 from facilitator.extensions import db
 from facilitator.models import (
     CareHome,
@@ -105,16 +106,34 @@ class Cadence:
 
     @property
     def status(self) -> str:
-        if self.last_on is None:
-            return "none recorded"
-        return "overdue" if self.overdue else "on track"
+        if self.overdue:
+            return "overdue"
+        return "none recorded" if self.last_on is None else "on track"
+
+    @property
+    def rhythm(self) -> str:
+        """"monthly", "every 2 months"."""
+        return "monthly" if self.months == 1 else f"every {self.months} months"
+
+    def tally(self, kept: str = "kept", missed: str = "missed") -> str:
+        """"2 kept, 1 missed", or "none kept or missed yet" before anything counts."""
+        if not self.kept and not self.missed:
+            return "none kept or missed yet"
+        return f"{self.kept} {kept}, {self.missed} {missed}"
 
 
-
-def cadence(dates: list[date], today: date, months: int, planned_on: date | None = None) -> Cadence:
+def cadence(dates: list[date], today: date, months: int, planned_on: date | None = None,
+            started_on: date | None = None) -> Cadence:
+    """The cadence of these supervision dates. With none, the first is due ``months`` after
+    ``started_on`` (the day the facilitator's account was made): never supervised is overdue
+    once that has passed, not merely "none recorded"."""
     dates = sorted(set(dates))
     result = Cadence(months=months, dates=dates, planned_on=planned_on)
     if not dates:
+        if started_on is not None:
+            result.due_on = add_months(started_on, months)
+            result.overdue = today > result.due_on
+            result.missed = int(result.overdue)
         return result
     window_start = add_months(today, -WINDOW_MONTHS)
     for earlier, later in zip(dates, dates[1:], strict=False):
@@ -130,6 +149,11 @@ def cadence(dates: list[date], today: date, months: int, planned_on: date | None
     if result.overdue:
         result.missed += 1
     return result
+
+
+def started_on(user: User) -> date | None:
+    """The local day a user's account was made: their start, for a first supervision's due date."""
+    return as_local(user.created_at).date() if user.created_at else None
 
 
 @dataclass
@@ -158,7 +182,7 @@ def summary(facilitator: User, today: date) -> FacilitatorSummary:
     records = records_of(facilitator.id)
     planned = records[0].next_on if records else None
     result = FacilitatorSummary(facilitator, cadence([r.held_on for r in records], today, cadence_months(),
-                                                     planned), records=records)
+                                                     planned, started_on(facilitator)), records=records)
     result.actions_total = sum(len(r.actions) for r in records)
     result.actions_done = sum(r.actions_done for r in records)
     return result
@@ -192,7 +216,7 @@ def overview(today: date, supervisor: User | None = None) -> list[FacilitatorSum
             .group_by(SupervisionRecord.facilitator_id)):
         counts[fid] = (total, done)
     months = cadence_months()
-    return [FacilitatorSummary(u, cadence(dates[u.id], today, months, planned.get(u.id)),
+    return [FacilitatorSummary(u, cadence(dates[u.id], today, months, planned.get(u.id), started_on(u)),
                                counts[u.id][0], counts[u.id][1]) for u in people]
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, NoReturn
 
 from sqlalchemy import select
 
 from facilitator.clock import system_now
-from facilitator.errors import DomainError
+from facilitator.errors import FIELDS_INVALID, DomainError
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, Membership, Role, User
 from facilitator.models.supervision import (
@@ -100,9 +100,9 @@ def refuse(action: str, object_type: str, object_id: int | None, owner_id: int |
 def _text(value: str | None, name: str, required: bool, limit: int = MAX_TEXT) -> str:
     value = value or ""
     if required and not value.strip():
-        raise DomainError("Some fields are not valid.", {name: "Write something first."})
+        raise DomainError(FIELDS_INVALID, {name: "Write something first."})
     if len(value) > limit:
-        raise DomainError("Some fields are not valid.", {name: f"Keep this under {limit} characters."})
+        raise DomainError(FIELDS_INVALID, {name: f"Keep this under {limit} characters."})
     return value
 
 
@@ -118,7 +118,7 @@ def _check_home(session: MeetingSession, home_id: int | None) -> int | None:
     member = db.session.scalar(select(Membership.id).where(
         Membership.group_id == session.group_id, Membership.home_id == home_id))
     if member is None:
-        raise DomainError("Some fields are not valid.",
+        raise DomainError(FIELDS_INVALID,
                           {"home_id": "Choose a home that belongs to this session's group."})
     return home_id
 
@@ -128,7 +128,7 @@ def create_note(author: User, session_id: int, body: str, origin: Origin, home_i
     keyring().require()
     session = db.session.get(MeetingSession, session_id)
     if session is None:
-        raise DomainError("Some fields are not valid.", {"session_id": "There is no such session."})
+        raise DomainError(FIELDS_INVALID, {"session_id": "There is no such session."})
     if not can_write_notes_for(author, session):
         refuse("create", "session", session.id, None, author, origin)
     body = _text(body, "body", required=True)
@@ -184,7 +184,7 @@ def update_note(note: SessionNote, actor: User, origin: Origin, **changes: Any) 
             altered.append("text")
     if "home_id" in changes and changes["home_id"] != note.home_id:
         if note.session is None:
-            raise DomainError("Some fields are not valid.", {"home_id": "This note's session was removed."})
+            raise DomainError(FIELDS_INVALID, {"home_id": "This note's session was removed."})
         note.home_id = _check_home(note.session, changes["home_id"])
         altered.append("home")
     if altered:
@@ -243,22 +243,34 @@ class RecordContent:
     actions: list[tuple[SupervisionAction, str]]
 
 
-def clean_themes(values: list[str]) -> list[str]:
+def _themes_problem(values: list[str]) -> tuple[list[str], str | None]:
     seen: dict[str, None] = {}
     for value in values:
         theme = " ".join((value or "").split())
         if theme:
             if len(theme) > MAX_THEME:
-                raise DomainError("Some fields are not valid.",
-                                  {"themes": f"Keep each theme under {MAX_THEME} characters."})
+                return [], f"Keep each theme under {MAX_THEME} characters."
             seen.setdefault(theme, None)
     if len(seen) > MAX_THEMES:
-        raise DomainError("Some fields are not valid.", {"themes": f"Choose at most {MAX_THEMES} themes."})
-    return list(seen)
+        return [], f"Choose at most {MAX_THEMES} themes."
+    return list(seen), None
 
 
-def _validate_record(data: RecordInput, today: date) -> dict[str, str]:
+def clean_themes(values: list[str]) -> list[str]:
+    themes, problem = _themes_problem(values)
+    if problem:
+        raise DomainError(FIELDS_INVALID, {"themes": problem})
+    return themes
+
+
+def record_problems(data: RecordInput, today: date) -> dict[str, str]:
+    """Every problem of a supervision record at once, by field name (nothing is changed)."""
     errors: dict[str, str] = {}
+    theme_problem = _themes_problem(data.themes)[1]
+    if theme_problem:
+        errors["themes"] = theme_problem
+    if len(data.reflections or "") > MAX_TEXT:
+        errors["reflections"] = f"Keep this under {MAX_TEXT} characters."
     if data.held_on is None:
         errors["held_on"] = "Enter the date of the supervision."
     elif data.held_on > today:
@@ -287,9 +299,9 @@ def _validate_record(data: RecordInput, today: date) -> dict[str, str]:
 
 
 def _check_record(data: RecordInput, today: date) -> None:
-    errors = _validate_record(data, today)
+    errors = record_problems(data, today)
     if errors:
-        raise DomainError("Some fields are not valid.", errors)
+        raise DomainError(FIELDS_INVALID, errors)
 
 
 def _apply_record(record: SupervisionRecord, data: RecordInput) -> None:
@@ -310,18 +322,33 @@ def _apply_record(record: SupervisionRecord, data: RecordInput) -> None:
         _seal(action, item.text.strip())
 
 
-def record_supervision(facilitator: User, data: RecordInput, origin: Origin,
-                       today: date) -> SupervisionRecord:
+def as_supervisor(data: RecordInput, supervisor: User) -> RecordInput:
+    """What a supervisor records for a supervisee: theirs as the supervisor, shared with them, and
+    no reflections (those are the facilitator's own, added by them)."""
+    return replace(data, supervisor_id=supervisor.id, external_supervisor=None, reflections="", shared=True)
+
+
+def record_supervision(facilitator: User, data: RecordInput, origin: Origin, today: date,
+                       recorded_by: User | None = None) -> SupervisionRecord:
+    """The facilitator's record, written by them or (``recorded_by``) by their own supervisor."""
     keyring().require()
+    if recorded_by is not None:
+        if not (facilitator.role == Role.FACILITATOR and recorded_by.role == Role.SUPERVISOR
+                and facilitator.supervisor_id == recorded_by.id):
+            refuse("create", "supervision", None, facilitator.id, recorded_by, origin)
+        data = as_supervisor(data, recorded_by)
     _check_record(data, today)
     record = SupervisionRecord(facilitator_id=facilitator.id, held_on=data.held_on, minutes=data.minutes,
-                               format=data.format, ciphertext=b"", key_id="")
+                               format=data.format, ciphertext=b"", key_id="",
+                               recorded_by_id=recorded_by.id if recorded_by else None)
     set_sharing(record, facilitator, data.shared)
     db.session.add(record)
     db.session.flush()
     _apply_record(record, data)
-    audit.record_for("create", record, facilitator, origin, detail="shared" if data.shared else "private")
-    log.info("Supervision record %s created by user %s", record.id, facilitator.id)
+    detail = "shared" if data.shared else "private"
+    audit.record_for("create", record, recorded_by or facilitator, origin,
+                     detail=f"{detail}, by the supervisor" if recorded_by else detail)
+    log.info("Supervision record %s created by user %s", record.id, (recorded_by or facilitator).id)
     return record
 
 

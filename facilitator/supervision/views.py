@@ -11,17 +11,26 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from facilitator.access import ADMIN, FACILITATOR, LOG_VIEWERS, NOTE_READERS, STAFF, allow, get_or_404
+from facilitator.access import (
+    ADMIN,
+    FACILITATOR,
+    LOG_VIEWERS,
+    NOTE_READERS,
+    STAFF,
+    SUPERVISOR,
+    allow,
+    get_or_404,
+)
 from facilitator.clock import local_today
 from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices, row_id, show_errors
+from facilitator.forms import choices, row_id, show_errors, validate_all
 from facilitator.models import MeetingSession, Role, User
 from facilitator.models.supervision import SessionNote, SupervisionRecord
-from facilitator.supervision import lifecycle, queries, services
+from facilitator.supervision import comments, lifecycle, queries, services
 from facilitator.supervision.crypto import keyring
-from facilitator.supervision.forms import ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
+from facilitator.supervision.forms import CommentForm, ConfirmForm, EditNoteForm, NoteForm, SupervisionForm
 from facilitator.supervision.http import (
     request_origin,
     set_no_store,
@@ -180,7 +189,7 @@ def new_record() -> Any:
     _supervisor_choices(form)
     if request.method == "GET":
         form.held_on.data, form.supervisor_id.data = local_today(), g.user.supervisor_id
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.record_problems(form.to_input(), local_today())):
         return _render_form("supervision/form.html", form, record=None)
     try:
         record = services.record_supervision(g.user, form.to_input(), request_origin(), local_today())
@@ -190,14 +199,74 @@ def new_record() -> Any:
     return redirect(url_for(".record", record_id=record.id))
 
 
+@bp.route("/supervision/facilitators/<int:user_id>/new", methods=["GET", "POST"])
+@allow(SUPERVISOR)
+def new_record_for(user_id: int) -> Any:
+    """A supervisor records a supervision with their own supervisee; it goes in the supervisee's
+    log, shared with the supervisor, for the supervisee to add their reflections."""
+    keyring().require()
+    person = _own_supervisee(user_id)
+    form = SupervisionForm()
+    _supervisor_choices(form)
+    if request.method == "GET":
+        form.held_on.data = local_today()
+
+    def problems() -> dict[str, str]:
+        return services.record_problems(services.as_supervisor(form.to_input(), g.user), local_today())
+
+    if not validate_all(form, problems):
+        return _render_form("supervision/form.html", form, record=None, person=person)
+    try:
+        record = services.record_supervision(person, form.to_input(), request_origin(), local_today(),
+                                             recorded_by=g.user)
+    except DomainError as exc:
+        return _render_form("supervision/form.html", form, exc, record=None, person=person)
+    flash(f"The supervision is recorded in {person.name}'s log.", "success")
+    return redirect(url_for(".record", record_id=record.id))
+
+
+def _own_supervisee(user_id: int) -> User:
+    """A facilitator; to a supervisor, only their own supervisees (anyone else is "not found")."""
+    person = get_or_404(User, user_id)
+    others = g.user.role == Role.SUPERVISOR and person.supervisor_id != g.user.id
+    if person.role != Role.FACILITATOR or others:
+        abort(404)
+    return person
+
+
 @bp.route("/supervision/records/<int:record_id>")
 @allow(STAFF)
 @writes_on_get
 def record(record_id: int) -> Any:
     record = get_or_404(SupervisionRecord, record_id)
-    content = services.read_record(record, g.user, request_origin())
+    return _show_record(record, CommentForm(formdata=None))
+
+
+def _show_record(record: SupervisionRecord, comment_form: CommentForm, status: int = 200) -> Any:
+    origin = request_origin()
+    content = services.read_record(record, g.user, origin)
     return render_template("supervision/record.html", record=record, content=content,
-                           delete_form=ConfirmForm())
+                           comments=comments.comments_for(record, g.user, origin),
+                           comment_form=comment_form, delete_form=ConfirmForm()), status
+
+
+@bp.route("/supervision/records/<int:record_id>/comments", methods=["POST"])
+@allow(STAFF)
+def comment_record(record_id: int) -> Any:
+    """A comment on a shared record: its supervisor's, or the facilitator's answer."""
+    record = get_or_404(SupervisionRecord, record_id)
+    origin = request_origin()
+    comments.check_can_comment(record, g.user, origin)
+    form = CommentForm()
+    if not validate_all(form, lambda: comments.comment_problems(form.body.data)):
+        return _show_record(record, form, 422)
+    try:
+        comments.add_comment(record, g.user, form.body.data, origin)
+    except DomainError as exc:
+        show_errors(form, exc)
+        return _show_record(record, form, 422)
+    flash("Your comment is saved.", "success")
+    return redirect(url_for(".record", record_id=record.id) + "#comments")
 
 
 @bp.route("/supervision/records/<int:record_id>/edit", methods=["GET", "POST"])
@@ -212,7 +281,7 @@ def edit_record(record_id: int) -> Any:
     if request.method == "GET":
         content = services.read_record(record, g.user, origin)
         form.fill(record, content.themes, content.reflections, content.actions)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.record_problems(form.to_input(), local_today())):
         return _render_form("supervision/form.html", form, record=record)
     try:
         services.update_record(record, g.user, origin, form.to_input(), local_today())
@@ -251,11 +320,7 @@ def facilitator_log(user_id: int) -> Any:
 
     A supervisor only has their own supervisees here: anyone else is "not found" to them.
     """
-    person = get_or_404(User, user_id)
-    if person.role != Role.FACILITATOR:
-        abort(404)
-    if g.user.role == Role.SUPERVISOR and person.supervisor_id != g.user.id:
-        abort(404)
+    person = _own_supervisee(user_id)
     return render_template("supervision/facilitator.html",
                            summary=queries.summary(person, local_today()))
 

@@ -140,6 +140,25 @@ def _register_errors(page: Page) -> None:
     expect(page.locator(".field-error").first).to_be_visible()
 
 
+def _supervision_errors(page: Page) -> None:
+    page.get_by_label("Date of supervision").fill((local_today() + timedelta(days=3)).isoformat())
+    page.get_by_label("Length in minutes").fill("2")
+    page.get_by_label("Next supervision planned for (optional)").fill(local_today().isoformat())
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary a")).to_have_count(3)
+
+
+def _user_errors(page: Page) -> None:
+    page.get_by_label("Email").fill(ACCOUNTS["lead"])
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary a")).to_have_count(2)
+
+
+def _comment_errors(page: Page) -> None:
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".error-summary a")).to_have_count(1)
+
+
 def _mark_all_present(page: Page) -> None:
     page.get_by_role("button", name="Mark all present").click()
     expect(page.get_by_role("status")).to_contain_text("Every home is marked present")
@@ -204,6 +223,8 @@ PAGES = [
     Visit("note-audit", "facilitator", _path("/notes/{w.note}/audit"), ""),
     Visit("supervision", "facilitator", _path("/supervision"), "Your supervision log"),
     Visit("supervision-new", "facilitator", _path("/supervision/new"), "Record supervision"),
+    Visit("supervision-new-errors", "facilitator", _path("/supervision/new"), "Record supervision",
+          then=_supervision_errors),
     Visit("supervision-record", "facilitator", _path("/supervision/records/{w.record}"), "Supervision"),
     Visit("supervision-record-audit", "facilitator", _path("/supervision/records/{w.record}/audit"), ""),
     Visit("account", "facilitator", _path("/account"), "Your account"),
@@ -214,6 +235,12 @@ PAGES = [
     Visit("supervisor-home", "supervisor", _path("/"), "Welcome"),
     Visit("supervisor-supervision", "supervisor", _path("/supervision"), ""),
     Visit("supervisee-log", "supervisor", _path("/supervision/facilitators/{w.author}"), ""),
+    Visit("supervisor-records-for-supervisee", "supervisor",
+          _path("/supervision/facilitators/{w.author}/new"),
+          "Record supervision with"),
+    Visit("supervisor-shared-record", "supervisor", _path("/supervision/records/{w.record}"), "Supervision"),
+    Visit("supervisor-comment-errors", "supervisor", _path("/supervision/records/{w.record}"), "Supervision",
+          then=_comment_errors),
     Visit("supervisor-shared-note", "supervisor", _path("/notes/{w.note}"), "Confidential note"),
     # A lead.
     Visit("lead-home", "lead", _path("/"), "Welcome"),
@@ -226,6 +253,7 @@ PAGES = [
     Visit("admin-home", "admin", _path("/"), "Welcome"),
     Visit("users", "admin", _path("/users"), "Users"),
     Visit("user-new", "admin", _path("/users/new"), ""),
+    Visit("user-new-errors", "admin", _path("/users/new"), "", then=_user_errors),
     Visit("user-edit", "admin", _path("/users/{w.author}"), ""),
     Visit("user-sign-ins", "admin", _path("/users/{w.author}/sign-ins"), ""),
     Visit("homes", "admin", _path("/homes"), "Care homes"),
