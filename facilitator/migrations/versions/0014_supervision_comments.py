@@ -1,8 +1,8 @@
 """supervision_comments: comments on a shared supervision record, sealed like the record;
 supervision_records.recorded_by_id: the supervisor who wrote a record for their supervisee
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-10 09:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
