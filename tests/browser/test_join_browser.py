@@ -47,7 +47,9 @@ def fits_the_screen(page: Page) -> None:
 
 
 def big_enough(locator) -> None:
-    locator.page.wait_for_load_state("load")  # measured with its stylesheet, not before it arrives
+    # Measured with its stylesheet, not before it arrives: after a tap the new page's "load" may not
+    # have been reached yet while its stylesheet is still being revalidated.
+    locator.page.wait_for_load_state("networkidle")
     box = locator.bounding_box()
     assert box is not None and box["height"] >= 60 and box["width"] >= 280, box
 

@@ -95,6 +95,7 @@ def test_the_primary_button_of_every_form_is_styled_as_a_button(live_server, art
             assert response is not None and response.status == visit.status, visit.name
             if visit.then is not None:
                 visit.then(page)
+                page.wait_for_load_state("networkidle")  # a page it navigated to has its stylesheet
             if found := page.evaluate(BUTTON_PROBLEMS):
                 problems[visit.name] = found
     assert problems == {}
