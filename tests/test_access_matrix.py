@@ -44,6 +44,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "home.index": STAFF,
     "home.healthz": P,
     "home.favicon": P,
+    "home.favicon_svg": P,
     "api.openapi": P,
     "admin.users": LEAD_OR_ADMIN,
     "admin.edit_user": ADMIN,

@@ -20,9 +20,10 @@ def test_the_favicon_is_served_with_a_long_cache(client):
 
 def test_pages_link_the_icon(auth, client):
     page = client.get("/login").get_data(as_text=True)
-    assert 'rel="icon" href="/static/img/favicon.svg"' in page and 'rel="icon" href="/favicon.ico"' in page
-    with client.get("/static/img/favicon.svg") as svg:
-        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert 'rel="icon" href="/favicon.svg"' in page and 'rel="icon" href="/favicon.ico"' in page
+    svg = client.get("/favicon.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert "max-age=604800" in svg.headers["Cache-Control"]
     auth.login("admin")
     signed_in = client.get("/favicon.ico")
     assert signed_in.status_code == 200 and "max-age=604800" in signed_in.headers["Cache-Control"]

@@ -65,8 +65,19 @@ def healthz() -> Any:
 @bp.route("/favicon.ico")
 @allow(PUBLIC)
 def favicon() -> Any:
-    """The icon browsers and other clients ask for at the root, whatever the page says (pages link
-    the SVG); cached, as it is the same for everyone."""
-    icon = Path(str(current_app.static_folder), "img", "favicon.ico").read_bytes()  # 167 bytes
-    return Response(icon, mimetype="image/vnd.microsoft.icon",
-                    headers={"Cache-Control": f"public, max-age={FAVICON_MAX_AGE}"})
+    """The icon browsers and other clients ask for at the root, whatever the page says."""
+    return _icon("favicon.ico", "image/vnd.microsoft.icon")
+
+
+@bp.route("/favicon.svg")
+@allow(PUBLIC)
+def favicon_svg() -> Any:
+    """The icon the pages link to."""
+    return _icon("favicon.svg", "image/svg+xml")
+
+
+def _icon(name: str, mimetype: str) -> Response:
+    """An icon as bytes (a few hundred), cached, as it is the same for everyone. Not streamed from
+    its file: browsers often drop an icon's request when they move on, which would leave it open."""
+    icon = Path(str(current_app.static_folder), "img", name).read_bytes()
+    return Response(icon, mimetype=mimetype, headers={"Cache-Control": f"public, max-age={FAVICON_MAX_AGE}"})
