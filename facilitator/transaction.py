@@ -20,12 +20,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, g, has_app_context, session
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from facilitator.database import write_best_effort
 from facilitator.extensions import db
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,21 @@ def housekeeping(work: Callable[[], None]) -> None:
     use a connection of their own (``database.write_best_effort``), so a read-only page never
     writes in its own transaction, and losing one to a busy database is harmless."""
     g.setdefault(HOUSEKEEPING, []).append(work)
+
+
+LAST_USED_EVERY = timedelta(hours=1)
+
+
+def note_last_used(row: Any, now: datetime) -> None:
+    """Stamp ``row.last_used_at`` after the request, at most once an hour per row.
+
+    The one rule for every token's "last used" (a home's link, an API token): kept coarse so a
+    busy link or script does not write on every request, and best effort so it never holds up
+    or fails the answer."""
+    if row.last_used_at is not None and now - row.last_used_at <= LAST_USED_EVERY:
+        return
+    model = type(row)
+    housekeeping(partial(write_best_effort, update(model).where(model.id == row.id).values(last_used_at=now)))
 
 
 def finish(response: Response) -> Response:

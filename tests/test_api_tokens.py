@@ -132,3 +132,26 @@ def test_the_account_page_lists_tokens_with_their_expiry_and_revokes_one(app: Fl
     auth.post(f"/account/api-tokens/{rows['not yours'].id}/revoke", {}, page="/account")
     assert api.get("/api/v1/homes", headers=bearer(someone_else)).status_code == 200
     assert "old laptop" not in auth.client.get("/account").get_data(as_text=True)
+
+
+def test_a_token_records_when_it_was_last_used_at_most_hourly(app: Flask, make: Any, auth: Any) -> None:
+    user = make.user("lead")
+    token = issue_api_token(user, "nightly import")
+    db.session.commit()
+    auth.login(user)
+    assert "Never" in auth.client.get("/account").get_data(as_text=True)
+    api = app.test_client()
+    assert api.get("/api/v1/homes", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    first = db.session.scalar(select(ApiToken.last_used_at))
+    assert first is not None and abs(system_now() - first) < timedelta(minutes=1)
+    assert api.get("/api/v1/homes", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(ApiToken.last_used_at)) == first, "not written again within the hour"
+    row = db.session.scalar(select(ApiToken))
+    row.last_used_at = first - timedelta(hours=2)
+    db.session.commit()
+    assert api.get("/api/v1/homes", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(ApiToken.last_used_at)) > first - timedelta(hours=2)
+    assert "Never" not in auth.client.get("/account").get_data(as_text=True)

@@ -21,6 +21,7 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import ApiToken, User
 from facilitator.models.base import can_be_row_id
+from facilitator.transaction import note_last_used
 
 NEEDS_TWO_FACTOR = ("{email} must set up two-step sign-in before an API token can be made for them: their "
                     "role needs it. They can set it up on their account page (Account → Two-step sign-in).")
@@ -84,4 +85,5 @@ def load_token_user(token: str) -> User | None:
     )
     if row is None or not may_use_tokens(row.user):
         return None
+    note_last_used(row, system_now())
     return row.user

@@ -16,18 +16,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc, zone_name
 from facilitator.config import reminder_offsets
-from facilitator.database import write_best_effort
 from facilitator.extensions import csrf, db
 from facilitator.invites import events, queries, services
 from facilitator.invites.render import (
@@ -49,7 +46,6 @@ from facilitator.invites.wording import local_clock, reminder_phrase, session_ti
 from facilitator.join.joins import coming_sessions, is_link_scanner, join_state, user_agent_family
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
 from facilitator.providers import hub
-from facilitator.transaction import housekeeping
 from integrations.ical import build_feed
 from integrations.icslint import lint
 
@@ -59,7 +55,6 @@ bp = Blueprint("join", __name__)
 
 FEED_DAYS_BACK = 90
 NOT_RECORDED = ("Not recorded", False)
-LAST_USED_EVERY = timedelta(hours=1)
 
 
 @bp.after_request
@@ -85,10 +80,7 @@ def _contact_token(token: str, used_as: LinkKind = LinkKind.HOME) -> ContactToke
 
 
 def _used(row: ContactToken) -> ContactToken:
-    now = now_utc()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-        housekeeping(partial(write_best_effort, update(ContactToken).where(ContactToken.id == row.id)
-                             .values(last_used_at=now)))
+    transaction.note_last_used(row, now_utc())
     return row
 
 
