@@ -55,10 +55,26 @@ class LiveServer:
     url: str
 
 
+def read_whole_bodies(app: Flask) -> Callable[..., list[bytes]]:
+    """The app as WSGI, each answer's body read and closed before a byte is sent.
+
+    Werkzeug's threaded server does not close a streamed body (a static file) when the browser
+    drops the request as it moves on, which leaves the file open (a ResourceWarning failing a
+    later test). Pages and static files here are small, so reading them whole costs nothing."""
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[LiveServer]:
     """Serve ``app`` on a free loopback port in a thread, inside an app context of it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, read_whole_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
