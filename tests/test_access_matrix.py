@@ -133,6 +133,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.get_note_audit": STAFF,
     "api.record_supervision": FACILITATOR_ONLY,
     "api.list_supervision": STAFF,
+    "api.list_supervision_comments": STAFF,
+    "api.add_supervision_comment": STAFF,
     # Attendance: facilitators take the registers of their own groups only (object-level check,
     # tests/test_attendance_register.py); leads read every register and own the reports.
     "attendance.registers": READERS,
