@@ -103,13 +103,17 @@ def test_an_smtp_outage_keeps_every_email_queued_with_its_error_and_says_so(smtp
     session = add_session(group)  # nothing listens on the port yet
     auth = signed_in(smtp_app, make, facilitator)
     text = flashed(auth, send_now(auth, session))
-    assert text.startswith("Sent 0, 4 failed: The mail server could not be reached.")
-    assert "4 emails stay queued" in text and "nothing is lost" in text
-    rows = outbox_rows()
-    assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {1}
-    assert {r.next_attempt_at for r in rows} == {NOW + timedelta(seconds=60)}
+    assert text.startswith("Sent 0, 1 failed: The mail server could not be reached. 1 email stays queued")
+    assert "nothing is lost" in text and "3 more were not tried while it fails" in text
+    tried, *untried = outbox_rows()
+    retry_at = NOW + timedelta(seconds=60)
+    assert (tried.status, tried.attempts, tried.next_attempt_at) == ("pending", 1, retry_at)
+    assert "cannot reach SMTP server" in tried.last_error
+    assert {(r.status, r.attempts, r.locked_until, r.last_error) for r in untried} == {
+        ("pending", 0, None, None)}
     html = page(auth, session)
-    assert html.count('class="email-state email-will_retry"') == 4
+    assert html.count('class="email-state email-will_retry"') == 1
+    assert html.count('class="email-state email-queued"') == 3
     assert "The mail server could not be reached." in html and "cannot reach SMTP server" in html
     assert "Will retry</span> at Tuesday 25 February 2025, 12:01" in " ".join(html.split())
 
@@ -117,6 +121,16 @@ def test_an_smtp_outage_keeps_every_email_queued_with_its_error_and_says_so(smtp
     assert flashed(auth, send_now(auth, session)) == "Sent 4."
     assert sorted(message_ids(smtp).values()) == [1, 1, 1, 1]
     assert {r.status for r in outbox_rows()} == {"sent"}
+
+
+def test_the_worker_takes_what_send_now_left_untried_at_once(smtp_app, smtp, world):
+    make, facilitator, group = world
+    session = add_session(group)
+    auth = signed_in(smtp_app, make, facilitator)
+    send_now(auth, session)
+    smtp.start()
+    assert run_once().sent == 3, "the untried three: no lease held, no backoff"
+    assert flashed(auth, send_now(auth, session)) == "Sent 1."
 
 
 def test_a_message_the_worker_holds_is_left_to_it(smtp_app, smtp, world):
@@ -181,12 +195,13 @@ def test_the_api_lists_the_emails_and_sends_them_now(smtp_app, smtp, world):
                             "next_attempt_at"}
     down = api.post(f"/api/v1/sessions/{session.id}/invitations/send")
     assert down.status_code == 200
-    assert down.get_json() | {"errors": []} == {"sent": 0, "failed": 4, "will_retry": 4, "skipped": 0,
-                                                 "busy": 0, "errors": []}
-    assert all("cannot reach SMTP server" in e for e in down.get_json()["errors"])
+    assert down.get_json() | {"errors": []} == {"sent": 0, "failed": 1, "will_retry": 1, "skipped": 0,
+                                                 "busy": 0, "untried": 3, "errors": []}
+    (error,) = down.get_json()["errors"]
+    assert error.startswith("cannot reach SMTP server")
     rows = api.get(f"/api/v1/sessions/{session.id}/invitations").get_json()["invitations"]
-    assert {r["state"] for r in rows} == {"will_retry"} and {r["next_attempt_at"] for r in rows} == {
-        "2025-02-25T12:01:00Z"}
+    assert sorted((r["state"], r["next_attempt_at"], bool(r["last_error"])) for r in rows) == [
+        ("queued", "2025-02-25T12:00:00Z", False)] * 3 + [("will_retry", "2025-02-25T12:01:00Z", True)]
     smtp.start()
     sent = api.post(f"/api/v1/sessions/{session.id}/invitations/send").get_json()
     assert (sent["sent"], sent["failed"]) == (4, 0)

@@ -44,6 +44,8 @@ class SendNowOut(Output):
     will_retry: int
     skipped: int = Field(description="No longer needed (replaced by a newer email, or no longer applies)")
     busy: int = Field(description="Already being sent by the outbox worker, left to it")
+    untried: int = Field(description="Not tried after a failure that may pass (the mail server is "
+                         "down); they stay queued")
     errors: list[str]
 
 
@@ -65,4 +67,5 @@ def send_invitations(session_id: int) -> SendNowOut:
         abort(403)
     report = outbox.send_session_now(session.id)
     return SendNowOut(sent=report.sent, failed=report.failed + report.retrying, will_retry=report.retrying,
-                      skipped=report.skipped, busy=report.busy, errors=report.messages)
+                      skipped=report.skipped, busy=report.busy, untried=report.untried,
+                      errors=report.messages)

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from facilitator import queue, transaction
@@ -123,22 +123,37 @@ def send_session_now(session_id: int, backend: MailBackend | None = None) -> que
     """A facilitator's "Send now": the worker's pass for one session, at once and past any backoff.
 
     The session's due reminders are queued, then every waiting message of the session is claimed
-    and sent exactly as the worker would; a message a worker holds is left to it (``busy``). Each
-    outcome's error is in ``messages``, in order, for the caller to show.
+    and sent exactly as the worker would; a message a worker holds is left to it (``busy``). The
+    first failure that may pass (the server is down: each try could take ``SMTP_TIMEOUT``) ends the
+    run, and the rest stay queued untried (``untried``). Each failure's error is in ``messages``.
     """
     backend, worker = backend or mail_backend(), new_worker_id()
-    result = run_report(("busy", "held by another worker"))
+    result = run_report(("busy", "held by another worker"), ("untried", "not tried"))
     with write_intent():
         result.add("reminders", count=queue_due_reminders(session_id))
         transaction.commit()
         claimed = claim(worker, MAX_SEND_NOW, session_id=session_id)
         result.busy = len(queries.waiting_messages(session_id)) - len(claimed)
-        for message_id in claimed:
+        for done, message_id in enumerate(claimed, start=1):
             outcome, message_ref = deliver_one(message_id, backend, worker)
             result.add("busy" if outcome == "lost" else outcome, ref=message_ref)
             if outcome in ("failed", "retrying"):
                 result.messages.append(db.session.get(OutboxMessage, message_id).last_error or outcome)
+            if outcome == "retrying":  # the server is down or busy: the request does not wait on it
+                result.untried = _release(claimed[done:], worker)
+                break
     return result
+
+
+def _release(message_ids: list[int], worker: str) -> int:
+    """Give back leases not used, so the next worker pass takes those messages at once."""
+    if message_ids:
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(message_ids), OutboxMessage.locked_by == worker,
+            OutboxMessage.status == OutboxStatus.PENDING).values(locked_until=None, locked_by=None)
+            .execution_options(synchronize_session=False))
+        transaction.commit()
+    return len(message_ids)
 
 
 def claim(worker: str, limit: int, session_id: int | None = None) -> list[int]:

@@ -99,7 +99,7 @@ def _kind(message: OutboxMessage, earlier_written: bool) -> str:
 def send_now_words(report: RunReport) -> tuple[str, str]:
     """"Sent 3, 1 failed: The mail server could not be reached. …" and its flash category."""
     failed = report.failed + report.retrying
-    if not (report.sent or failed or report.skipped or report.busy):
+    if not (report.sent or failed or report.skipped or report.busy or report.untried):
         return "Nothing was waiting to be sent for this session.", "info"
     text = f"Sent {report.sent}"
     if failed:
@@ -113,6 +113,9 @@ def send_now_words(report: RunReport) -> tuple[str, str]:
         text += f" {_count(report.failed, 'email was', 'emails were')} refused and will not be tried again."
     if report.skipped:
         text += f" {_count(report.skipped, 'email was', 'emails were')} no longer needed."
+    if report.untried:
+        text += (f" {_count(report.untried, 'more was', 'more were')} not tried while it fails; "
+                 "they stay queued for the outbox too.")
     if report.busy:
         text += f" {_count(report.busy, 'email was', 'emails were')} already being sent by the outbox."
     return text, "error" if failed else "success"
