@@ -6,6 +6,7 @@ sends another facilitator's session's emails."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -13,7 +14,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from facilitator.extensions import db
-from facilitator.invites.outbox import claim, run_once
+from facilitator.invites.outbox import claim, run_once, send_session_now
 from tests.integrations.test_mailer import REFUSE_PERMANENT
 from tests.support.factories import ApiClient, Auth, Factory
 from tests.support.invites import (
@@ -26,7 +27,7 @@ from tests.support.invites import (
     outbox_rows,
     reschedule,
 )
-from tests.test_outbox import SmtpServer
+from tests.test_outbox import SlowMemory, SmtpServer
 
 
 @pytest.fixture
@@ -227,3 +228,41 @@ def _api(app, make, user):
     client = ApiClient(app, make)
     client.as_user(user)
     return client
+
+
+@pytest.mark.real_commits  # the worker and "Send now" in threads, each on its own connection
+def test_send_now_and_workers_at_once_send_each_message_exactly_once(make_app):
+    app = make_app(**invites_config())
+    with app.app_context():
+        make = Factory(app)
+        group = make.group("Busy group", homes=[make.home(contacts=3) for _ in range(4)], joined_on=JOINED)
+        session = add_session(group)
+        add_session(group, starts_at=START + timedelta(days=7))
+        db.session.rollback()  # the test's own transaction would hold SQLite's write lock
+        backend = SlowMemory()
+        barrier = threading.Barrier(3)
+        errors: list[BaseException] = []
+
+        def work(name: str) -> None:
+            try:
+                with app.app_context():
+                    barrier.wait()
+                    if name == "send-now":
+                        send_session_now(session.id, backend=backend)
+                    else:
+                        while run_once(backend=backend, worker=name, limit=3).outcomes:
+                            pass
+                    db.session.remove()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        names = ("send-now", "worker-a", "worker-b")
+        threads = [threading.Thread(target=work, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        sent = Counter(email.message_id for email, _ in backend.sent)
+        assert len(sent) == 24 and set(sent.values()) == {1}
+        assert {r.status for r in outbox_rows()} == {"sent"}
