@@ -81,7 +81,8 @@ def state_of(message: OutboxMessage, now: datetime) -> str:
 def session_emails(session_id: int, now: datetime) -> list[EmailState]:
     """Every email of the session, newest first. An invite is an update when an earlier one to the
     same contact was already written out (it carries the event's next SEQUENCE)."""
-    rows, written = [], set()
+    rows: list[EmailState] = []
+    written: set[int | None] = set()
     for message in queries.session_messages(session_id):
         kind = _kind(message, message.contact_id in written)
         if message.kind in (MessageKind.REQUEST, MessageKind.CANCEL) and message.sequence is not None:
