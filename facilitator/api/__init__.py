@@ -12,7 +12,16 @@ from typing import Any
 from flask import Flask, jsonify
 
 from facilitator.access import PUBLIC, allow
-from facilitator.api import attendance, groups, homes, notes, sessions, supervision, users  # noqa: F401
+from facilitator.api import (  # noqa: F401
+    attendance,
+    groups,
+    homes,
+    invitations,
+    notes,
+    sessions,
+    supervision,
+    users,
+)
 from facilitator.api.core import bp
 from facilitator.api.openapi import build_spec
 from facilitator.extensions import csrf

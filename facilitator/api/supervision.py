@@ -14,15 +14,15 @@ from typing import Annotated
 from flask import abort, g
 from pydantic import Field, StringConstraints
 
-from facilitator.access import FACILITATOR, STAFF
+from facilitator.access import FACILITATOR, STAFF, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.clock import local_today
 from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.models import Role, User
-from facilitator.models.supervision import VIA_API, SupervisionFormat, SupervisionRecord
-from facilitator.supervision import queries, services
+from facilitator.models.supervision import VIA_API, SupervisionComment, SupervisionFormat, SupervisionRecord
+from facilitator.supervision import comments, queries, services
 from facilitator.supervision.http import no_store, request_origin
 from facilitator.supervision.services import (
     MAX_ACTION,
@@ -101,6 +101,28 @@ class RecordFull(RecordDates):
                    reflections=content.reflections,
                    actions=[ActionOut(text=text, done=a.is_done) for a, text in content.actions],
                    next_date=record.next_on, shared_with_supervisor=record.is_shared_with_supervisor)
+
+
+class CommentIn(Input):
+    text: str = Field(max_length=comments.MAX_COMMENT)
+
+
+class CommentOut(Output):
+    id: int
+    author_id: int
+    author_name: str
+    author_role: str
+    created_at: dt.datetime
+    text: str
+
+    @classmethod
+    def of(cls, comment: SupervisionComment, text: str) -> CommentOut:
+        return cls(id=comment.id, author_id=comment.author_id, author_name=comment.author.name,
+                   author_role=comment.author.role, created_at=comment.created_at, text=text)
+
+
+class CommentList(Output):
+    comments: list[CommentOut]
 
 
 class CadenceOut(Output):
@@ -182,3 +204,30 @@ def list_supervision(query: SupervisionQuery) -> SupervisionList:
             actions_total=summary.actions_total, actions_done=summary.actions_done, records=records))
     no_store()
     return SupervisionList(facilitators=logs)
+
+
+@operation("/supervision/<int:record_id>/comments", "GET", roles=STAFF, response=CommentList,
+           summary="Comments on a shared record: to the facilitator all of them, to the supervisor it is "
+                   "shared with their own (the API hands confidential text only to its author)")
+@writes_on_get
+def list_supervision_comments(record_id: int) -> CommentList:
+    record = get_or_404(SupervisionRecord, record_id)
+    opened = comments.read_comments(record, g.user, request_origin())
+    no_store()
+    return CommentList(comments=[CommentOut.of(c, text) for c, text in opened])
+
+
+@operation("/supervision/<int:record_id>/comments", "POST", roles=STAFF, body=CommentIn, response=CommentOut,
+           status=201, summary="Comment on a shared record: its supervisor, or the facilitator in reply "
+                               "(encrypted)")
+def add_supervision_comment(record_id: int, body: CommentIn) -> CommentOut:
+    record = get_or_404(SupervisionRecord, record_id)
+    origin = request_origin()
+    comments.check_can_comment(record, g.user, origin)
+    try:
+        comment = comments.add_comment(record, g.user, body.text, origin)
+    except DomainError as exc:
+        fields = {"text" if name == "body" else name: text for name, text in exc.fields.items()}
+        raise DomainError(exc.message, fields) from None
+    no_store()
+    return CommentOut.of(comment, body.text.strip())

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from facilitator import queue, transaction
@@ -61,12 +61,13 @@ from integrations.mailer import MailBackend, MailError, build_backend
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
+MAX_SEND_NOW = 500  # a session's messages: one per contact and kind, a few hundred at most
 
 
-def run_report() -> queue.RunReport:
+def run_report(*extra: tuple[str, str]) -> queue.RunReport:
     """What a pass did; ``outcomes`` holds each message's outcome by its Message-ID."""
     return queue.RunReport(("sent", "sent"), ("retrying", "to retry"), ("failed", "failed"),
-                           ("skipped", "skipped"), ("reminders", "reminders queued"))
+                           ("skipped", "skipped"), ("reminders", "reminders queued"), *extra)
 
 
 def backoff() -> queue.Backoff:
@@ -118,13 +119,57 @@ def run_once(backend: MailBackend | None = None, worker: str | None = None,
     return result
 
 
-def claim(worker: str, limit: int) -> list[int]:
-    """Lease up to ``limit`` due messages for ``worker``; commits, so the lease is visible at once."""
+def send_session_now(session_id: int, backend: MailBackend | None = None) -> queue.RunReport:
+    """A facilitator's "Send now": the worker's pass for one session, at once and past any backoff.
+
+    The session's due reminders are queued, then every waiting message of the session is claimed
+    and sent exactly as the worker would; a message a worker holds is left to it (``busy``). The
+    first failure that may pass (the server is down: each try could take ``SMTP_TIMEOUT``) ends the
+    run, and the rest stay queued untried (``untried``). Each failure's error is in ``messages``.
+    """
+    backend, worker = backend or mail_backend(), new_worker_id()
+    result = run_report(("busy", "held by another worker"), ("untried", "not tried"))
+    with write_intent():
+        result.add("reminders", count=queue_due_reminders(session_id))
+        transaction.commit()
+        claimed = claim(worker, MAX_SEND_NOW, session_id=session_id)
+        result.busy = len(queries.waiting_messages(session_id)) - len(claimed)
+        for done, message_id in enumerate(claimed, start=1):
+            outcome, message_ref = deliver_one(message_id, backend, worker)
+            result.add("busy" if outcome == "lost" else outcome, ref=message_ref)
+            if outcome in ("failed", "retrying"):
+                result.messages.append(db.session.get(OutboxMessage, message_id).last_error or outcome)
+            if outcome == "retrying":  # the server is down or busy: the request does not wait on it
+                result.untried = _release(claimed[done:], worker)
+                break
+    return result
+
+
+def _release(message_ids: list[int], worker: str) -> int:
+    """Give back leases not used, so the next worker pass takes those messages at once."""
+    if message_ids:
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(message_ids), OutboxMessage.locked_by == worker,
+            OutboxMessage.status == OutboxStatus.PENDING).values(locked_until=None, locked_by=None)
+            .execution_options(synchronize_session=False))
+        transaction.commit()
+    return len(message_ids)
+
+
+def claim(worker: str, limit: int, session_id: int | None = None) -> list[int]:
+    """Lease up to ``limit`` due messages for ``worker``; commits, so the lease is visible at once.
+
+    With ``session_id``: that session's waiting messages, whether or not their backoff has passed.
+    """
     now = now_utc()
     lease = now + timedelta(seconds=int(current_app.config["OUTBOX_LEASE_SECONDS"]))
     still_due = [OutboxMessage.status == OutboxStatus.PENDING,
                  queue.lease_free(OutboxMessage.locked_until, now)]
-    due = queue.pick(select(OutboxMessage.id).where(*still_due, OutboxMessage.next_attempt_at <= now)
+    if session_id is None:
+        wanted = OutboxMessage.next_attempt_at <= now
+    else:
+        wanted = OutboxMessage.session_id == session_id
+    due = queue.pick(select(OutboxMessage.id).where(*still_due, wanted)
                      .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     lock = {"locked_until": lease, "locked_by": worker}
     claimed = [message_id for message_id in due if queue.take(OutboxMessage, message_id, still_due, lock)]
@@ -218,21 +263,22 @@ def _failed(message: OutboxMessage, error: str, *, transient: bool, now: datetim
 # ------------------------------------------------------------------------------ reminders
 
 
-def queue_due_reminders() -> int:
+def queue_due_reminders(session_id: int | None = None) -> int:
     """Queue each reminder that is due, once per contact, session and offset; returns how many.
 
     When several offsets are due at once (the worker was stopped, or the session was booked late)
     only the nearest is sent. A contact invited after a reminder's time gets none for it (the
-    invite just reached them). Flushes; the caller commits.
+    invite just reached them). ``session_id``: that session's only. Flushes; the caller commits.
     """
     offsets = reminder_offsets(current_app.config["REMINDER_OFFSETS"])
     if not offsets:
         return 0
     now = now_utc()
-    sessions = db.session.scalars(
-        select(MeetingSession).where(MeetingSession.status == SessionStatus.SCHEDULED,
-                                     MeetingSession.starts_at > now,
-                                     MeetingSession.starts_at <= now + timedelta(minutes=offsets[0])))
+    soon = [MeetingSession.status == SessionStatus.SCHEDULED, MeetingSession.starts_at > now,
+            MeetingSession.starts_at <= now + timedelta(minutes=offsets[0])]
+    if session_id is not None:
+        soon.append(MeetingSession.id == session_id)
+    sessions = db.session.scalars(select(MeetingSession).where(*soon))
     queued = 0
     for session in sessions:
         due = [m for m in offsets if session.starts_at - timedelta(minutes=m) <= now]

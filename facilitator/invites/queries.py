@@ -186,6 +186,19 @@ def last_calendar_render(session_ids: Iterable[int]) -> datetime | None:
         OutboxMessage.session_id.in_(ids), OutboxMessage.sequence.is_not(None)))
 
 
+def session_messages(session_id: int) -> list[OutboxMessage]:
+    """Every email of one session (invites, updates, cancellations, reminders), oldest first."""
+    return list(db.session.scalars(
+        select(OutboxMessage).options(selectinload(OutboxMessage.contact).selectinload(Contact.home))
+        .where(OutboxMessage.session_id == session_id).order_by(OutboxMessage.id)))
+
+
+def waiting_messages(session_id: int) -> list[int]:
+    """The ids of the session's emails still to be sent (queued, retrying or being sent)."""
+    return list(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.session_id == session_id, OutboxMessage.status == OutboxStatus.PENDING)))
+
+
 def outbox_counts() -> dict[str, int]:
     rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     counts = {status.value: 0 for status in OutboxStatus}

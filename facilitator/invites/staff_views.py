@@ -1,4 +1,4 @@
-"""Staff screens: a session's invitations with resend, its .ics, the outbox, a contact's links."""
+"""Staff screens: a session's invitations (resend, send now), its .ics, the outbox, a contact's links."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from facilitator.clock import now_utc
 from facilitator.database import writes_on_get
 from facilitator.errors import DomainError
 from facilitator.forms import flash_refusal
-from facilitator.invites import queries, services
+from facilitator.invites import queries, services, states
+from facilitator.invites.outbox import send_session_now
 from facilitator.invites.render import download_ics
 from facilitator.invites.tokens import link_overview
 from facilitator.invites.wording import session_time
@@ -53,6 +54,17 @@ def resend(session_id: int) -> Any:
     plural = "s" if count != 1 else ""
     flash(f"{count} email{plural} queued. They go out with the next outbox run.", "success")
     return back
+
+
+@bp.route("/sessions/<int:session_id>/invitations/send", methods=["POST"])
+@allow(MANAGERS)
+def send_now(session_id: int) -> Any:
+    """Deliver the session's waiting emails now, through the outbox's own send path."""
+    session = session_or_404(session_id)
+    if not session.can_manage(g.user):
+        abort(403)
+    flash(*states.send_now_words(send_session_now(session.id)))
+    return redirect(url_for("booking.session_page", session_id=session_id) + "#emails")
 
 
 @bp.route("/sessions/<int:session_id>/calendar.ics")

@@ -59,13 +59,25 @@ def add_comment(record: SupervisionRecord, actor: User, body: str, origin: Origi
     return comment
 
 
+def read_comments(record: SupervisionRecord, actor: User,
+                  origin: Origin) -> list[tuple[SupervisionComment, str]]:
+    """The comments alone (the API): refused (and recorded) unless ``actor`` may read the record or
+    comment on it; otherwise one ``read`` row, then those comments they may read, opened."""
+    if not (record.can_read(actor, origin.via) or record.can_comment(actor)):
+        audit.record_for("read", record, actor, origin, outcome="denied", detail="comments")
+        log.info("Refused the comments of supervision record %s to user %s", record.id, actor.id)
+        raise Denied("read")
+    audit.record_for("read", record, actor, origin, detail="comments")
+    return comments_for(record, actor, origin)
+
+
 def comments_for(record: SupervisionRecord, actor: User,
                  origin: Origin) -> list[tuple[SupervisionComment, str]]:
-    """The comments ``actor`` may read, opened; call after ``read_record`` has audited the read."""
-    if not record.can_read(actor, origin.via):
-        return []
+    """The comments ``actor`` may read, opened; call after the read is audited (``read_record``)."""
     opened = []
     for comment in record.comments:
+        if not comment.can_read(actor, origin.via):
+            continue
         try:
             text = keyring().decrypt(comment.key_id, comment.ciphertext, comment.associated_data()).decode()
         except NotesUnavailable as exc:

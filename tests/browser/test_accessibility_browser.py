@@ -175,6 +175,11 @@ def _filter_dashboard(page: Page) -> None:
     page.wait_for_url("**/reports/attendance?group_id=*")
 
 
+def _send_now(page: Page) -> None:
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator(".flashes")).to_contain_text("Sent 3.")
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -206,6 +211,7 @@ PAGES = [
     Visit("book-errors", "facilitator", _path("/groups/{w.group}/sessions/new"), "Book a session",
           then=_booking_errors),
     Visit("session", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9"),
+    Visit("session-sent-now", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9", then=_send_now),
     Visit("reschedule", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule"),
     Visit("cancel", "facilitator", _path("/sessions/{w.upcoming}/cancel"), "Cancel"),
     Visit("invitations", "facilitator", _path("/sessions/{w.upcoming}/invitations"), "Invitations"),
