@@ -20,6 +20,7 @@ from facilitator.forms import flash_refusal, show_errors
 from facilitator.invites.queries import invite_summary
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
 from facilitator.providers import ProviderHub, hub
+from facilitator.replies.queries import home_replies
 
 bp = Blueprint("booking", __name__)
 
@@ -126,7 +127,7 @@ def session_page(session_id: int) -> Any:
     return render_template("booking/session.html", session=session,
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),
-                           invites=invite_summary(session))
+                           invites=invite_summary(session), replies=home_replies(session.id))
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])

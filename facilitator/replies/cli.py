@@ -36,9 +36,10 @@ def fetch_command(loop: bool, interval: int) -> None:
             return
         finally:
             db.session.remove()
-        for line in result.messages:
-            click.echo(line)
         if current_app.config["IMAP_HOST"]:
             click.echo(f"Replies: {result.summary()}.")
+        elif not loop:  # a looping worker said so once, at its start
+            for line in result.messages:
+                click.echo(line)
 
     queue.run_passes(one_pass, loop=loop, interval=interval)

@@ -33,6 +33,7 @@ from typing import Any
 from tests.integrations.test_mailer import free_port
 
 USER = "organizer"
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
 PASSWORD = "imap-test-password"  # noqa: S105 - a throwaway server's user
 
 CONFIG = """\
@@ -118,6 +119,19 @@ class Dovecot:
             status, data = conn.append(f'"{folder}"', None, None, raw)
             assert status == "OK", data
 
+    def reset(self) -> None:
+        """An empty INBOX and no other folder, for the next test."""
+        with self.client() as conn:
+            _, listing = conn.list()
+            lines = [line.decode() for line in listing if isinstance(line, bytes)]
+            names = [line.rsplit(' "/" ', 1)[1].strip('"') for line in lines]
+            for name in sorted((n for n in names if n != "INBOX"), key=len, reverse=True):
+                conn.delete(f'"{name}"')
+            _, count = conn.select("INBOX")
+            if count and count[0] != b"0":
+                conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+                conn.expunge()
+
     def messages(self, folder: str = "INBOX") -> dict[int, set[str]]:
         """UID → flags of every message in ``folder`` ({} when the folder does not exist)."""
         with self.client() as conn:
@@ -162,13 +176,12 @@ def _certificate(root: Path) -> None:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(LOOPBACK)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (root / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+    (root / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 
 def _write_config(server: Dovecot) -> Path:
@@ -185,9 +198,9 @@ def _write_config(server: Dovecot) -> Path:
     else:
         ssl_settings, plain_port, ssl_port = "ssl = no", server.port, 0
     path = root / "dovecot.conf"
-    path.write_text(CONFIG.format(root=root, port=server.port, ssl_settings=ssl_settings, internal_user=internal,
-                                  internal_group=group, login_user=login, uid=uid, plain_port=plain_port,
-                                  ssl_port=ssl_port))
+    path.write_text(CONFIG.format(
+        root=root, port=server.port, ssl_settings=ssl_settings, internal_user=internal, internal_group=group,
+        login_user=login, uid=uid, plain_port=plain_port, ssl_port=ssl_port))
     return path
 
 
@@ -212,8 +225,8 @@ def running_dovecot(*, ssl: bool = False) -> Iterator[Dovecot]:
     server = Dovecot(root=root, port=free_port(), ssl=ssl)
     try:
         config = _write_config(server)
-        server.process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,  # noqa: S603
-                                          stderr=subprocess.DEVNULL)
+        server.process = subprocess.Popen(  # noqa: S603 - our own test server
+            [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_until_listening(server)
         yield server
     finally:
