@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -73,7 +73,8 @@ def booked(app, make) -> Booked:
 
 def contacts_of(home_name: str) -> list[str]:
     """The addresses of the home's contacts."""
-    return [c.email for c in db.session.scalars(select(Contact).order_by(Contact.id)) if c.home.name == home_name]
+    contacts = db.session.scalars(select(Contact).order_by(Contact.id))
+    return [c.email for c in contacts if c.home.name == home_name]
 
 
 def its_facilitator(booked: Booked) -> User:
@@ -84,7 +85,8 @@ def its_facilitator(booked: Booked) -> User:
 
 def fixture(name: str, uid: str, attendee: str, sequence: int = 0) -> bytes:
     text = (FIXTURES / f"{name}.ics").read_text()
-    for key, value in {"UID": uid, "ATTENDEE": attendee, "ORGANIZER": ORGANIZER, "SEQUENCE": str(sequence)}.items():
+    values = {"UID": uid, "ATTENDEE": attendee, "ORGANIZER": ORGANIZER, "SEQUENCE": str(sequence)}
+    for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text.encode()
 
@@ -159,7 +161,8 @@ def test_a_reply_carries_the_answer_onto_the_session_page_and_the_register(app, 
     assert "Declined in calendar" not in register
 
 
-def test_a_home_whose_every_contact_declined_shows_declined_in_calendar(app, booked, dovecot, runner, auth, client):
+def test_a_home_whose_every_contact_declined_shows_declined_in_calendar(app, booked, dovecot, runner, auth,
+                                                                         client):
     ann, bob = contacts_of("Ardenlea House")
     dovecot.append(reply_email(fixture("google", booked.ical_uid, ann), ann))
     dovecot.append(reply_email(fixture("google", booked.ical_uid, bob), bob))
@@ -196,13 +199,14 @@ def _calendar(uid: str, attendee: str, *, method: str = "REPLY", partstat: str =
             f"ATTENDEE;PARTSTAT={partstat}:mailto:{attendee}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
 
 
-def test_hostile_messages_are_skipped_counted_and_logged_and_the_worker_carries_on(app, booked, dovecot, runner,
-                                                                                    caplog):
+def test_hostile_messages_are_skipped_counted_and_logged_and_the_worker_carries_on(
+        app, booked, dovecot, runner, caplog):
     ann, bob = contacts_of("Ardenlea House")
     uid = booked.ical_uid
     secret = "The body of a message is never logged"
     hostile = [
-        reply_email(b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VCAL", ann, body=secret),
+        reply_email(b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VCAL", ann,
+                    body=secret),
         reply_email(_calendar(uid, ann) + b"X-PAD:" + b"x" * MAX_PART_BYTES + b"\r\n", ann),
         reply_email(_calendar("someone-elses-event@example.org", ann), ann),
         reply_email(_calendar(uid, "intruder@attacker.example"), "intruder@attacker.example"),
@@ -221,9 +225,9 @@ def test_hostile_messages_are_skipped_counted_and_logged_and_the_worker_carries_
     with caplog.at_level(logging.INFO, logger="facilitator.replies"):
         output = fetch(runner)
     assert answers() == {bob: "DECLINED"}
-    for phrase in ("13 messages read", "1 answers recorded", "1 for unknown events", "1 from addresses not invited",
-                   "1 other answers", "3 without a calendar reply", "3 auto-replies", "1 from our own address",
-                   "1 malformed", "1 too large", "0 failed"):
+    for phrase in ("13 messages read", "1 answers recorded", "1 for unknown events",
+                   "1 from addresses not invited", "1 other answers", "3 without a calendar reply",
+                   "3 auto-replies", "1 from our own address", "1 malformed", "1 too large", "0 failed"):
         assert phrase in output, (phrase, output)
     assert secret not in caplog.text and "Mailbox message skipped: too_large" in caplog.text
     # Replies (even ignored ones) are finished; everything else is left unread for a person.
@@ -335,7 +339,8 @@ def test_without_imap_host_fetch_reads_nothing(make_app):
     ({"IMAP_FOLDER": ""}, "IMAP_FOLDER"),
     ({"IMAP_DONE_FOLDER": "Traité"}, "IMAP_DONE_FOLDER"),
     ({"IMAP_HOST": "imap.example.org"}, "IMAP_USERNAME"),
-    ({"IMAP_HOST": "imap.example.org", "IMAP_USERNAME": "u", "IMAP_DONE_FOLDER": "INBOX"}, "IMAP_DONE_FOLDER"),
+    ({"IMAP_HOST": "imap.example.org", "IMAP_USERNAME": "u", "IMAP_DONE_FOLDER": "INBOX"},
+     "IMAP_DONE_FOLDER"),
 ])
 def test_unusable_imap_settings_stop_the_app_at_start(make_app, setting, message):
     with pytest.raises(ValueError, match=message):
