@@ -314,6 +314,27 @@ def test_a_new_uidvalidity_starts_over_and_reading_again_changes_nothing(make_ap
         assert db.session.scalar(select(func.count(func.distinct(MailboxMessage.uidvalidity)))) == 2
 
 
+def test_without_move_a_reply_is_copied_flagged_deleted_and_expunged(make_app, make):
+    # Servers without RFC 6851 MOVE (older Exchange, some hosted IMAP) still offer UIDPLUS.
+    capabilities = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS"
+    with running_dovecot(extra_config=capabilities) as server:
+        app = make_app(**invites_config(**server.settings(IMAP_DONE_FOLDER="Calendar replies")))
+        with app.app_context():
+            group = make.group("Group", homes=[make.home(contacts=1)], joined_on=JOINED)
+            session = add_session(group)
+            deliver(app)
+            (contact,) = db.session.scalars(select(Contact))
+            server.append(reply_email(fixture("google", session.ical_uid, contact.email), contact.email))
+            server.append(reply_email(None, contact.email, body="See you on Tuesday"))
+            report = worker.run_once()
+            assert (report.read, report.recorded) == (2, 1)
+            assert server.messages() == {2: set()}  # the person's email stays, unread
+            (moved,) = server.messages("Calendar replies").values()
+            assert "\\Seen" in moved and "\\Deleted" not in moved
+            with server.client() as conn:
+                assert b"MOVE" not in conn.capability()[1][-1].split()
+
+
 def test_imap_over_tls_checks_the_servers_certificate(make_app, make, monkeypatch):
     with running_dovecot(ssl=True) as server:
         app = make_app(**invites_config(**server.settings(IMAP_DONE_FOLDER=DONE)))

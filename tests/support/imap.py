@@ -216,7 +216,8 @@ def _wait_until_listening(server: Dovecot, seconds: float = 15.0) -> None:
 
 
 @contextlib.contextmanager
-def running_dovecot(*, ssl: bool = False) -> Iterator[Dovecot]:
+def running_dovecot(*, ssl: bool = False, extra_config: str = "") -> Iterator[Dovecot]:
+    """A fresh server; ``extra_config`` is appended to its dovecot.conf (e.g. ``imap_capability``)."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
         raise RuntimeError("dovecot is not installed: run `make system-deps` (Debian's dovecot-imapd)")
@@ -225,6 +226,7 @@ def running_dovecot(*, ssl: bool = False) -> Iterator[Dovecot]:
     server = Dovecot(root=root, port=free_port(), ssl=ssl)
     try:
         config = _write_config(server)
+        config.write_text(config.read_text() + extra_config + "\n")
         server.process = subprocess.Popen(  # noqa: S603 - our own test server
             [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_until_listening(server)
