@@ -66,6 +66,7 @@ class ImapMailbox:
         self._ssl_context = ssl_context
         self._conn: imaplib.IMAP4 | None = None
         self._separator: str | None = None
+        self._done_folder_ready = False
         self.uidvalidity = 0
 
     # Connecting ------------------------------------------------------------------------------
@@ -164,7 +165,9 @@ class ImapMailbox:
         if not self.settings.done_folder:
             return
         target = self._server_name(self.settings.done_folder)
-        self._ensure_folder(target)
+        if not self._done_folder_ready:
+            self._ensure_folder(target)
+            self._done_folder_ready = True
         if "MOVE" in self.conn.capabilities:
             self._uid("MOVE", str(uid), _quote(target))
             return

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -22,10 +23,12 @@ from sqlalchemy import func, select
 from facilitator.extensions import db
 from facilitator.models import CalendarReply, Contact, MailboxMessage, MeetingSession, User
 from facilitator.replies import worker
+from facilitator.replies.ledger import LEASE
 from facilitator.replies.parse import MAX_PART_BYTES
 from facilitator.replies.queries import home_replies
+from integrations.imap import ImapError
 from tests.support.imap import Dovecot, running_dovecot
-from tests.support.invites import JOINED, add_session, deliver, invites_config
+from tests.support.invites import JOINED, NOW, add_session, deliver, invites_config, set_now
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replies"
 ORGANIZER = "psl-sessions@facilitator.example"
@@ -333,6 +336,29 @@ def test_without_move_a_reply_is_copied_flagged_deleted_and_expunged(make_app, m
             assert "\\Seen" in moved and "\\Deleted" not in moved
             with server.client() as conn:
                 assert b"MOVE" not in conn.capability()[1][-1].split()
+
+
+def test_a_reply_the_server_could_not_move_is_moved_by_a_later_pass(make_app, make, dovecot):
+    refusing = make_app(**invites_config(**dovecot.settings(IMAP_DONE_FOLDER="~not-allowed")))
+    with refusing.app_context():
+        group = make.group("Group", homes=[make.home(contacts=1)], joined_on=JOINED)
+        session = add_session(group)
+        deliver(refusing)
+        (contact,) = db.session.scalars(select(Contact))
+        email = contact.email
+        dovecot.append(reply_email(fixture("apple", session.ical_uid, email), email))
+        with pytest.raises(ImapError, match="CREATE"):  # Dovecot refuses a folder name beginning with ~
+            worker.run_once()
+        assert answers() == {email: "TENTATIVE"}  # recorded before the server was told
+        assert list(dovecot.messages().values()) == [{"\\Seen"}]  # flagged, not moved
+    working = make_app(**invites_config(**dovecot.settings(IMAP_DONE_FOLDER=DONE)))
+    with working.app_context():
+        assert worker.run_once().finished_late == 0  # the first pass's lease still holds it
+        set_now(working, NOW + LEASE + timedelta(seconds=1))
+        report = worker.run_once()
+        assert (report.read, report.finished_late) == (0, 1)
+        assert dovecot.messages() == {} and len(dovecot.messages(DONE)) == 1
+        assert worker.run_once().finished_late == 0
 
 
 def test_imap_over_tls_checks_the_servers_certificate(make_app, make, monkeypatch):

@@ -9,7 +9,8 @@ it was, unread, for whoever watches the mailbox; the ledger remembers it so it i
 
 Each skip is a log line naming the reason and the mailbox UID (never the message) and a count in
 the run report. A message whose reading fails unexpectedly is logged and marked ``error``; the
-pass goes on. An IMAP failure ends the pass (its claim runs out and the next pass retries).
+pass goes on. An IMAP failure ends the pass: a claim it interrupted runs out and a later pass
+reads the message; a reply recorded before the server could be told is moved by a later pass.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from facilitator import queue, transaction
 from facilitator.clock import now_utc
@@ -45,7 +47,8 @@ def run_report() -> queue.RunReport:
         ("no_occurrence", "for no session of the event"), ("not_invited", "from addresses not invited"),
         ("other_answer", "other answers"), ("no_reply", "without a calendar reply"),
         ("auto_reply", "auto-replies"), ("loop", "from our own address"), ("malformed", "malformed"),
-        ("too_large", "too large"), ("error", "failed"), ("taken", "read by another worker"))
+        ("too_large", "too large"), ("error", "failed"), ("taken", "read by another worker"),
+        ("finished_late", "moved late"))
 
 
 def imap_settings(config: Mapping[str, Any]) -> ImapSettings | None:
@@ -90,14 +93,30 @@ class _Pass:
         row_id = ledger.claim(self.key, mailbox.uidvalidity, uid, self.worker, now_utc())
         transaction.commit()  # the claim is seen by every other worker before the message is read
         if row_id is None:
-            self.report.add("taken")
+            self._finish_late(mailbox, uid)
             return
         self.report.add("read")
         outcome = self._read(mailbox, uid)
         ledger.finish(row_id, outcome, now_utc())
+        transaction.commit()  # the answers and "read" together, before the server is told
+        if outcome == ledger.REPLY:
+            self._tell_server(mailbox, uid, row_id)
+
+    def _tell_server(self, mailbox: ImapMailbox, uid: int, row_id: int) -> None:
+        mailbox.finish(uid)
+        ledger.finish(row_id, ledger.FINISHED, now_utc())
         transaction.commit()
-        if outcome == "reply":
-            mailbox.finish(uid)
+
+    def _finish_late(self, mailbox: ImapMailbox, uid: int) -> None:
+        """A reply read by a pass that could not tell the server (the move failed), once that
+        pass's lease ran out, is told now; any other claim is another worker's."""
+        row_id = ledger.claim_unfinished(self.key, mailbox.uidvalidity, uid, self.worker, now_utc())
+        transaction.commit()
+        if row_id is None:
+            self.report.add("taken")
+            return
+        self._tell_server(mailbox, uid, row_id)
+        self.report.add("finished_late")
 
     def _read(self, mailbox: ImapMailbox, uid: int) -> str:
         size = mailbox.size(uid)
@@ -106,6 +125,8 @@ class _Pass:
             return self._skip("too_large" if size else "no_reply", uid)
         try:
             return self._record(raw, uid)
+        except SQLAlchemyError:
+            raise  # the database is unwell: the claim runs out and a later pass reads it again
         except Exception:  # noqa: BLE001 - one bad message must not stop the others
             transaction.rollback()
             log.exception("Reading calendar reply (mailbox UID %s) failed", uid)
@@ -125,7 +146,7 @@ class _Pass:
                     log.info("Calendar answer ignored: %s (mailbox UID %s, event %s)",
                              outcome, uid, answer.uid[:80])
                 self.report.add(outcome)
-        return "reply"
+        return ledger.REPLY
 
     def _skip(self, reason: str, uid: int) -> str:
         log.info("Mailbox message skipped: %s (mailbox UID %s)", reason, uid)
