@@ -127,9 +127,10 @@ class _Pass:
             return self._record(raw, uid)
         except SQLAlchemyError:
             raise  # the database is unwell: the claim runs out and a later pass reads it again
-        except Exception:  # noqa: BLE001 - one bad message must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
             transaction.rollback()
-            log.exception("Reading calendar reply (mailbox UID %s) failed", uid)
+            # The kind of error only: its text could quote the message.
+            log.error("Reading mailbox message (UID %s) failed: %s", uid, type(exc).__name__)
             self.report.add("error")
             return "error"
 
