@@ -46,7 +46,7 @@ system-deps: node-deps
 	@missing=; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
 	pkg-config --exists libical 2>/dev/null || missing="$$missing libical-dev pkg-config"; \
-	command -v dovecot >/dev/null 2>&1 || missing="$$missing dovecot-imapd"; \
+	{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing >/dev/null; fi
 
 node-deps:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
+import grp
 import imaplib
 import ipaddress
 import os
@@ -160,8 +160,8 @@ def _users() -> tuple[str, str, str, int, int]:
         internal = pwd.getpwnam("dovecot")
         pwd.getpwnam("dovenull")
         return "dovecot", "dovecot", "dovenull", internal.pw_uid, internal.pw_gid
-    me = getpass.getuser()
-    return me, str(os.getgid()), me, os.getuid(), os.getgid()
+    me = pwd.getpwuid(os.getuid()).pw_name
+    return me, grp.getgrgid(os.getgid()).gr_name, me, os.getuid(), os.getgid()
 
 
 def _certificate(root: Path) -> None:
