@@ -117,5 +117,6 @@ def demo_banner(accounts: list[tuple[str, str]], password: str) -> list[str]:
             else f"Emails go out through {current_app.config['MAIL_BACKEND']}.")
     return ["", f"Facilitator: {current_app.config['PUBLIC_BASE_URL']}/login", "Sign in as:",
             *(f"  {role:<12} {email:<36} password: {password}" for email, role in accounts),
-            mail, "The outbox, provider sync and attendance import workers run alongside the web app.",
+            mail, "The outbox, provider sync, attendance import and calendar-replies workers run alongside "
+            "the web app.",
             mfa_summary(), ""]
