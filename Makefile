@@ -38,7 +38,7 @@ install-run: $(RUN_STAMP)
 
 # Debian's packages for the tests, each installed only when missing: Chromium and its driver for the
 # browser tests (no browser downloads are needed), libical for the calendar oracle's restriction
-# check, Node.js for ical.js.
+# check, Node.js for ical.js, Dovecot for the calendar-reply tests (a real IMAP server on loopback).
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
@@ -46,6 +46,7 @@ system-deps: node-deps
 	@missing=; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
 	pkg-config --exists libical 2>/dev/null || missing="$$missing libical-dev pkg-config"; \
+	{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing >/dev/null; fi
 
 node-deps:

@@ -23,6 +23,7 @@ from facilitator.extensions import db
 from facilitator.invites.cli import outbox_command
 from facilitator.invites.outbox import mail_backend, run_once
 from facilitator.models import Role, User
+from facilitator.replies.cli import replies_command
 from facilitator.supervision.cli import audit_command, notes_command
 
 DEMO_PASSWORD = "demo-password-2024"  # noqa: S105 - the demo's published password
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_command)
     app.cli.add_command(attendance_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(replies_command)
 
 
 def _fail(exc: DomainError) -> None:
@@ -115,5 +117,6 @@ def demo_banner(accounts: list[tuple[str, str]], password: str) -> list[str]:
             else f"Emails go out through {current_app.config['MAIL_BACKEND']}.")
     return ["", f"Facilitator: {current_app.config['PUBLIC_BASE_URL']}/login", "Sign in as:",
             *(f"  {role:<12} {email:<36} password: {password}" for email, role in accounts),
-            mail, "The outbox, provider sync and attendance import workers run alongside the web app.",
+            mail, "The outbox, provider sync, attendance import and calendar-replies workers run alongside "
+            "the web app.",
             mfa_summary(), ""]

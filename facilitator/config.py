@@ -120,6 +120,17 @@ def _roles(key: str, value: Any) -> None:
     _require(not unknown, f"{key}: unknown roles {', '.join(sorted(unknown))}")
 
 
+def _boolean(key: str, value: Any) -> None:
+    _require(isinstance(value, bool), f"{key} must be true or false, not {value!r}")
+
+
+def _folder(empty_ok: bool) -> Check:
+    return lambda key, value: _require(
+        isinstance(value, str) and value.isascii() and (empty_ok or bool(value.strip()))
+        and not any(c in value for c in '\r\n"*%'),
+        f"{key} must be an IMAP folder name in plain ASCII{' (or empty)' if empty_ok else ''}, not {value!r}")
+
+
 def _rate_limit(key: str, value: Any) -> None:
     try:
         parse_many(str(value))
@@ -165,6 +176,12 @@ CHECKS: dict[str, Check] = {
     "MFA_REQUIRED_ROLES": _roles,
     "ACCOUNT_LINK_DAYS": _whole(1),
     "API_TOKEN_DAYS": _whole(1),
+    "IMAP_PORT": lambda key, value: _require(
+        not isinstance(value, bool) and isinstance(value, int) and 0 < value < 65536,
+        f"{key} must be a port number (993 for IMAP over TLS), not {value!r}"),
+    "IMAP_SSL": _boolean,
+    "IMAP_FOLDER": _folder(empty_ok=False),
+    "IMAP_DONE_FOLDER": _folder(empty_ok=True),
 }
 
 
@@ -174,6 +191,10 @@ def _validate(app: Flask) -> None:
         check(key, config[key])
     if config["OIDC_DISCOVERY_URL"] and not config["OIDC_CLIENT_ID"]:
         raise ValueError("OIDC_DISCOVERY_URL is set: OIDC_CLIENT_ID is needed too")
+    if config["IMAP_HOST"] and not config["IMAP_USERNAME"]:
+        raise ValueError("IMAP_HOST is set: IMAP_USERNAME (and IMAP_PASSWORD) are needed too")
+    if config["IMAP_HOST"] and config["IMAP_DONE_FOLDER"] == config["IMAP_FOLDER"]:
+        raise ValueError("IMAP_DONE_FOLDER must differ from IMAP_FOLDER (or be empty)")
     if is_https(app) and not config["ORGANIZER_EMAIL"]:  # works, but not what production wants
         log.warning("ORGANIZER_EMAIL is empty: invites name a facilitator's own address as organizer, "
                     "and each event keeps it for life. Set it to a monitored mailbox.")

@@ -89,6 +89,17 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": "",
     # Seconds to wait for the SMTP server.
     "SMTP_TIMEOUT": 30,
+    # The organizer mailbox that calendar replies (Accept/Decline) arrive in, read over IMAP by
+    # `replies fetch`: empty IMAP_HOST turns reading off. IMAP_SSL is implicit TLS (993); without it
+    # the connection is plain IMAP (for a server on loopback only).
+    "IMAP_HOST": "",
+    "IMAP_PORT": 993,
+    "IMAP_SSL": True,
+    "IMAP_USERNAME": "",
+    "IMAP_PASSWORD": "",
+    # The folder read, and where calendar replies go once read (empty: they stay where they are, marked read).
+    "IMAP_FOLDER": "INBOX",
+    "IMAP_DONE_FOLDER": "Facilitator/Processed",
     # ORGANIZER of invites: a monitored mailbox; empty means the facilitator (warned under https).
     # Each event keeps the organizer it was first sent with: set this before invites go out.
     "ORGANIZER_EMAIL": "",

@@ -46,6 +46,7 @@ from facilitator.models.attendance import (
     can_read_register,
 )
 from facilitator.providers import hub
+from facilitator.replies.queries import home_replies
 
 RECENT_DAYS = 90
 
@@ -115,7 +116,7 @@ def _page(view: RegisterView, form: RegisterForm, status: int = 200,
         "attendance/register.html", view=view, form=form, lines={line.home.id: line for line in view.lines},
         can_take=can_manage_group(g.user, session.group), started=session.starts_at <= now,
         assign_form=assign_form, conflict=conflict, import_form=ImportForm(), accept_form=AcceptImportForm(),
-        notice=notice, mark_all=MARK_ALL,
+        notice=notice, mark_all=MARK_ALL, replies=home_replies(session.id),
         importable=importable, provider=hub().label(session.provider)), status
 
 

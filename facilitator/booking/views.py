@@ -21,6 +21,7 @@ from facilitator.invites.queries import invite_summary
 from facilitator.invites.states import session_emails
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
 from facilitator.providers import ProviderHub, hub
+from facilitator.replies.queries import home_replies
 
 bp = Blueprint("booking", __name__)
 
@@ -127,7 +128,8 @@ def session_page(session_id: int) -> Any:
     return render_template("booking/session.html", session=session,
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),
-                           invites=invite_summary(session), emails=session_emails(session.id, now_utc()))
+                           invites=invite_summary(session), emails=session_emails(session.id, now_utc()),
+                           replies=home_replies(session.id))
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])

@@ -47,6 +47,7 @@ from facilitator.models.meetings import (
     SyncAction,
     SyncState,
 )
+from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
 from facilitator.models.supervision import (
     AuditChainHead,
     AuditEvent,
@@ -62,6 +63,9 @@ __all__ = [
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",
+    "CalendarReply",
+    "MailboxMessage",
+    "PartStat",
     "AttendanceEntry",
     "AttendanceImport",
     "AttendanceParticipant",

@@ -25,7 +25,7 @@ from facilitator.clock import local_today
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
-from facilitator.models import Group, MeetingSession, User
+from facilitator.models import CalendarReply, Group, MeetingSession, User
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
@@ -76,6 +76,10 @@ def seed(live: LiveServer) -> World:
     upcoming = add_session(fife, title="Week 9: endings and goodbyes", starts_at=soon, join_url=MEETING)
     untaken = add_session(fife, title="Week 8: staff wellbeing", starts_at=soon - timedelta(days=8),
                           join_url=MEETING, book=False)
+    # Calendar answers for the upcoming session: Rowan Court's two contacts declined, Seaview accepted.
+    for person, answer in zip([*homes[0].contacts, *homes[1].contacts], ("DECLINED", "DECLINED", "ACCEPTED"),
+                              strict=True):
+        db.session.add(CalendarReply(session_id=upcoming.id, contact_id=person.id, partstat=answer))
     note = notes.create_note(author, taken.id, NOTE_TEXT, WEB, taken.group.memberships[0].home_id, True)
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
@@ -125,6 +129,11 @@ def _preview_series(page: Page) -> None:
     page.get_by_label("Number of sessions").fill("6")
     page.get_by_role("button", name="Check the dates").click()
     expect(page.locator(".preview").get_by_role("heading", name="6 sessions")).to_be_visible()
+
+
+def _sees_calendar_replies(page: Page) -> None:
+    expect(page.get_by_text("Declined in calendar")).to_be_visible()
+    expect(page.get_by_text("Calendar replies: Accepted 1.")).to_be_visible()
 
 
 def _booking_errors(page: Page) -> None:
@@ -218,6 +227,8 @@ PAGES = [
     Visit("registers", "facilitator", _path("/registers"), "Registers"),
     Visit("register", "facilitator", _path("/sessions/{w.taken}/register"), "Register"),
     Visit("register-not-taken", "facilitator", _path("/sessions/{w.untaken}/register"), "Register"),
+    Visit("register-calendar-replies", "facilitator", _path("/sessions/{w.upcoming}/register"), "Register",
+          then=_sees_calendar_replies),
     Visit("register-errors", "facilitator", _path("/sessions/{w.untaken}/register"), "Register",
           then=_register_errors),
     Visit("register-marked-all", "facilitator", _path("/sessions/{w.untaken}/register"), "Register",

@@ -1,0 +1,107 @@
+"""Matching a calendar answer to what we sent, and keeping each contact's latest one.
+
+**Never trusted.** An answer counts only when its UID is one of our events *and* its ATTENDEE is
+an address we sent a REQUEST for that event to (compared in lower case, the domain in its ASCII
+form, so ``Mòrag@Dùn.example`` and ``mòrag@xn--dn-oka.example`` are one address). Anything else
+is ignored and counted: ``unknown_uid``, ``no_occurrence`` (our UID, but no session starts at
+its RECURRENCE-ID) or ``not_invited``.
+
+**UID to sessions in one place.** :func:`sessions_for_reply` is the only code that turns a UID
+(and RECURRENCE-ID) into sessions. Today a UID is one session's; a series UID plugs in there.
+
+**Which answer wins.** One row per contact and session keeps the latest PARTSTAT. A reply with a
+lower SEQUENCE than the one kept answers an older version of the event and never overwrites it.
+With the same SEQUENCE the later DTSTAMP wins; a reply without DTSTAMP, or the same one again
+(a message read twice after a UIDVALIDITY change), overwrites with what it says, which is the
+same answer, so reading a message again changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from facilitator.extensions import db
+from facilitator.models import CalendarReply, MeetingSession, MessageKind, OutboxMessage, OutboxStatus
+from facilitator.replies.parse import Answer, normalise_address
+
+
+def sessions_for_reply(uid: str, recurrence_id: datetime | date | None) -> list[MeetingSession]:
+    """The sessions an answer to ``uid`` is about: all of the UID's without ``recurrence_id``,
+    else the one whose original start it names (a floating time is read in the session's zone, a
+    DATE as the session's local day)."""
+    sessions = list(db.session.scalars(select(MeetingSession).where(MeetingSession.ical_uid == uid)))
+    if recurrence_id is None:
+        return sessions
+    return [s for s in sessions if _is_occurrence(s, recurrence_id)]
+
+
+def _is_occurrence(session: MeetingSession, recurrence_id: datetime | date) -> bool:
+    if isinstance(recurrence_id, datetime):
+        moment = recurrence_id
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(session.timezone))
+        return moment.astimezone(UTC) == session.starts_at
+    return session.local_date == recurrence_id
+
+
+def invited_contacts(session_ids: list[int], address: str) -> dict[int, set[int]]:
+    """Per session id, the contacts we sent a REQUEST for it to at ``address`` (normalised)."""
+    rows = db.session.execute(
+        select(OutboxMessage.session_id, OutboxMessage.contact_id, OutboxMessage.to_email)
+        .where(OutboxMessage.session_id.in_(session_ids), OutboxMessage.kind == MessageKind.REQUEST.value,
+               OutboxMessage.status == OutboxStatus.SENT.value, OutboxMessage.contact_id.is_not(None))).all()
+    found: dict[int, set[int]] = {}
+    for session_id, contact_id, to_email in rows:
+        if normalise_address(to_email) == address:
+            found.setdefault(session_id, set()).add(contact_id)
+    return found
+
+
+def record_answer(answer: Answer, received_at: datetime) -> list[str]:
+    """Match and keep one answer; the outcome for each (session, contact) it touched, or why not."""
+    sessions = sessions_for_reply(answer.uid, answer.recurrence_id)
+    if not sessions:
+        known = answer.recurrence_id is not None and sessions_for_reply(answer.uid, None)
+        return ["no_occurrence" if known else "unknown_uid"]
+    invited = invited_contacts([s.id for s in sessions], answer.attendee)
+    if not invited:
+        return ["not_invited"]
+    return [_keep(session_id, contact_id, answer, received_at)
+            for session_id, contacts in sorted(invited.items()) for contact_id in sorted(contacts)]
+
+
+def _keep(session_id: int, contact_id: int, answer: Answer, received_at: datetime) -> str:
+    """Insert or update the (session, contact) row; ``recorded``, ``unchanged`` or ``stale``."""
+    row = _reply_row(session_id, contact_id)
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CalendarReply(
+                    session_id=session_id, contact_id=contact_id, partstat=answer.partstat,
+                    sequence=answer.sequence, replied_at=answer.stamp, received_at=received_at))
+            return "recorded"
+        except IntegrityError:  # another worker kept an answer for them a moment ago
+            row = _reply_row(session_id, contact_id)
+            assert row is not None
+    if _is_older(answer, row):
+        return "stale"
+    if (row.partstat, row.sequence, row.replied_at) == (answer.partstat, answer.sequence, answer.stamp):
+        return "unchanged"
+    row.partstat, row.sequence, row.replied_at = answer.partstat, answer.sequence, answer.stamp
+    row.received_at = received_at
+    return "recorded"
+
+
+def _reply_row(session_id: int, contact_id: int) -> CalendarReply | None:
+    return db.session.scalar(select(CalendarReply).where(
+        CalendarReply.session_id == session_id, CalendarReply.contact_id == contact_id))
+
+
+def _is_older(answer: Answer, row: CalendarReply) -> bool:
+    if answer.sequence != row.sequence:
+        return answer.sequence < row.sequence
+    return answer.stamp is not None and row.replied_at is not None and answer.stamp < row.replied_at
