@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -11,9 +11,9 @@ from wtforms import SelectChoice
 
 from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
-from facilitator.booking import queries, services, times
+from facilitator.booking import calendar, queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
-from facilitator.clock import as_local, local_today, now_utc, zone_name
+from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_today, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import flash_refusal, show_errors
@@ -206,6 +206,50 @@ def retry(session_id: int) -> Any:
 def _version(form: Any) -> int | None:
     value = (form.version.data or "").strip()
     return int(value) if value.isdigit() else None
+
+
+# The facilitator's calendar --------------------------------------------------------------------
+
+@bp.route("/calendar")
+@allow(READERS)
+def calendar_page() -> Any:
+    """A week (the default) or a month of a facilitator's sessions: a facilitator's own; a lead or
+    an admin, who see every group's sessions, picks the facilitator (``?facilitator=<id>``)."""
+    view, day = _calendar_period_args()
+    person = _calendar_person()
+    shown = calendar.facilitator_calendar(person, calendar.Period.of(view, day), zone_name())
+    people = [] if g.user.role == Role.FACILITATOR else calendar.facilitators()
+    return render_template("booking/calendar.html", cal=shown, today=local_today(), people=people,
+                           zone=zone_name())
+
+
+def _calendar_period_args() -> tuple[str, date]:
+    view = request.args.get("view") or "week"
+    if view not in calendar.VIEWS:
+        abort(400, description="Choose view=week or view=month.")
+    raw = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw) if raw else local_today()
+    except ValueError:
+        abort(400, description="Give the date as YYYY-MM-DD.")
+    if not day_in_range(day):
+        abort(400, description=DAY_RANGE_MESSAGE)
+    return view, day
+
+
+def _calendar_person() -> User | None:
+    """Whose calendar: a facilitator only ever their own; a lead or admin the one they chose."""
+    raw = request.args.get("facilitator") or ""
+    if g.user.role == Role.FACILITATOR:
+        if raw and raw != str(g.user.id):
+            abort(403)
+        return g.user
+    if not raw:
+        return None
+    person = get_or_404(User, int(raw)) if raw.isdigit() else abort(404)
+    if person.role != Role.FACILITATOR:
+        abort(404)
+    return person
 
 
 # Providers (admin) ---------------------------------------------------------------------------
