@@ -222,6 +222,9 @@ PAGES = [
     Visit("note-edit", "facilitator", _path("/notes/{w.note}/edit"), "Edit"),
     Visit("note-audit", "facilitator", _path("/notes/{w.note}/audit"), ""),
     Visit("supervision", "facilitator", _path("/supervision"), "Your supervision log"),
+    Visit("calendar-week", "facilitator", _path("/calendar"), "Calendar"),
+    Visit("calendar-month", "facilitator", _path("/calendar?view=month"), "Calendar"),
+    Visit("calendar-month-ipad", "facilitator", _path("/calendar?view=month"), "Calendar", ipad=True),
     Visit("supervision-new", "facilitator", _path("/supervision/new"), "Record supervision"),
     Visit("supervision-new-errors", "facilitator", _path("/supervision/new"), "Record supervision",
           then=_supervision_errors),
@@ -249,6 +252,7 @@ PAGES = [
           then=_filter_dashboard),
     Visit("dashboard-print", "lead", _path("/reports/attendance/print"), ""),
     Visit("supervision-cadence", "lead", _path("/supervision"), ""),
+    Visit("lead-calendar", "lead", _path("/calendar?facilitator={w.author}"), "Calendar"),
     # An admin.
     Visit("admin-home", "admin", _path("/"), "Welcome"),
     Visit("users", "admin", _path("/users"), "Users"),
