@@ -11,12 +11,12 @@ from wtforms import SelectChoice
 
 from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
-from facilitator.booking import calendar, queries, services, times
+from facilitator.booking import calendar, moves, queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
 from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_today, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import flash_refusal, show_errors
+from facilitator.forms import flash_refusal, show_errors, validate_all
 from facilitator.invites.queries import invite_summary
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
 from facilitator.providers import ProviderHub, hub
@@ -42,7 +42,9 @@ def _managed_session(session_id: int) -> MeetingSession:
     return session
 
 
-def _local_start(form: Any) -> datetime:
+def _local_start(form: Any) -> datetime | None:
+    if form.date.data is None or form.start_time.data is None:
+        return None
     return times.local_moment(form.date.data, form.start_time.data, zone_name())
 
 
@@ -64,15 +66,10 @@ def book(group_id: int) -> Any:
         form.provider.data = group.provider if group.provider in usable else next(iter(usable), "")
         form.duration_minutes.data = group.default_duration_minutes
         form.title.data = f"{group.name} PSL session"
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.booking_problems(
+            group, _booking_from(form), providers, zone=zone_name(), now=now_utc()), FORM_FIELDS):
         return _booking_page(group, form, status=422 if request.method == "POST" else 200)
-    booking = services.Booking(
-        title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
-        provider=form.provider.data, join_url=form.join_url.data,
-        every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
-        wall_time=form.start_time.data, monthly_by=form.monthly_by.data or "date",
-        skip_holidays=form.skip_holidays.data, allow_clash=form.allow_clash.data,
-        record_only=form.record_only.data)
+    booking = _booking_from(form)
     try:
         if form.preview.data:
             plan = services.plan_booking(group, booking, providers, zone=zone_name(), now=now_utc())
@@ -87,6 +84,17 @@ def book(group_id: int) -> Any:
     _flash_booked(len(result.sessions), result.warnings, providers.label(booking.provider or group.provider),
                   recorded=booking.record_only)
     return redirect(url_for("admin.group", group_id=group.id) + "#sessions")
+
+
+def _booking_from(form: BookingForm) -> services.Booking:
+    """What the form asks for; a start the form could not read is None (the form says why)."""
+    return services.Booking(
+        title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
+        provider=form.provider.data, join_url=form.join_url.data,
+        every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
+        wall_time=form.start_time.data, monthly_by=form.monthly_by.data or "date",
+        skip_holidays=form.skip_holidays.data, allow_clash=form.allow_clash.data,
+        record_only=form.record_only.data)
 
 
 def _provider_choices(providers: ProviderHub) -> list[SelectChoice]:
@@ -134,21 +142,35 @@ def session_page(session_id: int) -> Any:
 def reschedule(session_id: int) -> Any:
     session = _managed_session(session_id)
     form = RescheduleForm()
+    form.record_only.render_kw = {"data-today": local_today().isoformat()}  # shown for past dates
     if request.method == "GET":
         _fill_from(form, session)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: moves.change_problems(_change_from(form), now_utc()), FORM_FIELDS):
         return _reschedule_page(session, form, 422 if request.method == "POST" else 200)
+    change = _change_from(form)
     try:
-        services.reschedule_sessions(
-            g.user, session, now=now_utc(), title=form.title.data, starts_at=_local_start(form),
-            duration_minutes=form.duration_minutes.data, scope=form.scope.data,
-            expected_version=_version(form))
+        if form.preview.data:
+            plan = services.plan_reschedule(g.user, session, change, now_utc(), _version(form))
+            return _reschedule_page(session, form, 200, plan)
+        changed = services.reschedule_sessions(
+            g.user, session, now=now_utc(), title=change.title, starts_at=change.starts_at,
+            duration_minutes=change.duration_minutes, scope=change.scope, expected_version=_version(form),
+            allow_clash=change.allow_clash, record_only=change.record_only)
     except DomainError as exc:
         show_errors(form, exc, FORM_FIELDS)
         form.version.data = str(db.session.get(MeetingSession, session_id).version)
-        return _reschedule_page(session, form, exc.status)
+        return _reschedule_page(session, form, exc.status, getattr(exc, "plan", None))
     flash("Saved. Everyone invited will get the new details.", "success")
+    for note in moves.holiday_notes(changed):
+        flash(note, "warning")
     return redirect(url_for("booking.session_page", session_id=session_id))
+
+
+def _change_from(form: RescheduleForm) -> moves.Change:
+    """What the form asks for; a start the form could not read is left alone (the form says why)."""
+    start = _local_start(form)
+    return moves.Change(form.title.data, moves.UNSET if start is None else start, form.duration_minutes.data,
+                        form.scope.data, form.allow_clash.data, form.record_only.data)
 
 
 def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
@@ -159,9 +181,10 @@ def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
     form.version.data = str(session.version)
 
 
-def _reschedule_page(session: MeetingSession, form: RescheduleForm, status: int) -> Any:
+def _reschedule_page(session: MeetingSession, form: RescheduleForm, status: int,
+                     plan: moves.MovePlan | None = None) -> Any:
     return render_template("booking/reschedule.html", session=session, form=form, zone=zone_name(),
-                           banners=queries.banners(now_utc())), status
+                           plan=plan, utc=UTC, banners=queries.banners(now_utc())), status
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
