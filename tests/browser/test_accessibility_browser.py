@@ -127,6 +127,12 @@ def _preview_series(page: Page) -> None:
     expect(page.locator(".preview").get_by_role("heading", name="6 sessions")).to_be_visible()
 
 
+def _reschedule_preview(page: Page) -> None:
+    page.get_by_label("Date").fill((local_today() + timedelta(days=14)).isoformat())
+    page.get_by_role("button", name="Check the new time").click()
+    expect(page.locator(".preview").get_by_role("heading", name="1 session moves")).to_be_visible()
+
+
 def _booking_errors(page: Page) -> None:
     page.get_by_label("Title").fill("")
     page.get_by_label("Date").fill("")
@@ -207,6 +213,8 @@ PAGES = [
           then=_booking_errors),
     Visit("session", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9"),
     Visit("reschedule", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule"),
+    Visit("reschedule-preview", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule",
+          then=_reschedule_preview),
     Visit("cancel", "facilitator", _path("/sessions/{w.upcoming}/cancel"), "Cancel"),
     Visit("invitations", "facilitator", _path("/sessions/{w.upcoming}/invitations"), "Invitations"),
     Visit("registers", "facilitator", _path("/registers"), "Registers"),

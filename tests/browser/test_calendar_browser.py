@@ -76,3 +76,26 @@ def test_a_facilitator_finds_a_clash_in_the_week_and_a_session_in_next_month(mak
     page.get_by_role("link", name="11:00–12:30 April PSL").click()
     page.wait_for_url(f"{live.url}/sessions/{april.id}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("April PSL")
+
+
+def test_rescheduling_into_a_clash_asks_for_save_anyway_and_the_calendar_shows_it(make_live_server, page):
+    live = make_live_server(FROZEN_NOW=NOW)
+    fiona, april = seed(live)
+    sign_in(page, live, fiona.email, PASSWORD)
+    page.goto(f"{live.url}/sessions/{april.id}/reschedule")
+    page.get_by_label("Date").fill("2026-03-04")
+    page.get_by_label("Start time").fill("10:30")
+
+    page.get_by_role("button", name="Check the new time").click()
+    clashes = page.locator(".clashes")
+    expect(clashes.get_by_role("heading", name="2 clashes")).to_be_visible()
+    expect(clashes).to_contain_text("already booked for “Fife PSL”")
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".error-summary")).to_contain_text("Tick “Save anyway”")
+
+    page.get_by_label("Save anyway").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"{live.url}/sessions/{april.id}")
+    page.goto(f"{live.url}/calendar")
+    expect(page.locator('[aria-current="date"] .cal-entry.is-clash')).to_have_count(3)
