@@ -269,7 +269,9 @@ def _calendar_person() -> User | None:
         return g.user
     if not raw:
         return None
-    person = get_or_404(User, int(raw)) if raw.isdigit() else abort(404)
+    if not raw.isdigit():
+        abort(404)
+    person = get_or_404(User, int(raw))
     if person.role != Role.FACILITATOR:
         abort(404)
     return person
