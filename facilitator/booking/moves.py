@@ -9,14 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from facilitator.booking import calendar_notes
-from facilitator.booking.checks import (
-    MAX_AHEAD,
-    MAX_PAST,
-    check_duration,
-    check_past,
-    check_scope,
-    check_title,
-)
+from facilitator.booking.checks import check_duration, check_past, check_scope, check_start, check_title
 from facilitator.booking.clashes import Clash, find_span_clashes
 from facilitator.booking.times import Move
 from facilitator.clock import as_local
@@ -78,12 +71,7 @@ def change_problems(change: Change, now: datetime) -> dict[str, str]:
     if change.duration_minutes is not UNSET:
         check_duration(change.duration_minutes, errors)
     if change.starts_at is not UNSET:
-        if change.starts_at is None or change.starts_at.tzinfo is None:
-            errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
-        elif change.starts_at < now - MAX_PAST:
-            errors["starts_at"] = "Sessions can be recorded up to ten years back."
-        elif change.starts_at > now + MAX_AHEAD:
-            errors["starts_at"] = "Sessions can be booked up to two years ahead."
+        check_start(change.starts_at, now, errors)
     check_scope(change.scope, errors)
     return errors
 

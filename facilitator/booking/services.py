@@ -17,8 +17,6 @@ from sqlalchemy import select, update
 
 from facilitator.booking import calendar_notes, sync
 from facilitator.booking.checks import (
-    MAX_AHEAD,
-    MAX_PAST,
     MAX_SERIES,
     MAX_TITLE,
     ProviderCatalog,
@@ -28,6 +26,7 @@ from facilitator.booking.checks import (
     check_provider,
     check_repeat,
     check_scope,
+    check_start,
     check_title,
 )
 from facilitator.booking.clashes import Clash, find_clashes
@@ -137,15 +136,7 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
     count = check_repeat(booking.every, booking.count, booking.monthly_by, errors)
     starts: list[datetime] = []
     notes: list[str] = []
-    if booking.starts_at is None:
-        errors["starts_at"] = "Enter the date and the start time."
-    elif booking.starts_at.tzinfo is None:
-        errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
-    elif booking.starts_at < now - MAX_PAST:
-        errors["starts_at"] = "Sessions can be recorded up to ten years back."
-    elif booking.starts_at > now + MAX_AHEAD:
-        errors["starts_at"] = "Sessions can be booked up to two years ahead."
-    else:
+    if check_start(booking.starts_at, now, errors):
         starts, notes = _series(booking, count, zone)
     past = [start <= now for start in starts]
     check_past(booking.record_only, past, errors)
