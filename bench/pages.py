@@ -253,6 +253,13 @@ def facilitator_home(v: Visit) -> Call:
     return Call("GET", "/", user=facilitator_of(v.world, group))
 
 
+@page("calendar")
+def calendar(v: Visit) -> Call:
+    """The facilitator's month of sessions in all their groups, clashes among them worked out."""
+    group = bench_group(v.world)
+    return Call("GET", "/calendar?view=month", user=facilitator_of(v.world, group))
+
+
 # Measuring --------------------------------------------------------------------------------------
 
 @dataclass

@@ -78,6 +78,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "booking.cancel": BOOKERS,
     "booking.retry": BOOKERS,
     "booking.video_providers": ADMIN,
+    "booking.calendar_page": READERS,  # a facilitator's own; leads and admins choose whose
     "api.create_session": BOOKERS,
     "api.list_sessions": READERS,
     "api.get_session": READERS,

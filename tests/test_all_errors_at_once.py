@@ -97,3 +97,52 @@ def test_a_service_refusal_lists_its_field_in_the_summary(auth, make):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "beds" in summary_links(html)
+
+
+@pytest.fixture
+def booking_world(make):
+    facilitator = make.user("facilitator")
+    return facilitator, make.group(facilitators=[facilitator], homes=[make.home()], provider="link")
+
+
+def test_the_booking_form_shows_the_forms_and_the_services_problems_together(auth, booking_world):
+    facilitator, group = booking_world
+    auth.login(facilitator)
+    response = auth.post(f"/groups/{group.id}/sessions/new", {
+        "title": "", "date": (TODAY - timedelta(days=7)).isoformat(), "start_time": "10:00",
+        "duration_minutes": "5", "provider": "link", "join_url": "http://meet.example.org/x",
+        "repeat_every": "week", "repeat_count": "60", "book": "Book"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    links = summary_links(html)
+    assert set(links) == {"title", "date", "duration_minutes", "join_url", "repeat_count"}
+    assert "This date has passed" in beside(html, "date") and "https://" in beside(html, "join_url")
+    assert beside(html, "duration_minutes") == "Between 15 and 480 minutes."
+    assert "Some of the details need correcting" not in html
+
+
+def test_a_start_time_the_form_refused_is_not_blamed_on_the_date(auth, booking_world):
+    facilitator, group = booking_world
+    auth.login(facilitator)
+    response = auth.post(f"/groups/{group.id}/sessions/new", {
+        "title": "", "date": (TODAY + timedelta(days=7)).isoformat(), "start_time": "25:00",
+        "duration_minutes": "90", "provider": "link", "join_url": "https://meet.example.org/x",
+        "repeat_every": "", "repeat_count": "1", "book": "Book"})
+    assert response.status_code == 422
+    assert set(summary_links(response.get_data(as_text=True))) == {"title", "start_time"}
+
+
+def test_the_reschedule_form_shows_every_problem_at_once(auth, api, booking_world):
+    facilitator, group = booking_world
+    api.as_user(facilitator)
+    booked = api.post("/api/v1/sessions", json={
+        "group_id": group.id, "title": "PSL", "starts_at": f"{TODAY + timedelta(days=7)}T10:00:00",
+        "duration_minutes": 90, "join_url": "https://meet.example.org/x"}).json
+    auth.login(facilitator)
+    response = auth.post(f"/sessions/{booked['id']}/reschedule", {
+        "title": "", "date": (TODAY + timedelta(days=1100)).isoformat(), "start_time": "10:00",
+        "duration_minutes": "1000", "scope": "this", "version": str(booked["version"]), "save": "Save"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert set(summary_links(html)) == {"title", "date", "duration_minutes"}
+    assert "up to two years ahead" in beside(html, "date")

@@ -56,6 +56,11 @@ class SessionUpdate(Input):
     scope: Literal["this", "following"] = "this"
     version: int | None = Field(default=None, ge=1, le=MAX_ROW_ID,
                                 description="The version you last saw; 409 if changed")
+    allow_clash: bool = Field(default=False, description="Keep the new time even when a facilitator of "
+                              "the group is already booked then (otherwise 409 naming the clash in "
+                              "starts_at)")
+    record_only: bool = Field(default=False, description="A new starts_at that has passed is a record of a "
+                              "session that already happened; refused (422) without it")
 
 
 class SessionQuery(Input):
@@ -198,7 +203,8 @@ def update_session(session_id: int, body: SessionUpdate) -> SessionOut:
     if "starts_at" in changes:
         kwargs["starts_at"] = _aware(changes["starts_at"])
     services.reschedule_sessions(g.user, session, now=now_utc(), scope=body.scope,
-                                 expected_version=body.version, **kwargs)
+                                 expected_version=body.version, allow_clash=body.allow_clash,
+                                 record_only=body.record_only, **kwargs)
     transaction.commit()
     return SessionOut.of(_fresh([session_id])[0])
 

@@ -4,7 +4,7 @@ field name, so every problem is reported at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from facilitator.models import User
@@ -90,6 +90,22 @@ def check_join_url(url: str | None, provider: str, catalog: ProviderCatalog, all
 def check_scope(scope: str, errors: dict[str, str]) -> None:
     if scope not in SCOPES:
         errors["scope"] = "Choose “this” or “following”."
+
+
+def check_start(starts_at: datetime | None, now: datetime, errors: dict[str, str]) -> bool:
+    """A start with its zone, no further back than ``MAX_PAST`` nor ahead than ``MAX_AHEAD``;
+    True when it can be used."""
+    if starts_at is None:
+        errors["starts_at"] = "Enter the date and the start time."
+    elif starts_at.tzinfo is None:
+        errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
+    elif starts_at < now - MAX_PAST:
+        errors["starts_at"] = "Sessions can be recorded up to ten years back."
+    elif starts_at > now + MAX_AHEAD:
+        errors["starts_at"] = "Sessions can be booked up to two years ahead."
+    else:
+        return True
+    return False
 
 
 def check_past(record_only: bool, past: list[bool], errors: dict[str, str]) -> None:

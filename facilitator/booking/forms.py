@@ -24,6 +24,9 @@ SCOPE_CHOICES = choices([("this", "This session only"),
 LENGTH = [InputRequired("Enter a length in minutes."), NumberRange(15, 480, "Between 15 and 480 minutes.")]
 
 
+RECORD_ONLY = "Record a past session (no meeting, no invitations)"
+
+
 class SessionTimeFields(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     date = DateField("Date", validators=[InputRequired("Enter the date.")])
@@ -40,7 +43,7 @@ class BookingForm(SessionTimeFields):
                                 validators=[Optional(), NumberRange(1, 52, "From 1 to 52 sessions.")])
     monthly_by = SelectField("Every month", choices=MONTHLY_CHOICES, default="date", validate_choice=True)
     skip_holidays = BooleanField("Skip bank holidays in Scotland")
-    record_only = BooleanField("Record a past session (no meeting, no invitations)")
+    record_only = BooleanField(RECORD_ONLY)
     allow_clash = BooleanField("Book anyway")
     preview = SubmitField("Check the dates")
     book = SubmitField("Book")
@@ -48,7 +51,11 @@ class BookingForm(SessionTimeFields):
 
 class RescheduleForm(SessionTimeFields):
     scope = RadioField("Change", choices=SCOPE_CHOICES, default="this")
+    record_only = BooleanField(RECORD_ONLY)
+    allow_clash = BooleanField("Save anyway")
     version = HiddenField()
+    preview = SubmitField("Check the new time")
+    save = SubmitField("Save")
 
 
 class CancelForm(FlaskForm):

@@ -12,14 +12,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 
 from facilitator.booking import calendar_notes, sync
 from facilitator.booking.checks import (
-    MAX_AHEAD,
-    MAX_PAST,
     MAX_SERIES,
     MAX_TITLE,
     ProviderCatalog,
@@ -29,13 +26,14 @@ from facilitator.booking.checks import (
     check_provider,
     check_repeat,
     check_scope,
+    check_start,
     check_title,
 )
 from facilitator.booking.clashes import Clash, find_clashes
+from facilitator.booking.moves import UNSET, Change, MovePlan, plan_moves
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
 from facilitator.booking.times import (
     SKIP_SPARE,
-    Move,
     clock_change_warnings,
     series_dates,
     series_starts,
@@ -55,15 +53,14 @@ from facilitator.models import (
     can_manage_group,
 )
 
-UNSET: Any = object()
-
 
 @dataclass
 class Booking:
-    """What someone asked for. ``starts_at`` is aware; ``every`` None means a single session."""
+    """What someone asked for. ``starts_at`` is aware (None: not given); ``every`` None means a
+    single session."""
 
     title: str
-    starts_at: datetime
+    starts_at: datetime | None
     duration_minutes: int
     provider: str | None = None
     join_url: str | None = None
@@ -95,13 +92,15 @@ class Plan:
 
 
 class ClashError(ConflictError):
-    """Booking would put a facilitator into two sessions at once; ``plan`` lists the clashes."""
+    """A booking or a reschedule would put a facilitator into two sessions at once; ``plan`` (a
+    booking's ``Plan`` or a reschedule's ``MovePlan``) lists the clashes for the form."""
 
-    def __init__(self, plan: Plan) -> None:
-        texts = [clash.text(plan.zone) for clash in plan.clashes]
-        super().__init__("A facilitator is already booked at this time. Book anyway to keep both.",
+    def __init__(self, clashes: list[Clash], zone: str, plan: Plan | MovePlan,
+                 anyway: str = "Book anyway") -> None:
+        texts = [clash.text(zone) for clash in clashes]
+        super().__init__(f"A facilitator is already booked at this time. {anyway} to keep both.",
                          {"starts_at": " ".join(texts)
-                          + " Tick “Book anyway” (allow_clash in the API) to book all the same."})
+                          + f" Tick “{anyway}” (allow_clash in the API) to keep it all the same."})
         self.plan = plan
 
 
@@ -137,13 +136,7 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
     count = check_repeat(booking.every, booking.count, booking.monthly_by, errors)
     starts: list[datetime] = []
     notes: list[str] = []
-    if booking.starts_at.tzinfo is None:
-        errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
-    elif booking.starts_at < now - MAX_PAST:
-        errors["starts_at"] = "Sessions can be recorded up to ten years back."
-    elif booking.starts_at > now + MAX_AHEAD:
-        errors["starts_at"] = "Sessions can be booked up to two years ahead."
-    else:
+    if check_start(booking.starts_at, now, errors):
         starts, notes = _series(booking, count, zone)
     past = [start <= now for start in starts]
     check_past(booking.record_only, past, errors)
@@ -158,6 +151,21 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
                 clashes=find_clashes(group.facilitators, starts, minutes),
                 repeat_rule=calendar_notes.monthly_rule(starts, booking.monthly_by)
                 if booking.every == "month" and count > 1 else None)
+
+
+def booking_problems(group: Group, booking: Booking, catalog: ProviderCatalog, *, zone: str,
+                     now: datetime) -> dict[str, str]:
+    """Every problem :func:`plan_booking` finds, by field, for a form to show beside its own
+    (nothing is written; a clash is no problem here, Book asks about it). A start the form could
+    not read is the form's to explain."""
+    try:
+        plan_booking(group, booking, catalog, zone=zone, now=now)
+    except DomainError as exc:
+        problems = dict(exc.fields)
+        if booking.starts_at is None:
+            problems.pop("starts_at", None)
+        return problems
+    return {}
 
 
 def _series(booking: Booking, count: int, zone: str) -> tuple[list[datetime], list[str]]:
@@ -188,7 +196,7 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
     require_manager(user, group)
     plan = plan_booking(group, booking, catalog, zone=zone, now=now)
     if plan.clashes and not booking.allow_clash:
-        raise ClashError(plan)
+        raise ClashError(plan.clashes, plan.zone, plan)
     series_id = str(uuid.uuid4()) if len(plan.starts) > 1 else None
     host = catalog.host_for(plan.provider, [user, *group.facilitators])
     sessions = []
@@ -218,43 +226,25 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
 
 def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, title: str = UNSET,
                         starts_at: datetime = UNSET, duration_minutes: int = UNSET,
-                        scope: str = "this", expected_version: int | None = None) -> list[MeetingSession]:
+                        scope: str = "this", expected_version: int | None = None,
+                        allow_clash: bool = False, record_only: bool = False) -> list[MeetingSession]:
     """Change title, start or length of a session, or of it and the later ones of its series.
 
     The later sessions move by the same number of days and to the same wall-clock time, so a
-    series stays at its local time across clock changes. Returns the sessions that changed.
+    series stays at its local time across clock changes. The new times are checked as a
+    booking's are (``moves.plan_moves``): a clash is refused (409) unless ``allow_clash``, a
+    time that has passed needs ``record_only``. Returns the sessions that changed.
     """
-    _lock(session)
-    require_manager(user, session.group)
-    check_version(session, expected_version)
-    if session.is_cancelled:
-        raise ConflictError("This session was cancelled, so it cannot be changed.",
-                            {"status": "The session is cancelled."})
-    errors: dict[str, str] = {}
-    if title is not UNSET:
-        title = check_title(title, errors)
-    if duration_minutes is not UNSET:
-        check_duration(duration_minutes, errors)
-    if starts_at is not UNSET:
-        if starts_at.tzinfo is None:
-            errors["starts_at"] = "Give the time zone of the start, or leave it out for local time."
-        elif starts_at < now - MAX_PAST:
-            errors["starts_at"] = "Sessions can be recorded up to ten years back."
-        elif starts_at > now + MAX_AHEAD:
-            errors["starts_at"] = "Sessions can be booked up to two years ahead."
-    check_scope(scope, errors)
-    if errors:
-        raise DomainError("Some of the details need correcting.", errors)
+    change = Change(title, starts_at, duration_minutes, scope, allow_clash, record_only)
+    plan = plan_reschedule(user, session, change, now, expected_version)
+    if plan.clashes and not allow_clash:
+        raise ClashError(plan.clashes, plan.zone, plan, anyway="Save anyway")
     changed = []
-    move = None if starts_at is UNSET else Move.of(session, starts_at)
-    for target in _targets(session, scope):
-        new_start = target.starts_at if move is None else move.apply(target, session)
-        minutes = target.duration_minutes if duration_minutes is UNSET else duration_minutes
-        new_title = target.title if title is UNSET else title
-        new_end = new_start + timedelta(minutes=minutes)
-        if (new_title, new_start, new_end) == (target.title, target.starts_at, target.ends_at):
+    for moved in plan.moved:
+        if not moved.is_changed:
             continue
-        target.title, target.starts_at, target.ends_at = new_title, new_start.astimezone(UTC), new_end
+        target = moved.session
+        target.title, target.starts_at, target.ends_at = moved.title, moved.starts_at, moved.ends_at
         target.sequence += 1
         _plan_sync_after_change(target, now)
         changed.append(target)
@@ -266,6 +256,18 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
     db.session.flush()
     sync.push_after_commit(changed)
     return changed
+
+
+def plan_reschedule(user: User, session: MeetingSession, change: Change, now: datetime,
+                    expected_version: int | None = None) -> MovePlan:
+    """Lock and check a reschedule and say where each session goes, writing nothing."""
+    _lock(session)
+    require_manager(user, session.group)
+    check_version(session, expected_version)
+    if session.is_cancelled:
+        raise ConflictError("This session was cancelled, so it cannot be changed.",
+                            {"status": "The session is cancelled."})
+    return plan_moves(session, _targets(session, change.scope), change, now)
 
 
 def cancel_sessions(user: User, session: MeetingSession, *, now: datetime, scope: str = "this",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -11,12 +11,12 @@ from wtforms import SelectChoice
 
 from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
-from facilitator.booking import queries, services, times
+from facilitator.booking import calendar, moves, queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
-from facilitator.clock import as_local, local_today, now_utc, zone_name
+from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_today, now_utc, zone_name
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import flash_refusal, show_errors
+from facilitator.forms import flash_refusal, show_errors, validate_all
 from facilitator.invites.queries import invite_summary
 from facilitator.invites.states import session_emails
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
@@ -44,7 +44,9 @@ def _managed_session(session_id: int) -> MeetingSession:
     return session
 
 
-def _local_start(form: Any) -> datetime:
+def _local_start(form: Any) -> datetime | None:
+    if form.date.data is None or form.start_time.data is None:
+        return None
     return times.local_moment(form.date.data, form.start_time.data, zone_name())
 
 
@@ -66,15 +68,10 @@ def book(group_id: int) -> Any:
         form.provider.data = group.provider if group.provider in usable else next(iter(usable), "")
         form.duration_minutes.data = group.default_duration_minutes
         form.title.data = f"{group.name} PSL session"
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.booking_problems(
+            group, _booking_from(form), providers, zone=zone_name(), now=now_utc()), FORM_FIELDS):
         return _booking_page(group, form, status=422 if request.method == "POST" else 200)
-    booking = services.Booking(
-        title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
-        provider=form.provider.data, join_url=form.join_url.data,
-        every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
-        wall_time=form.start_time.data, monthly_by=form.monthly_by.data or "date",
-        skip_holidays=form.skip_holidays.data, allow_clash=form.allow_clash.data,
-        record_only=form.record_only.data)
+    booking = _booking_from(form)
     try:
         if form.preview.data:
             plan = services.plan_booking(group, booking, providers, zone=zone_name(), now=now_utc())
@@ -89,6 +86,17 @@ def book(group_id: int) -> Any:
     _flash_booked(len(result.sessions), result.warnings, providers.label(booking.provider or group.provider),
                   recorded=booking.record_only)
     return redirect(url_for("admin.group", group_id=group.id) + "#sessions")
+
+
+def _booking_from(form: BookingForm) -> services.Booking:
+    """What the form asks for; a start the form could not read is None (the form says why)."""
+    return services.Booking(
+        title=form.title.data, starts_at=_local_start(form), duration_minutes=form.duration_minutes.data,
+        provider=form.provider.data, join_url=form.join_url.data,
+        every=form.repeat_every.data or None, count=form.repeat_count.data or 1,
+        wall_time=form.start_time.data, monthly_by=form.monthly_by.data or "date",
+        skip_holidays=form.skip_holidays.data, allow_clash=form.allow_clash.data,
+        record_only=form.record_only.data)
 
 
 def _provider_choices(providers: ProviderHub) -> list[SelectChoice]:
@@ -137,21 +145,35 @@ def session_page(session_id: int) -> Any:
 def reschedule(session_id: int) -> Any:
     session = _managed_session(session_id)
     form = RescheduleForm()
+    form.record_only.render_kw = {"data-today": local_today().isoformat()}  # shown for past dates
     if request.method == "GET":
         _fill_from(form, session)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: moves.change_problems(_change_from(form), now_utc()), FORM_FIELDS):
         return _reschedule_page(session, form, 422 if request.method == "POST" else 200)
+    change = _change_from(form)
     try:
-        services.reschedule_sessions(
-            g.user, session, now=now_utc(), title=form.title.data, starts_at=_local_start(form),
-            duration_minutes=form.duration_minutes.data, scope=form.scope.data,
-            expected_version=_version(form))
+        if form.preview.data:
+            plan = services.plan_reschedule(g.user, session, change, now_utc(), _version(form))
+            return _reschedule_page(session, form, 200, plan)
+        changed = services.reschedule_sessions(
+            g.user, session, now=now_utc(), title=change.title, starts_at=change.starts_at,
+            duration_minutes=change.duration_minutes, scope=change.scope, expected_version=_version(form),
+            allow_clash=change.allow_clash, record_only=change.record_only)
     except DomainError as exc:
         show_errors(form, exc, FORM_FIELDS)
         form.version.data = str(db.session.get(MeetingSession, session_id).version)
-        return _reschedule_page(session, form, exc.status)
+        return _reschedule_page(session, form, exc.status, getattr(exc, "plan", None))
     flash("Saved. Everyone invited will get the new details.", "success")
+    for note in moves.holiday_notes(changed):
+        flash(note, "warning")
     return redirect(url_for("booking.session_page", session_id=session_id))
+
+
+def _change_from(form: RescheduleForm) -> moves.Change:
+    """What the form asks for; a start the form could not read is left alone (the form says why)."""
+    start = _local_start(form)
+    return moves.Change(form.title.data, moves.UNSET if start is None else start, form.duration_minutes.data,
+                        form.scope.data, form.allow_clash.data, form.record_only.data)
 
 
 def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
@@ -162,9 +184,10 @@ def _fill_from(form: RescheduleForm, session: MeetingSession) -> None:
     form.version.data = str(session.version)
 
 
-def _reschedule_page(session: MeetingSession, form: RescheduleForm, status: int) -> Any:
+def _reschedule_page(session: MeetingSession, form: RescheduleForm, status: int,
+                     plan: moves.MovePlan | None = None) -> Any:
     return render_template("booking/reschedule.html", session=session, form=form, zone=zone_name(),
-                           banners=queries.banners(now_utc())), status
+                           plan=plan, utc=UTC, banners=queries.banners(now_utc())), status
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -209,6 +232,52 @@ def retry(session_id: int) -> Any:
 def _version(form: Any) -> int | None:
     value = (form.version.data or "").strip()
     return int(value) if value.isdigit() else None
+
+
+# The facilitator's calendar --------------------------------------------------------------------
+
+@bp.route("/calendar")
+@allow(READERS)
+def calendar_page() -> Any:
+    """A week (the default) or a month of a facilitator's sessions: a facilitator's own; a lead or
+    an admin, who see every group's sessions, picks the facilitator (``?facilitator=<id>``)."""
+    view, day = _calendar_period_args()
+    person = _calendar_person()
+    shown = calendar.facilitator_calendar(person, calendar.Period.of(view, day), zone_name())
+    people = [] if g.user.role == Role.FACILITATOR else calendar.facilitators()
+    return render_template("booking/calendar.html", cal=shown, today=local_today(), people=people,
+                           zone=zone_name())
+
+
+def _calendar_period_args() -> tuple[str, date]:
+    view = request.args.get("view") or "week"
+    if view not in calendar.VIEWS:
+        abort(400, description="Choose view=week or view=month.")
+    raw = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw) if raw else local_today()
+    except ValueError:
+        abort(400, description="Give the date as YYYY-MM-DD.")
+    if not day_in_range(day):
+        abort(400, description=DAY_RANGE_MESSAGE)
+    return view, day
+
+
+def _calendar_person() -> User | None:
+    """Whose calendar: a facilitator only ever their own; a lead or admin the one they chose."""
+    raw = request.args.get("facilitator") or ""
+    if g.user.role == Role.FACILITATOR:
+        if raw and raw != str(g.user.id):
+            abort(403)
+        return g.user
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    person = get_or_404(User, int(raw))
+    if person.role != Role.FACILITATOR:
+        abort(404)
+    return person
 
 
 # Providers (admin) ---------------------------------------------------------------------------

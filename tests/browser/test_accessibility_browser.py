@@ -136,6 +136,12 @@ def _sees_calendar_replies(page: Page) -> None:
     expect(page.get_by_text("Calendar replies: Accepted 1.")).to_be_visible()
 
 
+def _reschedule_preview(page: Page) -> None:
+    page.get_by_label("Date").fill((local_today() + timedelta(days=14)).isoformat())
+    page.get_by_role("button", name="Check the new time").click()
+    expect(page.locator(".preview").get_by_role("heading", name="1 session moves")).to_be_visible()
+
+
 def _booking_errors(page: Page) -> None:
     page.get_by_label("Title").fill("")
     page.get_by_label("Date").fill("")
@@ -222,6 +228,8 @@ PAGES = [
     Visit("session", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9"),
     Visit("session-sent-now", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9", then=_send_now),
     Visit("reschedule", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule"),
+    Visit("reschedule-preview", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule",
+          then=_reschedule_preview),
     Visit("cancel", "facilitator", _path("/sessions/{w.upcoming}/cancel"), "Cancel"),
     Visit("invitations", "facilitator", _path("/sessions/{w.upcoming}/invitations"), "Invitations"),
     Visit("registers", "facilitator", _path("/registers"), "Registers"),
@@ -239,6 +247,9 @@ PAGES = [
     Visit("note-edit", "facilitator", _path("/notes/{w.note}/edit"), "Edit"),
     Visit("note-audit", "facilitator", _path("/notes/{w.note}/audit"), ""),
     Visit("supervision", "facilitator", _path("/supervision"), "Your supervision log"),
+    Visit("calendar-week", "facilitator", _path("/calendar"), "Calendar"),
+    Visit("calendar-month", "facilitator", _path("/calendar?view=month"), "Calendar"),
+    Visit("calendar-month-ipad", "facilitator", _path("/calendar?view=month"), "Calendar", ipad=True),
     Visit("supervision-new", "facilitator", _path("/supervision/new"), "Record supervision"),
     Visit("supervision-new-errors", "facilitator", _path("/supervision/new"), "Record supervision",
           then=_supervision_errors),
@@ -266,6 +277,7 @@ PAGES = [
           then=_filter_dashboard),
     Visit("dashboard-print", "lead", _path("/reports/attendance/print"), ""),
     Visit("supervision-cadence", "lead", _path("/supervision"), ""),
+    Visit("lead-calendar", "lead", _path("/calendar?facilitator={w.author}"), "Calendar"),
     # An admin.
     Visit("admin-home", "admin", _path("/"), "Welcome"),
     Visit("users", "admin", _path("/users"), "Users"),

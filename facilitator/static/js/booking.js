@@ -1,10 +1,10 @@
-// Booking form: show the meeting-link field only for a provider whose link is pasted (the select's
+// Booking and reschedule forms: show the meeting-link field only for a provider whose link is pasted (the select's
 // data-pasted-link lists them), the number of sessions and "Skip bank holidays" only for a series,
 // the monthly rule (same date or same weekday) only for a monthly one, and "Record a past session"
 // only for a date before today (its data-today). Without JavaScript every field simply stays visible.
 (function () {
   "use strict";
-  var form = document.getElementById("booking-form");
+  var form = document.getElementById("booking-form") || document.getElementById("reschedule-form");
   if (!form) { return; }
   var provider = form.querySelector("#provider");
   var pasted = provider ? (provider.getAttribute("data-pasted-link") || "").split(" ") : [];
