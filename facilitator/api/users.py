@@ -65,7 +65,8 @@ def update_user(user_id: int, body: UserUpdate) -> UserOut:
                                  or changes.get("role", Role.ADMIN) != Role.ADMIN):
         raise DomainError("You cannot remove your own admin access.",
                           {"role": "You cannot remove your own admin access."})
-    services.update_user(user, **changes, **_handover(user, changes))
+    handover = _handover(user, changes)
+    services.update_user(user, **changes, **handover)
     return UserOut.of(user)
 
 
