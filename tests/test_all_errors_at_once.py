@@ -129,5 +129,5 @@ def test_the_group_form_shows_the_forms_and_the_services_problems_together(auth,
     assert response.status_code == 422
     links = summary_links(html)
     assert set(links) == {"name", "default_duration_minutes", "facilitator_ids"}
-    assert "A group with this name exists." == beside(html, "name")
+    assert beside(html, "name") == "A group with this name exists."
     assert f"Not facilitators: {lead.id}" in beside(html, "facilitator_ids")

@@ -56,7 +56,7 @@ def test_deactivating_the_only_facilitator_shows_the_groups_and_changes_nothing(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "only active facilitator of 1 group" in html
-    assert 'name="handover_%d"' % world["alone"].id in html
+    assert f'name="handover_{world["alone"].id}"' in html
     assert "East PSL" not in html and "Old PSL" not in html  # another facilitator / not running
     options = select_of(html, f"handover_{world['alone'].id}")
     assert "Callum Reid" in options and "Ailsa Fraser" not in options
@@ -71,7 +71,8 @@ def test_handing_the_group_over_deactivates_and_the_successor_takes_their_place(
     assert not is_active(world["ailsa"].id)
     assert [u.name for u in committed_group(alone.id).facilitators] == ["Callum Reid"]
     # A group with another facilitator keeps the leaver listed, deactivated.
-    assert [u.name for u in committed_group(world["shared"].id).facilitators] == ["Ailsa Fraser", "Callum Reid"]
+    shared = committed_group(world["shared"].id)
+    assert [u.name for u in shared.facilitators] == ["Ailsa Fraser", "Callum Reid"]
 
 
 def test_without_a_successor_or_the_confirmation_it_is_refused_beside_the_group(auth, world):
@@ -79,7 +80,7 @@ def test_without_a_successor_or_the_confirmation_it_is_refused_beside_the_group(
     response = deactivate(auth, world["ailsa"], handover_shown="1")
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert re.search(r'id="handover_%d-error">Choose who takes this group over' % alone.id, html)
+    assert re.search(rf'id="handover_{alone.id}-error">Choose who takes this group over', html)
     assert is_active(world["ailsa"].id)
 
 
@@ -95,7 +96,8 @@ def test_a_successor_who_cannot_facilitate_is_refused(auth, world, make):
     alone = world["alone"]
     response = deactivate(auth, world["ailsa"], handover_shown="1", **{f"handover_{alone.id}": lead.id})
     assert response.status_code == 422
-    assert 'id="handover_%d-error">Choose another active facilitator' % alone.id in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert f'id="handover_{alone.id}-error">Choose another active facilitator' in html
     assert is_active(world["ailsa"].id)
 
 
@@ -116,7 +118,7 @@ def test_the_group_form_offers_no_deactivated_facilitator_but_keeps_one_the_grou
     fresh = select_of(auth.client.get("/groups/new").get_data(as_text=True), "facilitator_ids")
     assert "Morag Bell" not in fresh and "Callum Reid" in fresh
     page = auth.client.get(f"/groups/{other.id}/edit").get_data(as_text=True)
-    assert re.search(r'<option selected value="%d">Morag Bell \(deactivated\)</option>' % gone.id, page)
+    assert re.search(rf'<option selected value="{gone.id}">Morag Bell \(deactivated\)</option>', page)
 
     kept = auth.post(f"/groups/{other.id}/edit", {"name": "North PSL", "provider": "link",
                                                   "default_duration_minutes": "90",
@@ -124,7 +126,8 @@ def test_the_group_form_offers_no_deactivated_facilitator_but_keeps_one_the_grou
     assert kept.status_code == 302
     assert [u.name for u in committed_group(other.id).facilitators] == ["Callum Reid", "Morag Bell"]
     refused = auth.post(f"/groups/{world['alone'].id}/edit", {
-        "name": "West PSL", "provider": "link", "default_duration_minutes": "90", "facilitator_ids": [gone.id]})
+        "name": "West PSL", "provider": "link", "default_duration_minutes": "90",
+        "facilitator_ids": [gone.id]})
     assert refused.status_code == 422
     assert "Deactivated, cannot facilitate: Morag Bell" in refused.get_data(as_text=True)
 

@@ -37,7 +37,8 @@ def many_users(auth: Auth, make: Factory) -> list[str]:
     """The signed-in admin and 119 more (names "Person 001" …), so there are three pages."""
     auth.login(make.user("admin", name="Aaron Admin", email="aaron@example.org"))
     for n in range(1, 120):
-        services.create_user(f"person{n:03}@example.org", f"Person {n:03}", "lead" if n % 3 else "facilitator")
+        role = "lead" if n % 3 else "facilitator"
+        services.create_user(f"person{n:03}@example.org", f"Person {n:03}", role)
     db.session.commit()
     return ["Aaron Admin"] + [f"Person {n:03}" for n in range(1, 120)]
 
@@ -72,7 +73,8 @@ def test_sorting_by_a_column_in_either_direction_and_the_links_keep_the_rest(aut
     assert 'aria-sort="descending"' in page
     assert link(page, "next") == {"q": ["person"], "sort": ["email"], "dir": ["desc"], "page": ["2"]}
     header = re.search(r'<th scope="col"[^>]*><a href="([^"]+)">Email', page)[1]
-    assert parse_qs(urlsplit(html_lib.unescape(header)).query) == {"q": ["person"], "sort": ["email"], "dir": ["asc"]}
+    expected = {"q": ["person"], "sort": ["email"], "dir": ["asc"]}
+    assert parse_qs(urlsplit(html_lib.unescape(header)).query) == expected
     by_role = names(get(auth, "/users?sort=role"))
     assert by_role[0] == "Aaron Admin" and by_role[1:34] == [f"Person {n:03}" for n in range(3, 100, 3)]
 
