@@ -66,7 +66,7 @@ def contains_pattern(text: str) -> str:
 
 
 def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 10 else 1
+    return max(1, int(raw)) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
 
 
 def paginate(query: Select[Any], args: Mapping[str, str], *, search: Sequence[ColumnElement[Any]],
