@@ -9,7 +9,7 @@ kept from before rows were removed still lands on rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
@@ -69,16 +69,23 @@ def _page_number(raw: str | None) -> int:
     return max(1, int(raw)) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
 
 
+def matches(column: Any, pattern: str) -> ColumnElement[bool]:
+    """``column`` holds ``pattern`` (from ``contains_pattern``), whatever the case."""
+    return func.lower(column).like(pattern, escape="\\")
+
+
 def paginate(query: Select[Any], args: Mapping[str, str], *, search: Sequence[ColumnElement[Any]],
-             sorts: Mapping[str, ColumnElement[Any]], default_sort: str,
-             tiebreak: ColumnElement[Any]) -> Listing:
-    """The page of ``query`` (one entity) that ``args`` ask for: filtered on ``search`` columns,
-    ordered by a column of ``sorts`` (empty values last whichever the direction, on SQLite and
-    PostgreSQL alike), then ``tiebreak`` so pages never share or skip a row."""
+             sorts: Mapping[str, ColumnElement[Any]], default_sort: str, tiebreak: ColumnElement[Any],
+             also: Callable[[str], ColumnElement[bool]] | None = None) -> Listing:
+    """The page of ``query`` (one entity) that ``args`` ask for: filtered on ``search`` columns
+    (or ``also(pattern)``, e.g. a related row's column), ordered by a column of ``sorts`` (empty
+    values last whichever the direction, on SQLite and PostgreSQL alike), then ``tiebreak`` so
+    pages never share or skip a row."""
     q = (args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     if q:
         pattern = contains_pattern(q)
-        query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in search)))
+        found = [matches(c, pattern) for c in search] + ([also(pattern)] if also else [])
+        query = query.where(or_(*found))
     sort = args.get("sort") if args.get("sort") in sorts else default_sort
     direction = "desc" if args.get("dir") == "desc" else "asc"
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

@@ -146,3 +146,9 @@ def test_the_search_form_is_a_plain_get_form_keeping_the_sort(auth, many_homes):
     hidden: dict[str, Any] = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
     assert hidden == {"sort": "region", "dir": "desc"}
     assert 'type="search" id="q" name="q"' in form
+
+
+def test_a_home_is_found_by_a_contacts_email(auth, make, many_homes):
+    home = make.home("Rowan Court", contacts=1)
+    email = home.contacts[0].email
+    assert names(get(auth, f"/homes?q={email.upper()}")) == ["Rowan Court"]

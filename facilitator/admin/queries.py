@@ -9,8 +9,8 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
-from facilitator.listing import Listing, paginate
-from facilitator.models import CareHome, LoginAttempt, User
+from facilitator.listing import Listing, matches, paginate
+from facilitator.models import CareHome, Contact, LoginAttempt, User
 
 
 def _last_sign_in() -> ScalarSelect[datetime]:
@@ -40,9 +40,11 @@ def last_sign_ins(users: Iterable[User]) -> dict[str, datetime]:
 
 
 def home_table(args: Mapping[str, str]) -> Listing:
-    """Care homes, searched by name or region; sorted by name, region, beds or protected time."""
+    """Care homes, searched by name, region or a contact's email; sorted by name, region, beds or
+    protected time."""
     sorts = {"name": CareHome.name, "region": CareHome.region, "beds": CareHome.beds,
              "protected_time": CareHome.protected_time_agreed_on}
     query = select(CareHome).options(selectinload(CareHome.contacts))
     return paginate(query, args, search=[CareHome.name, CareHome.region], sorts=sorts,
-                    default_sort="name", tiebreak=CareHome.id)
+                    default_sort="name", tiebreak=CareHome.id,
+                    also=lambda pattern: CareHome.contacts.any(matches(Contact.email, pattern)))

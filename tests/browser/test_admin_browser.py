@@ -93,7 +93,7 @@ def test_the_homes_table_is_searched_sorted_and_paged_without_javascript(live, a
     page.get_by_role("link", name="Next page").click()
     expect(page.get_by_role("status")).to_have_text("Showing 51–60 of 60 homes.")
 
-    page.get_by_label("Search by name or region").fill("highland")
+    page.get_by_label("Search by name, region or a contact’s email").fill("highland")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("status")).to_have_text("Showing 1–30 of 30 homes matching “highland”.")
     page.get_by_role("link", name="Beds").click()  # ascending
