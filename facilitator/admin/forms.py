@@ -81,11 +81,11 @@ class HandoverForm(FlaskForm):
     handover_shown = HiddenField(default="1")
     force = BooleanField("Deactivate anyway: leave each group not handed over with no facilitator")
 
+    groups: list[Group]
+
     def was_shown(self) -> bool:
         """True when this is the answer to the handover page, not the first save."""
         return self.handover_shown.raw_data == ["1"]
-
-    groups: list[Group]
 
     def rows(self) -> list[tuple[Group, Any]]:
         """Each group with its select."""

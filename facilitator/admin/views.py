@@ -70,20 +70,25 @@ def edit_user(user_id: int | None = None) -> Any:
         return _handover_page(user, form, handover, 200)
     try:
         _save_user(user, form, handover)
-    except facilitation.HandoverNeeded as exc:
-        show_errors(handover, exc)
-        add_field_errors(handover, {facilitation.handover_field(grp): HANDOVER_MISSING for grp in exc.groups})
-        return _handover_page(user, form, handover, 409)
     except DomainError as exc:
-        if handover is not None and any(name.startswith("handover_") for name in exc.fields):
-            show_errors(handover, exc)
-            return _handover_page(user, form, handover, 422)
-        return _invalid("admin/user_form.html", form, exc, user=user)
+        return _refused_user(user, form, handover, exc)
     flash(f"Saved {form.name.data}.", "success")
     return redirect(url_for("admin.users"))
 
 
 HANDOVER_MISSING = "Choose who takes this group over, or tick “Deactivate anyway” below."
+
+
+def _refused_user(user: User | None, form: UserForm, handover: HandoverForm | None, exc: DomainError) -> Any:
+    """A refusal about handing groups over goes on the handover page (409: a group is left with
+    nobody; 422: a successor who cannot facilitate), any other on the user form."""
+    needed = isinstance(exc, facilitation.HandoverNeeded)
+    if handover is None or not (needed or any(name.startswith("handover_") for name in exc.fields)):
+        return _invalid("admin/user_form.html", form, exc, user=user)
+    show_errors(handover, exc)
+    if isinstance(exc, facilitation.HandoverNeeded):
+        add_field_errors(handover, {facilitation.handover_field(grp): HANDOVER_MISSING for grp in exc.groups})
+    return _handover_page(user, form, handover, 409 if needed else 422)
 
 
 def _handover_form(user: User, form: UserForm) -> HandoverForm | None:
