@@ -146,3 +146,37 @@ def test_the_reschedule_form_shows_every_problem_at_once(auth, api, booking_worl
     assert response.status_code == 422
     assert set(summary_links(html)) == {"title", "date", "duration_minutes"}
     assert "up to two years ahead" in beside(html, "date")
+
+
+def test_the_home_form_shows_every_problem_at_once(auth, make):
+    auth.login("admin")
+    response = auth.post("/homes/new", {"name": " ", "beds": "-3", "notes": "x" * 5001})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert set(summary_links(html)) == {"name", "beds", "notes"}
+
+
+def test_the_contact_form_shows_the_forms_and_the_services_problems_together(auth, make):
+    auth.login("admin")
+    home = make.home(contacts=1)
+    taken = home.contacts[0].email
+    response = auth.post(f"/homes/{home.id}/contacts/new", {"name": " ", "email": taken.upper(),
+                                                            "role": "manager"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert set(summary_links(html)) == {"name", "email"}
+    assert "already has a contact with that email" in beside(html, "email")
+
+
+def test_the_group_form_shows_the_forms_and_the_services_problems_together(auth, make):
+    auth.login("admin")
+    make.group("West PSL")
+    lead = make.user("lead")
+    response = auth.post("/groups/new", {"name": "West PSL", "provider": "link",
+                                         "default_duration_minutes": "5", "facilitator_ids": [lead.id]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    links = summary_links(html)
+    assert set(links) == {"name", "default_duration_minutes", "facilitator_ids"}
+    assert beside(html, "name") == "A group with this name exists."
+    assert f"Not facilitators: {lead.id}" in beside(html, "facilitator_ids")

@@ -1,8 +1,12 @@
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -11,8 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from facilitator.admin import facilitation
 from facilitator.forms import choices, optional_row_id, row_id
-from facilitator.models import ContactRole, Role
+from facilitator.models import ContactRole, Group, Role
 from integrations.providers.registry import PROVIDER_CLASSES
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
@@ -67,3 +72,41 @@ class AddMemberForm(FlaskForm):
 
 class EndMembershipForm(FlaskForm):
     left_on = DateField("Left on", validators=[InputRequired("Enter the date the home left.")])
+
+
+class HandoverForm(FlaskForm):
+    """Who takes over each group a leaving facilitator alone facilitates (a select per group, made
+    by ``handover_form``), sent with the user form's fields as they were typed."""
+
+    handover_shown = HiddenField(default="1")
+    force = BooleanField("Deactivate anyway: leave each group not handed over with no facilitator")
+
+    groups: list[Group]
+
+    def was_shown(self) -> bool:
+        """True when this is the answer to the handover page, not the first save."""
+        return self.handover_shown.raw_data == ["1"]
+
+    def rows(self) -> list[tuple[Group, Any]]:
+        """Each group with its select."""
+        return [(g, self[facilitation.handover_field(g)]) for g in self.groups]
+
+    def successors(self) -> dict[int, int]:
+        """Group id -> the facilitator chosen to take it over, for each group with a choice."""
+        chosen = {g.id: field.data for g, field in self.rows()}
+        return {group_id: user_id for group_id, user_id in chosen.items() if user_id is not None}
+
+
+def handover_form(groups: Iterable[Group], people: Iterable[tuple[int, str]]) -> HandoverForm:
+    """A ``HandoverForm`` with a select of ``people`` for each of ``groups``."""
+    options = choices([("", "Nobody: choose someone")] + list(people))
+
+    class Form(HandoverForm):
+        pass
+
+    for group in groups:
+        setattr(Form, facilitation.handover_field(group), SelectField(
+            f"Who takes over {group.name}", choices=options, coerce=optional_row_id, validate_choice=False))
+    form = Form()
+    form.groups = list(groups)
+    return form

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from facilitator.admin import facilitation
 from facilitator.auth import api_tokens
 from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
@@ -111,9 +112,16 @@ def set_password(user: User, password: str) -> None:
 
 
 def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: bool = UNSET,
-                supervisor_id: int | None = UNSET, phone: str | None = UNSET) -> User:
+                supervisor_id: int | None = UNSET, phone: str | None = UNSET,
+                handover: Mapping[int, int] | None = None, force: bool = False) -> User:
+    """``handover`` and ``force``: for a facilitator who stops facilitating (deactivated or another
+    role), who takes over each group they alone facilitate (see ``facilitation.release_groups``)."""
     if role is not UNSET:
         _check_choice(role, Role, "role", "role")
+    if facilitation.stops_facilitating(user, None if role is UNSET else role,
+                                       None if is_active is UNSET else is_active):
+        facilitation.release_groups(user, handover or {}, force)
+    if role is not UNSET:
         user.role = role
         if role != Role.FACILITATOR and supervisor_id is UNSET:
             user.supervisor_id = None
@@ -135,11 +143,21 @@ def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: 
     return user
 
 
-def _validate_home(name: str, beds: int | None) -> None:
-    if not name.strip():
-        raise DomainError("Enter the home's name.", {"name": "Enter the home's name."})
+def home_problems(name: str | None, beds: int | None) -> dict[str, str]:
+    """Every problem of a home's details at once, by field; nothing is changed."""
+    problems: dict[str, str] = {}
+    if not (name or "").strip():
+        problems["name"] = "Enter the home's name."
     if beds is not None and beds < 0:
-        raise DomainError("Beds cannot be negative.", {"beds": "Enter 0 or more."})
+        problems["beds"] = "Enter 0 or more."
+    return problems
+
+
+def _validate_home(name: str, beds: int | None) -> None:
+    problems = home_problems(name, beds)
+    if problems:
+        raise DomainError("Enter the home's name." if "name" in problems else "Beds cannot be negative.",
+                          problems)
 
 
 def create_home(name: str, region: str = "", beds: int | None = None,
@@ -175,13 +193,24 @@ def update_home(home: CareHome, **changes: Any) -> CareHome:
     return home
 
 
-def save_contact(home: CareHome, data: ContactData, contact: Contact | None = None) -> Contact:
-    email = auth_services.normalise_email(data.email)
-    _check_choice(data.role, ContactRole, "role", "contact role")
+def _contact_clash(home: CareHome, email: str, contact: Contact | None) -> bool:
     clash = db.session.scalar(
         select(Contact.id).where(Contact.home_id == home.id, Contact.email == email)
     )
-    if clash is not None and (contact is None or clash != contact.id):
+    return clash is not None and (contact is None or clash != contact.id)
+
+
+def contact_problems(home: CareHome, email: str | None, contact: Contact | None) -> dict[str, str]:
+    """The problems of a contact's details the form cannot see by itself; nothing is changed."""
+    if email and _contact_clash(home, auth_services.normalise_email(email), contact):
+        return {"email": "This home already has a contact with that email."}
+    return {}
+
+
+def save_contact(home: CareHome, data: ContactData, contact: Contact | None = None) -> Contact:
+    email = auth_services.normalise_email(data.email)
+    _check_choice(data.role, ContactRole, "role", "contact role")
+    if _contact_clash(home, email, contact):
         raise ConflictError("This home already has a contact with that email.",
                             {"email": "This home already has a contact with that email."})
     if contact is None:
@@ -207,15 +236,45 @@ def address_warning(email: str) -> str | None:
             "page says so. Ask the home for another address if you can.")
 
 
-def _facilitators(ids: Iterable[int]) -> list[User]:
+def _facilitators_problem(ids: Iterable[int], group: Group | None) -> str | None:
+    """Each chosen facilitator may facilitate, or is one the group already has (kept, though
+    deactivated, so saving the group's form never silently drops them)."""
     ids = list(dict.fromkeys(ids))
-    users = list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
-    found = {u.id for u in users if u.role == Role.FACILITATOR}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise DomainError("Every facilitator must be a user with the facilitator role.",
-                          {"facilitator_ids": f"Not facilitators: {', '.join(map(str, missing))}."})
-    return users
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    kept = {u.id for u in group.facilitators} if group else set()
+    wrong = [i for i in ids if i not in users or (users[i].role != Role.FACILITATOR and i not in kept)]
+    if wrong:
+        return f"Not facilitators: {', '.join(map(str, wrong))}."
+    inactive = [i for i in ids
+                if i not in wrong and i not in kept and not facilitation.may_facilitate(users[i])]
+    if inactive:
+        return f"Deactivated, cannot facilitate: {', '.join(users[i].name for i in inactive)}."
+    return None
+
+
+def _facilitators(ids: Iterable[int], group: Group | None) -> list[User]:
+    ids = list(dict.fromkeys(ids))
+    problem = _facilitators_problem(ids, group)
+    if problem:
+        raise DomainError("Every facilitator must be an active user with the facilitator role.",
+                          {"facilitator_ids": problem})
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+
+
+def _group_name_taken(name: str, group: Group | None) -> bool:
+    clash = db.session.scalar(select(Group.id).where(Group.name == name.strip()))
+    return clash is not None and (group is None or clash != group.id)
+
+
+def group_problems(name: str | None, facilitator_ids: Iterable[int], group: Group | None) -> dict[str, str]:
+    """The problems of a group's details the form cannot see by itself (a name another group has,
+    a user who may not facilitate), all at once; nothing is changed."""
+    problems: dict[str, str] = {}
+    if name and _group_name_taken(name, group):
+        problems["name"] = "A group with this name exists."
+    if facilitator := _facilitators_problem(facilitator_ids or (), group):
+        problems["facilitator_ids"] = facilitator
+    return problems
 
 
 def _validate_group(name: str, provider: str, duration: int, group: Group | None) -> None:
@@ -225,8 +284,7 @@ def _validate_group(name: str, provider: str, duration: int, group: Group | None
     if not 15 <= duration <= 480:
         raise DomainError("Choose a duration between 15 and 480 minutes.",
                           {"default_duration_minutes": "Between 15 and 480 minutes."})
-    clash = db.session.scalar(select(Group.id).where(Group.name == name.strip()))
-    if clash is not None and (group is None or clash != group.id):
+    if _group_name_taken(name, group):
         raise ConflictError("A group with this name exists.", {"name": "A group with this name exists."})
 
 
@@ -235,7 +293,7 @@ def create_group(name: str, provider: str = DEFAULT_PROVIDER, default_duration_m
     _validate_group(name, provider, default_duration_minutes, None)
     group = Group(name=name.strip(), provider=provider,
                   default_duration_minutes=default_duration_minutes,
-                  facilitators=_facilitators(facilitator_ids))
+                  facilitators=_facilitators(facilitator_ids, None))
     db.session.add(group)
     db.session.flush()
     return group
@@ -256,7 +314,7 @@ def update_group(group: Group, *, name: str = UNSET, provider: str = UNSET,
     if default_duration_minutes is not UNSET:
         group.default_duration_minutes = default_duration_minutes
     if facilitator_ids is not UNSET:
-        group.facilitators = _facilitators(facilitator_ids)
+        group.facilitators = _facilitators(facilitator_ids, group)
     db.session.flush()
     return group
 

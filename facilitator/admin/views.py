@@ -9,14 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, get_or_404
-from facilitator.admin import services
+from facilitator.admin import facilitation, queries, services
 from facilitator.admin.forms import (
     AddMemberForm,
     ContactForm,
     EndMembershipForm,
     GroupForm,
+    HandoverForm,
     HomeForm,
     UserForm,
+    handover_form,
 )
 from facilitator.auth import mfa as auth_mfa
 from facilitator.auth import queries as auth_queries
@@ -26,7 +28,7 @@ from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.forms import choices, flash_refusal, show_errors, validate_all
+from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 from facilitator.supervision.http import request_origin
 
@@ -48,8 +50,9 @@ def _supervisor_choices() -> list[tuple[Any, str]]:
 @bp.route("/users")
 @allow(LEAD_OR_ADMIN)
 def users() -> Any:
-    rows = db.session.scalars(select(User).options(selectinload(User.supervisor)).order_by(User.name))
-    return render_template("admin/users.html", users=list(rows))
+    listing = queries.user_table(request.args)
+    return render_template("admin/users.html", listing=listing,
+                           signed_in=queries.last_sign_ins(listing.rows))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -62,12 +65,45 @@ def edit_user(user_id: int | None = None) -> Any:
     if not validate_all(form, lambda: _user_problems(user, form)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/user_form.html", form=form, user=user), status
+    handover = _handover_form(user, form) if user else None
+    if handover is not None and not handover.was_shown():
+        return _handover_page(user, form, handover, 200)
     try:
-        _save_user(user, form)
+        _save_user(user, form, handover)
     except DomainError as exc:
-        return _invalid("admin/user_form.html", form, exc, user=user)
+        return _refused_user(user, form, handover, exc)
     flash(f"Saved {form.name.data}.", "success")
     return redirect(url_for("admin.users"))
+
+
+HANDOVER_MISSING = "Choose who takes this group over, or tick “Deactivate anyway” below."
+
+
+def _refused_user(user: User | None, form: UserForm, handover: HandoverForm | None, exc: DomainError) -> Any:
+    """A refusal about handing groups over goes on the handover page (409: a group is left with
+    nobody; 422: a successor who cannot facilitate), any other on the user form."""
+    needed = isinstance(exc, facilitation.HandoverNeeded)
+    if handover is None or not (needed or any(name.startswith("handover_") for name in exc.fields)):
+        return _invalid("admin/user_form.html", form, exc, user=user)
+    show_errors(handover, exc)
+    if isinstance(exc, facilitation.HandoverNeeded):
+        add_field_errors(handover, {facilitation.handover_field(grp): HANDOVER_MISSING for grp in exc.groups})
+    return _handover_page(user, form, handover, 409 if needed else 422)
+
+
+def _handover_form(user: User, form: UserForm) -> HandoverForm | None:
+    """When the change ends the user's facilitating and leaves groups with nobody: the form
+    asking who takes each over (its selects offer everyone else who may facilitate)."""
+    if not facilitation.stops_facilitating(user, form.role.data, form.is_active.data):
+        return None
+    groups = facilitation.groups_left_without(user)
+    people = [(u.id, u.name) for u in facilitation.facilitators() if u.id != user.id]
+    return handover_form(groups, people) if groups else None
+
+
+def _handover_page(user: User, form: UserForm, handover: HandoverForm, status: int) -> Any:
+    return render_template("admin/user_handover.html", user=user, form=form, handover=handover,
+                           today=local_today()), status
 
 
 def _own_access_problem(user: User, form: UserForm) -> dict[str, str]:
@@ -83,7 +119,7 @@ def _user_problems(user: User | None, form: UserForm) -> dict[str, str]:
     return {**problems, **(_own_access_problem(user, form) if user else {})}
 
 
-def _save_user(user: User | None, form: UserForm) -> User:
+def _save_user(user: User | None, form: UserForm, handover: HandoverForm | None = None) -> User:
     """A new user gets a welcome link by email to choose their password: an admin never sets one."""
     if user is None:
         user = services.create_user(form.email.data, form.name.data, form.role.data, None,
@@ -95,7 +131,9 @@ def _save_user(user: User | None, form: UserForm) -> User:
         raise DomainError(problems["role"], problems)
     return services.update_user(user, name=form.name.data, role=form.role.data,
                                 is_active=form.is_active.data, supervisor_id=form.supervisor_id.data,
-                                phone=form.phone.data)
+                                phone=form.phone.data,
+                                handover=handover.successors() if handover else None,
+                                force=bool(handover and handover.force.data))
 
 
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])
@@ -119,9 +157,7 @@ def send_password_link(user_id: int) -> Any:
 @bp.route("/homes")
 @allow(READERS)
 def homes() -> Any:
-    rows = db.session.scalars(select(CareHome).options(selectinload(CareHome.contacts))
-                              .order_by(CareHome.name))
-    return render_template("admin/homes.html", homes=list(rows))
+    return render_template("admin/homes.html", listing=queries.home_table(request.args))
 
 
 @bp.route("/homes/<int:home_id>")
@@ -139,7 +175,7 @@ def home(home_id: int) -> Any:
 def edit_home(home_id: int | None = None) -> Any:
     home = get_or_404(CareHome, home_id) if home_id else None
     form = HomeForm(obj=home)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.home_problems(form.name.data, form.beds.data)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/home_form.html", form=form, home=home), status
     fields = {k: form.data[k] for k in ("name", "region", "beds", "protected_time_agreed_on", "notes")}
@@ -161,7 +197,7 @@ def edit_contact(home_id: int, contact_id: int | None = None) -> Any:
     if contact is not None and contact.home_id != home.id:
         return render_template("errors/error.html", status=404, message="No such contact."), 404
     form = ContactForm(obj=contact)
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.contact_problems(home, form.email.data, contact)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/contact_form.html", form=form, home=home, contact=contact), status
     data = services.ContactData(form.name.data, form.email.data, form.role.data, form.is_active.data)
@@ -210,11 +246,11 @@ def group(group_id: int) -> Any:
 def edit_group(group_id: int | None = None) -> Any:
     group = get_or_404(Group, group_id) if group_id else None
     form = GroupForm(obj=group)
-    facilitators = db.session.scalars(select(User).where(User.role == Role.FACILITATOR).order_by(User.name))
-    form.facilitator_ids.choices = choices((u.id, u.name) for u in facilitators)
+    form.facilitator_ids.choices = choices(facilitation.choices_for(group))
     if request.method == "GET" and group is not None:
         form.facilitator_ids.data = [u.id for u in group.facilitators]
-    if not form.validate_on_submit():
+    if not validate_all(form, lambda: services.group_problems(form.name.data, form.facilitator_ids.data or (),
+                                                              group)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/group_form.html", form=form, group=group), status
     fields = {k: form.data[k] for k in ("name", "provider", "default_duration_minutes", "facilitator_ids")}

@@ -73,6 +73,10 @@ class UserUpdate(Input):
     active: bool | None = None
     supervisor_id: RowId | None = None
     phone: str | None = Field(default=None, max_length=40, description="null or empty removes it")
+    handover_to: RowId | None = Field(
+        default=None, description="When the change ends a facilitator's facilitating: the active "
+        "facilitator who takes over every group they alone facilitate")
+    force: bool | None = Field(default=None, description="true: leave those groups with no facilitator")
 
 
 # Homes -----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from flask import g
 from sqlalchemy import select
 
 from facilitator.access import ADMIN, LEAD_OR_ADMIN, get_or_404
-from facilitator.admin import services
+from facilitator.admin import facilitation, services
 from facilitator.api.core import operation
 from facilitator.api.schemas import UserCreate, UserList, UserOut, UserUpdate, patch_fields
 from facilitator.auth import reset as auth_reset
@@ -52,7 +52,8 @@ def get_user(user_id: int) -> UserOut:
 
 
 @operation("/users/<int:user_id>", "PATCH", roles=ADMIN, body=UserUpdate, response=UserOut,
-           summary="Change a user's name, role, active flag, supervisor or phone")
+           summary="Change a user's name, role, active flag, supervisor or phone; deactivating the only "
+                   "facilitator of a group answers 409 unless handover_to or force is given")
 def update_user(user_id: int, body: UserUpdate) -> UserOut:
     user = get_or_404(User, user_id)
     changes: dict[str, Any] = patch_fields(body, nullable=frozenset({"supervisor_id", "phone"}))
@@ -64,5 +65,17 @@ def update_user(user_id: int, body: UserUpdate) -> UserOut:
                                  or changes.get("role", Role.ADMIN) != Role.ADMIN):
         raise DomainError("You cannot remove your own admin access.",
                           {"role": "You cannot remove your own admin access."})
-    services.update_user(user, **changes)
+    handover = _handover(user, changes)
+    services.update_user(user, **changes, **handover)
     return UserOut.of(user)
+
+
+def _handover(user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    """``handover_to`` and ``force`` as the service takes them: 409 naming the groups unless one
+    is given when the change leaves groups with no facilitator (the service decides when)."""
+    successor, force = changes.pop("handover_to", None), bool(changes.pop("force", False))
+    if successor is None:
+        return {"force": force}
+    if problem := facilitation.successor_problem(user, successor):
+        raise DomainError(problem, {"handover_to": problem})
+    return {"handover": facilitation.everything_to(user, successor), "force": force}

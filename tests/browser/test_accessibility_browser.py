@@ -169,6 +169,19 @@ def _user_errors(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(2)
 
 
+def _deactivate(page: Page) -> None:
+    page.get_by_label("Active").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Before"))
+
+
+def _group_errors(page: Page) -> None:
+    page.get_by_label("Name").fill("")
+    page.get_by_label("Default length (minutes)").fill("5")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary a")).to_have_count(2)
+
+
 def _comment_errors(page: Page) -> None:
     page.get_by_role("button", name="Add comment").click()
     expect(page.locator(".error-summary a")).to_have_count(1)
@@ -285,7 +298,11 @@ PAGES = [
     Visit("user-new-errors", "admin", _path("/users/new"), "", then=_user_errors),
     Visit("user-edit", "admin", _path("/users/{w.author}"), ""),
     Visit("user-sign-ins", "admin", _path("/users/{w.author}/sign-ins"), ""),
+    Visit("user-handover", "admin", _path("/users/{w.author}"), "Before", then=_deactivate),
+    Visit("users-searched", "admin", _path("/users?q=demo&sort=last_sign_in&dir=desc"), "Users"),
+    Visit("users-none-found", "admin", _path("/users?q=nobody"), "Users"),
     Visit("homes", "admin", _path("/homes"), "Care homes"),
+    Visit("homes-searched", "admin", _path("/homes?q=o&sort=beds&dir=desc"), "Care homes"),
     Visit("home", "admin", _path("/homes/{w.home}"), "Rowan Court"),
     Visit("home-new", "admin", _path("/homes/new"), ""),
     Visit("contact-edit", "admin", _path("/homes/{w.home}/contacts/{w.contact}"), ""),
@@ -293,6 +310,7 @@ PAGES = [
     Visit("admin-groups", "admin", _path("/groups"), "Groups"),
     Visit("group-new", "admin", _path("/groups/new"), ""),
     Visit("group-edit", "admin", _path("/groups/{w.group}/edit"), ""),
+    Visit("group-edit-errors", "admin", _path("/groups/{w.group}/edit"), "", then=_group_errors),
     Visit("outbox", "admin", _path("/outbox"), "Outbox"),
     Visit("outbox-sent", "admin", _path("/outbox?show=sent"), "Outbox"),
     Visit("video-providers", "admin", _path("/video-providers"), ""),
