@@ -33,6 +33,7 @@ from facilitator.booking.checks import (
 )
 from facilitator.booking.clashes import Clash, find_clashes
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
+from facilitator.booking.series import create_series, split_following
 from facilitator.booking.times import (
     SKIP_SPARE,
     Move,
@@ -204,6 +205,9 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
             _set_sync(session, SyncAction.CREATE, SyncState.PENDING, now)
         db.session.add(session)
         sessions.append(session)
+    if series_id and booking.every:
+        create_series(group, series_id, sessions, every=booking.every, monthly_by=booking.monthly_by,
+                      first_start=booking.starts_at, now=now)
     db.session.flush()
     for session, is_past in zip(sessions, plan.past, strict=True):
         add_revision(session, user, now)
@@ -247,7 +251,8 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
         raise DomainError("Some of the details need correcting.", errors)
     changed = []
     move = None if starts_at is UNSET else Move.of(session, starts_at)
-    for target in _targets(session, scope):
+    targets = _targets(session, scope)
+    for target in targets:
         new_start = target.starts_at if move is None else move.apply(target, session)
         minutes = target.duration_minutes if duration_minutes is UNSET else duration_minutes
         new_title = target.title if title is UNSET else title
@@ -259,6 +264,8 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
         _plan_sync_after_change(target, now)
         changed.append(target)
     flush_or_conflict()
+    if scope == "following" and changed:
+        split_following(session, targets, now)
     for target in changed:
         add_revision(target, user, now)
         if target.starts_at > now:

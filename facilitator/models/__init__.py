@@ -47,6 +47,7 @@ from facilitator.models.meetings import (
     SyncAction,
     SyncState,
 )
+from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
     AuditChainHead,
     AuditEvent,
@@ -98,6 +99,8 @@ __all__ = [
     "ReminderOptOut",
     "ReminderSend",
     "Role",
+    "Series",
+    "SeriesToken",
     "SessionNote",
     "SessionStatus",
     "SupervisionAction",
