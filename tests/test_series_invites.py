@@ -12,16 +12,28 @@ check (the calendar witness, ``tests/conftest.py``).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from facilitator.admin import services as admin
 from facilitator.extensions import db
 from facilitator.models import InviteDelivery, MeetingSession, Method, Series
 from tests.support.calendar_client import CalendarClient
-from tests.support.invites import JOIN_URL, JOINED, deliver, invites_config
+from tests.support.invites import (
+    BASE,
+    JOIN_URL,
+    JOINED,
+    START,
+    Sent,
+    add_session,
+    deliver,
+    invites_config,
+    reschedule,
+    set_now,
+)
 
 LONDON = "Europe/London"
 
@@ -49,6 +61,7 @@ class Contacts:
     def __init__(self, app, oracles) -> None:
         self.app, self.oracles = app, oracles
         self.clients: dict[str, CalendarClient] = {}
+        self.last: dict[str, Sent] = {}
 
     def deliver(self) -> Counter[str]:
         """Send what is queued; returns how many emails each address got."""
@@ -56,6 +69,7 @@ class Contacts:
         for email in sent:
             assert email.calendar is not None, email.msg["Subject"]
             self.clients.setdefault(email.to, CalendarClient()).receive(email.calendar)
+            self.last[email.to] = email
         return Counter(email.to for email in sent)
 
     def assert_calendars_match(self) -> None:
@@ -164,3 +178,152 @@ def test_bank_holidays_left_out_of_a_series_are_exdates(world, api, contacts):
     assert exdates == [date(2025, 5, 5), date(2025, 5, 26)]
     assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=6;INTERVAL=1"
     assert [s["starts_at"][:10] for s in sessions] == ["2025-04-28", "2025-05-12", "2025-05-19", "2025-06-02"]
+
+
+# ------------------------------------------------------------------------------- changes
+
+
+@pytest.fixture
+def weekly(world, api, contacts):
+    """Ten weekly sessions from Tuesday 4 March 2025 (across the March clock change), sent."""
+    group, homes = world
+    sessions = book(api, group, "2025-03-04T10:00:00", every="week", count=10)
+    assert contacts.deliver() == Counter({address: 1 for address in all_addresses(homes)})
+    return sessions
+
+
+def one_each(homes, method: str, contacts) -> None:
+    assert contacts.deliver() == Counter({address: 1 for address in all_addresses(homes)})
+    for address in all_addresses(homes):
+        assert contacts.clients[address].methods[-1] == method
+    contacts.assert_calendars_match()
+
+
+def test_moving_and_retitling_one_occurrence_is_one_request_with_an_override(world, api, contacts, weekly):
+    _, homes = world
+    moved = api.patch(f"/api/v1/sessions/{weekly[3]['id']}", json={"starts_at": "2025-03-26T14:00:00"})
+    assert moved.status_code == 200, moved.json
+    one_each(homes, "REQUEST", contacts)
+
+    retitled = api.patch(f"/api/v1/sessions/{weekly[6]['id']}", json={"title": "Compassion fatigue"})
+    assert retitled.status_code == 200, retitled.json
+    one_each(homes, "REQUEST", contacts)
+
+    calendar = icalendar.Calendar.from_ical(contacts.clients[homes[1].contacts[0].email].calendars()[0])
+    overrides = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT") if "RECURRENCE-ID" in e}
+    assert set(overrides) == {"Trauma-informed practice", "Compassion fatigue"}
+    assert overrides["Trauma-informed practice"]["RECURRENCE-ID"].dt.strftime("%d %H:%M") == "25 10:00"
+    assert [int(e["SEQUENCE"]) for e in calendar.walk("VEVENT")] == [2, 2, 2]
+
+
+def test_cancelling_one_occurrence_is_a_cancel_of_its_recurrence_id(world, api, contacts, weekly):
+    _, homes = world
+    assert api.delete(f"/api/v1/sessions/{weekly[2]['id']}").status_code == 200
+    one_each(homes, "CANCEL", contacts)
+
+    # The next change carries the complete state: the cancelled one as an EXDATE.
+    api.patch(f"/api/v1/sessions/{weekly[5]['id']}", json={"title": "Endings"})
+    one_each(homes, "REQUEST", contacts)
+    master = master_of(contacts.clients[homes[0].contacts[1].email].calendars()[0])
+    assert [d.dt.strftime("%Y-%m-%d") for d in master["EXDATE"].dts] == ["2025-03-18"]
+
+
+def test_this_and_the_following_ends_the_series_and_starts_a_new_one(world, api, contacts, weekly):
+    _, homes = world
+    response = api.patch(f"/api/v1/sessions/{weekly[4]['id']}",
+                         json={"starts_at": "2025-04-03T15:00:00", "scope": "following"})
+    assert response.status_code == 200, response.json
+
+    # Two UIDs now: the old one ends before the split (a REQUEST), the rest is a new series.
+    assert contacts.deliver() == Counter({address: 2 for address in all_addresses(homes)})
+    contacts.assert_calendars_match()
+    client = contacts.clients[homes[0].contacts[0].email]
+    assert client.methods[-2:] == ["REQUEST", "REQUEST"]
+    old, new = (master_of(ics) for ics in client.calendars())
+    assert old["RRULE"].to_ical().startswith(b"FREQ=WEEKLY;UNTIL=20250325T100000Z")
+    assert new["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=6;INTERVAL=1"
+    assert old["UID"] != new["UID"]
+    db.session.rollback()
+    assert db.session.get(MeetingSession, weekly[4]["id"]).series_id != weekly[0]["series_id"]
+
+
+def test_cancelling_the_whole_series_is_one_cancel_for_the_uid(world, api, contacts, weekly):
+    _, homes = world
+    assert api.delete(f"/api/v1/sessions/{weekly[0]['id']}?scope=following").status_code == 200
+    one_each(homes, "CANCEL", contacts)
+    for address in all_addresses(homes):
+        assert contacts.clients[address].entries == {}
+
+
+def test_a_home_joining_mid_series_gets_one_request_of_the_rest_and_leaving_one_cancel(
+        app, make, world, contacts, weekly):
+    group, homes = world
+    late = make.home("Craigmore Lodge")
+    admin.add_member(group, late.id, date(2025, 4, 1))
+    db.session.commit()
+    newcomers = all_addresses([late])
+    assert contacts.deliver() == Counter({address: 1 for address in newcomers})
+    contacts.assert_calendars_match()
+    master = master_of(contacts.clients[late.contacts[0].email].calendars()[0])
+    assert master["DTSTART"].dt.strftime("%Y-%m-%d") == "2025-04-01"
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=6;INTERVAL=1"
+
+    admin.end_membership(group, homes[0].id, date(2025, 2, 26))
+    db.session.commit()
+    leavers = all_addresses([homes[0]])
+    assert contacts.deliver() == Counter({address: 1 for address in leavers})
+    for address in leavers:
+        assert contacts.clients[address].methods[-1] == "CANCEL"
+        assert contacts.clients[address].entries == {}
+    contacts.assert_calendars_match()
+
+
+def test_a_new_address_gets_the_series_and_the_old_one_a_cancel(app, world, contacts, weekly):
+    _, homes = world
+    contact = homes[1].contacts[0]
+    old = contact.email
+    admin.save_contact(homes[1], admin.ContactData(contact.name, "new.address@home.example", contact.role),
+                       contact)
+    db.session.commit()
+    assert contacts.deliver() == Counter({old: 1, "new.address@home.example": 1})
+    assert contacts.clients[old].methods[-1] == "CANCEL"
+    contacts.assert_calendars_match()
+
+
+def test_a_series_booked_before_series_rows_keeps_its_per_session_invitations(world, contacts):
+    """No ``series`` row (booked before migration 0017): each session is its own event, as before."""
+    group, homes = world
+    sessions = [add_session(group, starts_at=START + timedelta(weeks=n), series_id="booked-before-0017")
+                for n in range(3)]
+    assert contacts.deliver() == Counter({address: 3 for address in all_addresses(homes)})
+
+    reschedule(sessions[1], title="Renamed")
+    assert contacts.deliver() == Counter({address: 1 for address in all_addresses(homes)})
+    client = contacts.clients[homes[0].contacts[0].email]
+    assert set(client.entries) == {s.ical_uid for s in sessions}
+    assert all("RRULE" not in master_of(ics) for ics in client.calendars())
+    contacts.assert_calendars_match()
+    assert db.session.scalar(select(func.count()).select_from(Series)) == 0
+
+
+def test_the_series_link_opens_the_occurrence_on_now_else_the_next(app, client, world, contacts, weekly):
+    _, homes = world
+    address = homes[0].contacts[0].email
+    (link,) = set(contacts.last[address].links(f"{BASE}/j/"))
+    path = link.removeprefix(BASE)
+
+    before = client.get(path)  # a week before the first: its page, not the meeting
+    assert before.status_code == 200
+    assert "Tuesday 4 March" in before.get_data(as_text=True)
+
+    set_now(app, datetime(2025, 3, 18, 9, 55, tzinfo=UTC))  # the third, in its join window
+    assert client.get(path).status_code == 303
+    assert client.get(path).headers["Location"] == JOIN_URL
+    set_now(app, datetime(2025, 3, 18, 12, 0, tzinfo=UTC))  # after it: the fourth's page
+    assert "Tuesday 25 March" in client.get(path).get_data(as_text=True)
+
+    download = client.get(f"{path}/calendar.ics")
+    assert download.status_code == 200 and download.mimetype == "text/calendar"
+    assert master_of(download.data)["UID"] == master_of(contacts.clients[address].calendars()[0])["UID"]
+    for reader, shown in contacts.oracles.expand(download.data).items():
+        assert shown == app_sessions(address), reader

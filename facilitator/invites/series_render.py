@@ -97,11 +97,10 @@ def describe(of: Series, home_name: str = "") -> str:
     return "\n".join(lines)
 
 
-def download_ics(of: Series, link: str | None, now: datetime, home_name: str = "") -> bytes | None:
-    """The series as a file to add by hand (every scheduled occurrence), or None when none is left."""
-    sessions = [s for s in series.series_sessions(of) if not s.is_cancelled]
-    if not sessions:
-        return None
+def download_ics(of: Series, sessions: list[MeetingSession], link: str | None, now: datetime,
+                 home_name: str = "") -> bytes:
+    """These occurrences of the series (a contact's, never empty) as a file to add by hand: the
+    same UID, master, overrides and SEQUENCE as the contact's emails, without an ATTENDEE."""
     data = series_data(of, sessions, link, now, sequence=of.sequence, organizer_of=organizer(of),
                        home_name=home_name)
     return build_series_publish(data, prodid=render.PRODID, now=now)

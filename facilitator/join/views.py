@@ -29,7 +29,7 @@ from facilitator.clock import now_utc, zone_name
 from facilitator.config import reminder_offsets
 from facilitator.database import write_best_effort
 from facilitator.extensions import csrf, db
-from facilitator.invites import events, queries, services
+from facilitator.invites import events, queries, series, series_render, services
 from facilitator.invites.render import (
     PRODID,
     base_url,
@@ -41,13 +41,20 @@ from facilitator.invites.render import (
 from facilitator.invites.tokens import (
     find_contact_token,
     find_join_token,
+    find_series_token,
     is_expired,
     kept_contact_token,
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
-from facilitator.join.joins import coming_sessions, is_link_scanner, join_state, user_agent_family
-from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
+from facilitator.join.joins import (
+    coming_sessions,
+    is_link_scanner,
+    join_state,
+    series_occurrence,
+    user_agent_family,
+)
+from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.providers import hub
 from facilitator.transaction import housekeeping
 from integrations.ical import build_feed
@@ -139,9 +146,24 @@ def _next_session(token: str) -> tuple[Any, MeetingSession]:
     return row, upcoming
 
 
+def _series_link(token: str) -> tuple[SeriesToken, MeetingSession] | None:
+    """A series email's link and the occurrence it opens now (None: not a series link; 404 when
+    none of the series is the contact's any more)."""
+    row = find_series_token(token)
+    if row is None:
+        return None
+    sessions = series.contact_sessions(row.series, row.contact_id, row.contact.email)
+    chosen = series_occurrence(sessions, now_utc())
+    if chosen is None:
+        abort(404)
+    return row, chosen
+
+
 @bp.route("/j/<token>")
 @allow(PUBLIC)
 def join(token: str) -> Any:
+    if (link := _series_link(token)) is not None:
+        return _join(link[1], link[0].contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics", None)
     row = _invited_row(token)
     return _join(row.session, row.contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics",
                  f"/j/{token}/next")
@@ -158,6 +180,12 @@ def join_next(token: str) -> Any:
 @bp.route("/j/<token>/calendar.ics")
 @allow(PUBLIC)
 def join_calendar(token: str) -> Any:
+    if (link := _series_link(token)) is not None:
+        row = link[0]
+        ics = series_render.download_ics(
+            row.series, series.contact_sessions(row.series, row.contact_id, row.contact.email),
+            f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
+        return _calendar_response(ics, "series.ics")
     row = _invited_row(token)
     ics = download_ics(row.session, f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
     return _calendar_response(ics, "session.ics")
