@@ -11,6 +11,7 @@ check (the calendar witness, ``tests/conftest.py``).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -327,3 +328,44 @@ def test_the_series_link_opens_the_occurrence_on_now_else_the_next(app, client, 
     assert master_of(download.data)["UID"] == master_of(contacts.clients[address].calendars()[0])["UID"]
     for reader, shown in contacts.oracles.expand(download.data).items():
         assert shown == app_sessions(address), reader
+
+
+# ----------------------------------------------------------------------------------- API
+
+
+def test_the_series_api_gives_its_rule_uid_sequence_and_sessions(app, make, world, api, contacts, weekly):
+    group, _ = world
+    series_id = weekly[0]["series_id"]
+    api.patch(f"/api/v1/sessions/{weekly[1]['id']}", json={"title": "Moved on its own"})
+    contacts.deliver()
+
+    response = api.get(f"/api/v1/series/{series_id}")
+
+    assert response.status_code == 200, response.json
+    data = response.json
+    assert set(data) == {"id", "group_id", "ical_uid", "sequence", "rule", "sessions"}
+    assert (data["id"], data["group_id"]) == (series_id, group.id)
+    assert data["ical_uid"] == db.session.get(Series, series_id).ical_uid
+    assert data["sequence"] == 1  # the booking's REQUEST went out at 0, the update at 1
+    assert data["rule"] == {"every": "week", "count": 10, "until": None, "monthly_by": None}
+    assert [s["id"] for s in data["sessions"]] == [s["id"] for s in weekly]
+    assert data["sessions"][1]["title"] == "Moved on its own"
+    assert set(data["sessions"][0]) == set(weekly[0])
+
+    api.as_user(make.user("facilitator"))  # not one of this group's facilitators
+    assert api.get(f"/api/v1/series/{series_id}").status_code == 404
+    api.as_user("lead")
+    assert api.get(f"/api/v1/series/{series_id}").status_code == 200
+    assert api.get("/api/v1/series/not-a-series").status_code == 404
+    assert api.get(f"/api/v1/series/{uuid.uuid4()}").status_code == 404
+
+
+def test_the_session_page_says_part_of_a_series_and_where_its_invitations_stand(
+        app, client, auth, world, api, contacts, weekly):
+    group, _ = world
+    page = client.get(f"/sessions/{weekly[2]['id']}")
+    assert page.status_code == 302  # signed out
+    auth.login(group.facilitators[0])
+    text = " ".join(client.get(f"/sessions/{weekly[2]['id']}").get_data(as_text=True).split())
+    assert "Part of a series: Every week on Tuesday at 10:00 (Europe/London time)." in text
+    assert "4 invited addresses: 4 sent, 0 waiting, 0 failed." in text

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from facilitator.access import PUBLIC, allow
-from facilitator.api import attendance, groups, homes, notes, sessions, supervision, users  # noqa: F401
+from facilitator.api import attendance, groups, homes, notes, series, sessions, supervision, users  # noqa: F401
 from facilitator.api.core import bp
 from facilitator.api.openapi import build_spec
 from facilitator.extensions import csrf

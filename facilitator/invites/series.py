@@ -15,6 +15,7 @@ A series without a row (booked before this) is left to the per-session path.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select, update
@@ -179,3 +180,13 @@ def record_outcome(message: OutboxMessage, status: DeliveryStatus, now: datetime
         if status == DeliveryStatus.SENT:
             delivery.sequence, delivery.sent_at = message.sequence, now
         delivery.status, delivery.error, delivery.updated_at = status.value, error, now
+
+
+def invitation_state(series: Series) -> dict[str, int]:
+    """Where each invited address's latest series email stands: sent, waiting or failed."""
+    latest = select(func.max(OutboxMessage.id)).where(
+        OutboxMessage.series_id == series.id, OutboxMessage.status != OutboxStatus.SKIPPED,
+        OutboxMessage.kind.in_(CALENDAR_KINDS)).group_by(OutboxMessage.contact_id, OutboxMessage.to_email)
+    statuses = Counter(db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(latest))))
+    return {"addresses": len(invited_addresses(series)), "sent": statuses[OutboxStatus.SENT.value],
+            "waiting": statuses[OutboxStatus.PENDING.value], "failed": statuses[OutboxStatus.FAILED.value]}

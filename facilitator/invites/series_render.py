@@ -106,6 +106,14 @@ def download_ics(of: Series, sessions: list[MeetingSession], link: str | None, n
     return build_series_publish(data, prodid=render.PRODID, now=now)
 
 
+def page_state(session: MeetingSession) -> dict[str, object] | None:
+    """For a session's page: its series invited as one entry, and where those emails stand."""
+    of = series.series_of(session)
+    if of is None:
+        return None
+    return {"series": of, "rule": rule_words(of), **series.invitation_state(of)}
+
+
 # ------------------------------------------------------------------------------ an email
 
 
