@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText, vUri
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vDuration, vText, vUri
 
 from integrations.addresses import wire_address
 
@@ -271,9 +271,12 @@ def build_feed(
     prodid: str = DEFAULT_PRODID,
     now: datetime | None = None,
     timezone: str = "UTC",
+    extra: Iterable[Component] = (),
 ) -> bytes:
     """A ``METHOD:PUBLISH`` subscription feed; cancelled events stay as CANCELLED.
 
+    ``extra``: components built elsewhere (a series' VTIMEZONE, master and overrides, from
+    ``integrations.ical_series``), added as they are.
     A feed with no event carries the VTIMEZONE of ``timezone`` (the configured zone), so it is
     still a calendar with a component, which RFC 5545 §3.6 requires and parsers insist on.
     """
@@ -285,6 +288,8 @@ def build_feed(
     cal.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
     stamp = _now(now)
+    for component in extra:
+        cal.add_component(component)
     for event in events:
         cal.add_component(_vevent(event, stamp, event.status))
     if not cal.subcomponents:

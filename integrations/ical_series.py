@@ -20,7 +20,7 @@ from icalendar import Component, Event, Timezone, TimezoneDaylight, TimezoneStan
 from integrations import ical
 
 __all__ = ["Occurrence", "Rule", "SeriesData", "build_series_cancel", "build_series_publish",
-           "build_series_request", "series_components"]
+           "build_series_request", "feed_components", "series_components"]
 
 EVERY = {"week": ("WEEKLY", 1), "fortnight": ("WEEKLY", 2), "month": ("MONTHLY", 1)}
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -190,6 +190,14 @@ def _vtimezone(series: SeriesData) -> Timezone:
 def series_components(series: SeriesData, now: datetime, *, status: str = "CONFIRMED") -> list[Event]:
     """The master and its overrides, with no ATTENDEE (what a feed or a download carries)."""
     return [_master(series, now, status), *(_override(series, o, now, status) for o in series.overrides)]
+
+
+def feed_components(entries: list[tuple[SeriesData, str]], now: datetime) -> list[Component]:
+    """For a feed: one VTIMEZONE per zone, then each series' master and overrides with its
+    status ("CONFIRMED", or "CANCELLED" for a series with nothing left)."""
+    zones = {data.zone: _vtimezone(data) for data, _ in sorted(entries, key=lambda e: e[0].start)}
+    events = [v for data, status in entries for v in series_components(data, now, status=status)]
+    return [*zones.values(), *events]
 
 
 def _with_attendee(vevent: Event, series: SeriesData, attendee: ical.Attendee, *, rsvp: bool) -> Event:

@@ -106,6 +106,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed": P,
     "join.feed_join": P,
     "join.feed_calendar": P,
+    "join.feed_series_join": P,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.

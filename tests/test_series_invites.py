@@ -369,3 +369,53 @@ def test_the_session_page_says_part_of_a_series_and_where_its_invitations_stand(
     text = " ".join(client.get(f"/sessions/{weekly[2]['id']}").get_data(as_text=True).split())
     assert "Part of a series: Every week on Tuesday at 10:00 (Europe/London time)." in text
     assert "4 invited addresses: 4 sent, 0 waiting, 0 failed." in text
+
+
+# ------------------------------------------------------------------- feed and downloads
+
+
+def shape(ics: bytes, uid: str) -> list[tuple]:
+    """The events of ``uid``: (RECURRENCE-ID or None, SEQUENCE, RRULE, EXDATEs), in order."""
+    found = []
+    for event in icalendar.Calendar.from_ical(ics).walk("VEVENT"):
+        if str(event["UID"]) != uid:
+            continue
+        rid = event.get("RECURRENCE-ID")
+        exdates = event.get("EXDATE")
+        found.append((rid.dt if rid else None, int(event["SEQUENCE"]),
+                      event["RRULE"].to_ical() if "RRULE" in event else None,
+                      [d.dt for d in exdates.dts] if exdates else []))
+    return sorted(found, key=lambda e: (e[0] is not None, e[0] or 0))
+
+
+def test_the_feed_and_downloads_carry_the_emails_uid_shape_and_sequence(app, client, world, api, contacts,
+                                                                          weekly):
+    _, homes = world
+    api.patch(f"/api/v1/sessions/{weekly[3]['id']}", json={"starts_at": "2025-03-26T14:00:00"})
+    contacts.deliver()
+    api.delete(f"/api/v1/sessions/{weekly[5]['id']}")
+    api.patch(f"/api/v1/sessions/{weekly[7]['id']}", json={"title": "Endings"})
+    contacts.deliver()
+    address = homes[0].contacts[0].email
+    email_ics = contacts.clients[address].calendars()[0]
+    uid = str(master_of(email_ics)["UID"])
+    sent = contacts.last[address]
+
+    webcal = BASE.replace("http://", "webcal://")
+    (feed_link,) = set(sent.links(f"{webcal}/feeds/"))
+    feed = client.get(feed_link.removeprefix(webcal) + ".ics")
+    assert feed.status_code == 200, feed.data
+    assert shape(feed.data, uid) == shape(email_ics, uid)
+    for reader, shown in contacts.oracles.expand(feed.data).items():
+        assert shown == app_sessions(address), reader
+
+    (home_link,) = set(sent.links(f"{BASE}/h/"))
+    download = client.get(f"{home_link.removeprefix(BASE)}/sessions/{weekly[2]['id']}/calendar.ics")
+    assert download.status_code == 200
+    assert shape(download.data, uid) == shape(email_ics, uid)
+    for reader, shown in contacts.oracles.expand(download.data).items():
+        assert shown == app_sessions(address), reader
+
+    master_link = str(master_of(feed.data)["URL"]).removeprefix(BASE)
+    assert master_link.startswith("/feeds/") and "/series/" in master_link
+    assert "Tuesday 4 March" in client.get(master_link).get_data(as_text=True)

@@ -8,8 +8,11 @@ one of theirs) and one override per occurrence moved, lengthened or retitled on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+
+from icalendar import Component
 
 from facilitator.booking.calendar_notes import monthly_rule
 from facilitator.booking.times import week_of_month
@@ -18,6 +21,7 @@ from facilitator.invites import events, queries, render, series
 from facilitator.invites.tokens import mint_series_token
 from facilitator.invites.wording import session_time, short_when
 from facilitator.models import Contact, MeetingSession, MessageKind, Method, OutboxMessage, Series
+from integrations import ical_series
 from integrations.ical import Attendee
 from integrations.ical_series import (
     Occurrence,
@@ -112,6 +116,37 @@ def page_state(session: MeetingSession) -> dict[str, object] | None:
     if of is None:
         return None
     return {"series": of, "rule": rule_words(of), **series.invitation_state(of)}
+
+
+Grouped = list[tuple[Series, list[MeetingSession]]]
+
+
+def by_series(sessions: list[MeetingSession]) -> tuple[list[MeetingSession], Grouped]:
+    """Sessions that are their own event, and those of each series invited as one entry."""
+    singles: list[MeetingSession] = []
+    grouped: dict[str, tuple[Series, list[MeetingSession]]] = {}
+    rows = series.series_rows({s.series_id for s in sessions if s.series_id})
+    for session in sessions:
+        of = rows.get(session.series_id or "")
+        if of is None or session.series_slot_at is None:
+            singles.append(session)
+        else:
+            grouped.setdefault(of.id, (of, []))[1].append(session)
+    ordered = [(of, sorted(rows, key=lambda s: s.series_slot_at)) for of, rows in grouped.values()]
+    return singles, ordered
+
+
+def feed_components(grouped: Grouped, link_of: Callable[[Series], str], now: datetime,
+                    home_name: str) -> list[Component]:
+    """A feed's series: each as its master and overrides (cancelled occurrences left out, a
+    series with none left shown CANCELLED), the same shape and SEQUENCE as its emails."""
+    entries = []
+    for of, sessions in grouped:
+        live = [s for s in sessions if not s.is_cancelled]
+        data = series_data(of, live or sessions, link_of(of), now, sequence=of.sequence,
+                           organizer_of=organizer(of), home_name=home_name)
+        entries.append((data, "CONFIRMED" if live else "CANCELLED"))
+    return ical_series.feed_components(entries, now)
 
 
 # ------------------------------------------------------------------------------ an email
