@@ -136,7 +136,7 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
     if kind == MessageKind.HOME_LINK:
         return None if message.contact.is_active else "The contact is inactive."
     if message.series_id is not None:
-        return "Replaced by a newer message before it was sent." if series.newer_message(message) else None
+        return series.why_skip(message)
     session = message.session
     if session is None:
         return "The session no longer exists."

@@ -163,6 +163,18 @@ def newer_message(message: OutboxMessage) -> bool:
         OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENT.value])).limit(1)) is not None
 
 
+def why_skip(message: OutboxMessage) -> str | None:
+    """Why a series message no longer applies (checked before every attempt), or None."""
+    if newer_message(message):
+        return REPLACED
+    if message.series is None or message.contact_id is None:
+        return "The series no longer exists."
+    if message.kind == MessageKind.REQUEST and not contact_sessions(message.series, message.contact_id,
+                                                                    message.to_email):
+        return "The contact is no longer invited to any session of the series."
+    return None
+
+
 def next_sequence(series: Series, contact_id: int) -> tuple[int, bool]:
     """(SEQUENCE, is an update): at least the series' highest sent, above this contact's last."""
     previous = db.session.scalar(select(func.max(OutboxMessage.sequence)).where(
