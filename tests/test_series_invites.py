@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from facilitator.admin import services as admin
 from facilitator.extensions import db
+from facilitator.invites import series as series_module
 from facilitator.models import InviteDelivery, MeetingSession, Method, Series
 from tests.support.calendar_client import CalendarClient
 from tests.support.invites import (
@@ -419,3 +420,19 @@ def test_the_feed_and_downloads_carry_the_emails_uid_shape_and_sequence(app, cli
     master_link = str(master_of(feed.data)["URL"]).removeprefix(BASE)
     assert master_link.startswith("/feeds/") and "/series/" in master_link
     assert "Tuesday 4 March" in client.get(master_link).get_data(as_text=True)
+
+
+def test_a_uid_leads_back_to_its_sessions_and_one_by_its_recurrence_id(world, api, contacts, weekly):
+    """What the calendar-reply reader matches a REPLY by (``series.ical_uid`` / ``sessions_of_uid``)."""
+    one = db.session.get(MeetingSession, weekly[3]["id"])
+    uid = series_module.ical_uid(one)
+    assert uid == db.session.get(Series, weekly[0]["series_id"]).ical_uid
+    assert [s.id for s in series_module.sessions_of_uid(uid)] == [s["id"] for s in weekly]
+    moved = api.patch(f"/api/v1/sessions/{weekly[3]['id']}", json={"starts_at": "2025-03-26T14:00:00"})
+    assert moved.status_code == 200
+    slot = datetime(2025, 3, 25, 10, 0, tzinfo=UTC)  # its RECURRENCE-ID: the start the rule gave it
+    assert [s.id for s in series_module.sessions_of_uid(uid, slot)] == [weekly[3]["id"]]
+    single = add_session(world[0], starts_at=START + timedelta(days=90))
+    assert series_module.ical_uid(single) == single.ical_uid
+    assert series_module.sessions_of_uid(single.ical_uid) == [single]
+    assert series_module.sessions_of_uid("unknown@facilitator") == []

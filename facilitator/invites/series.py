@@ -64,6 +64,18 @@ def ical_uid(session: MeetingSession) -> str:
     return series.ical_uid if series is not None else session.ical_uid
 
 
+def sessions_of_uid(uid: str, recurrence_id: datetime | None = None) -> list[MeetingSession]:
+    """The sessions a calendar UID stands for (the inverse of :func:`ical_uid`): a series' sessions,
+    or with ``recurrence_id`` (aware) its one occurrence; else the one session with that UID."""
+    row = db.session.scalar(select(Series).where(Series.ical_uid == uid))
+    if row is None:
+        return list(db.session.scalars(select(MeetingSession).where(MeetingSession.ical_uid == uid)))
+    sessions = series_sessions(row)
+    if recurrence_id is None:
+        return sessions
+    return [s for s in sessions if s.series_slot_at == recurrence_id.astimezone(UTC)]
+
+
 def contact_sessions(series: Series, contact_id: int, email: str) -> list[MeetingSession]:
     """The occurrences this contact is invited to at this address: not cancelled, in rule order."""
     return list(db.session.scalars(
