@@ -117,7 +117,7 @@ def _timed(vevent: Event, series: SeriesData, start: datetime, end: datetime) ->
 def _master(series: SeriesData, now: datetime, status: str) -> Event:
     end = series.start + series.duration
     data = _event_data(series, series.summary, series.description, series.start, end)
-    vevent = ical._vevent(data, now, status)
+    vevent = ical.vevent_of(data, now, status)
     _timed(vevent, series, series.start, end)
     vevent.add("rrule", series.rule.recur())
     if series.rdates:
@@ -129,7 +129,7 @@ def _master(series: SeriesData, now: datetime, status: str) -> Event:
 
 def _override(series: SeriesData, occurrence: Occurrence, now: datetime, status: str) -> Event:
     data = _event_data(series, occurrence.summary, occurrence.description, occurrence.start, occurrence.end)
-    vevent = ical._vevent(data, now, status)
+    vevent = ical.vevent_of(data, now, status)
     _timed(vevent, series, occurrence.start, occurrence.end)
     vevent.add("recurrence-id", series.local(occurrence.recurrence_id))
     return vevent
@@ -201,13 +201,13 @@ def feed_components(entries: list[tuple[SeriesData, str]], now: datetime) -> lis
 
 
 def _with_attendee(vevent: Event, series: SeriesData, attendee: ical.Attendee, *, rsvp: bool) -> Event:
-    ical._add_attendee(vevent, _event_data(series, "", "", series.start, series.start + series.duration),
+    ical.add_attendee(vevent, _event_data(series, "", "", series.start, series.start + series.duration),
                        attendee, rsvp=rsvp)
     return vevent
 
 
 def _calendar(method: str, series: SeriesData, prodid: str, events: list[Event]) -> bytes:
-    cal = ical._calendar(method, prodid)
+    cal = ical.new_calendar(method, prodid)
     cal.add_component(_vtimezone(series))
     for vevent in events:
         cal.add_component(vevent)
@@ -217,17 +217,17 @@ def _calendar(method: str, series: SeriesData, prodid: str, events: list[Event])
 def build_series_request(series: SeriesData, attendee: ical.Attendee, *, prodid: str = ical.DEFAULT_PRODID,
                          now: datetime | None = None) -> bytes:
     """A ``METHOD:REQUEST`` with the series' complete current state for one recipient."""
-    stamp = ical._now(now)
+    stamp = ical.aware_now(now)
     events = [_with_attendee(v, series, attendee, rsvp=True) for v in series_components(series, stamp)]
     for vevent in events:
-        vevent.add_component(ical._alarm(ical.clean_text(str(vevent.get("summary", "")))))
+        vevent.add_component(ical.reminder_alarm(ical.clean_text(str(vevent.get("summary", "")))))
     return _calendar("REQUEST", series, prodid, events)
 
 
 def build_series_cancel(series: SeriesData, attendee: ical.Attendee, *, prodid: str = ical.DEFAULT_PRODID,
                         now: datetime | None = None, occurrence: Occurrence | None = None) -> bytes:
     """A ``METHOD:CANCEL`` of the whole series, or of one ``occurrence`` (its RECURRENCE-ID)."""
-    stamp = ical._now(now)
+    stamp = ical.aware_now(now)
     if occurrence is None:
         vevent = _master(series, stamp, "CANCELLED")
     else:
@@ -238,4 +238,4 @@ def build_series_cancel(series: SeriesData, attendee: ical.Attendee, *, prodid: 
 def build_series_publish(series: SeriesData, *, prodid: str = ical.DEFAULT_PRODID,
                          now: datetime | None = None) -> bytes:
     """The series as a ``METHOD:PUBLISH`` file to add to a calendar by hand (no ATTENDEE)."""
-    return _calendar("PUBLISH", series, prodid, series_components(series, ical._now(now)))
+    return _calendar("PUBLISH", series, prodid, series_components(series, ical.aware_now(now)))

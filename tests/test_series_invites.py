@@ -368,7 +368,7 @@ def test_the_session_page_says_part_of_a_series_and_where_its_invitations_stand(
     assert page.status_code == 302  # signed out
     auth.login(group.facilitators[0])
     text = " ".join(client.get(f"/sessions/{weekly[2]['id']}").get_data(as_text=True).split())
-    assert "Part of a series: Every week on Tuesday at 10:00 (Europe/London time)." in text
+    assert "Part of a series: Every week on Tuesday at 10:00 (UK time)." in text
     assert "4 invited addresses: 4 sent, 0 waiting, 0 failed." in text
 
 

@@ -19,7 +19,7 @@ from facilitator.booking.times import week_of_month
 from facilitator.clock import as_local
 from facilitator.invites import events, queries, render, series
 from facilitator.invites.tokens import mint_series_token
-from facilitator.invites.wording import session_time, short_when
+from facilitator.invites.wording import session_time, short_when, zone_label
 from facilitator.models import Contact, MeetingSession, MessageKind, Method, OutboxMessage, Series
 from integrations import ical_series
 from integrations.ical import Attendee
@@ -90,7 +90,7 @@ def rule_words(of: Series) -> str:
     if of.rule == "month":
         return monthly_rule([as_local(of.first_starts_at, of.timezone)], of.monthly_by or "date")
     local = as_local(of.first_starts_at, of.timezone)
-    return f"{EVERY_WORDS[of.rule]} on {local:%A} at {local:%H:%M} ({of.timezone} time)."
+    return f"{EVERY_WORDS[of.rule]} on {local:%A} at {local:%H:%M} ({zone_label(of.timezone)})."
 
 
 def describe(of: Series, home_name: str = "") -> str:
