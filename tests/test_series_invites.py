@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from facilitator.admin import services as admin
 from facilitator.extensions import db
 from facilitator.invites import series as series_module
+from facilitator.invites import services as invite_services
 from facilitator.models import InviteDelivery, MeetingSession, Method, Series
 from tests.support.calendar_client import CalendarClient
 from tests.support.invites import (
@@ -436,3 +437,28 @@ def test_a_uid_leads_back_to_its_sessions_and_one_by_its_recurrence_id(world, ap
     assert series_module.ical_uid(single) == single.ical_uid
     assert series_module.sessions_of_uid(single.ical_uid) == [single]
     assert series_module.sessions_of_uid("unknown@facilitator") == []
+
+
+def test_revoking_a_contacts_links_stops_their_series_link(app, client, world, contacts, weekly):
+    _, homes = world
+    contact = homes[0].contacts[0]
+    (link,) = set(contacts.last[contact.email].links(f"{BASE}/j/"))
+    assert client.get(link.removeprefix(BASE)).status_code == 200
+    admin_revoked = invite_services.revoke_links(contact)
+    db.session.commit()
+    assert admin_revoked >= 1
+    assert client.get(link.removeprefix(BASE)).status_code == 404
+
+
+def test_reminders_stay_per_occurrence_and_a_resend_is_one_email(app, world, contacts, weekly):
+    _, homes = world
+    set_now(app, datetime(2025, 3, 3, 10, 30, tzinfo=UTC))  # 23.5 hours before the first session
+    _, sent = deliver(app)
+    assert {e.to for e in sent} == all_addresses(homes)
+    assert all(e.calendar is None and e.msg["Subject"].startswith("Reminder:") for e in sent)
+    assert all("Tuesday 4 March" in e.msg["Subject"] for e in sent)
+
+    second = db.session.get(MeetingSession, weekly[1]["id"])
+    assert invite_services.resend(second) == len(all_addresses(homes))
+    db.session.commit()
+    one_each(homes, "REQUEST", contacts)

@@ -181,12 +181,14 @@ def rotate_contact_token(contact: Contact, kind: LinkKind) -> str:
 
 
 def revoke_contact_links(contact: Contact) -> int:
-    """Revoke every join and personal link of ``contact``; returns how many were live."""
-    result = db.session.execute(
-        update(InvitationToken).where(InvitationToken.contact_id == contact.id,
-                                      InvitationToken.revoked_at.is_(None))
-        .values(revoked_at=now_utc()).execution_options(synchronize_session=False))
-    return (result.rowcount or 0) + _revoke(contact, tuple(LinkKind))
+    """Revoke every join, series and personal link of ``contact``; returns how many were live."""
+    live = 0
+    for model in (InvitationToken, SeriesToken):
+        result = db.session.execute(
+            update(model).where(model.contact_id == contact.id, model.revoked_at.is_(None))
+            .values(revoked_at=now_utc()).execution_options(synchronize_session=False))
+        live += result.rowcount or 0
+    return live + _revoke(contact, tuple(LinkKind))
 
 
 def _live(contact: Contact, kind: LinkKind) -> ContactToken | None:
