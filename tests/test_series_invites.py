@@ -462,3 +462,29 @@ def test_reminders_stay_per_occurrence_and_a_resend_is_one_email(app, world, con
     assert invite_services.resend(second) == len(all_addresses(homes))
     db.session.commit()
     one_each(homes, "REQUEST", contacts)
+
+
+def test_this_and_the_following_from_the_first_keeps_one_series(world, api, contacts, weekly):
+    _, homes = world
+    response = api.patch(f"/api/v1/sessions/{weekly[0]['id']}",
+                         json={"starts_at": "2025-03-05T15:00:00", "scope": "following"})
+    assert response.status_code == 200, response.json
+    one_each(homes, "REQUEST", contacts)
+    client = contacts.clients[homes[0].contacts[0].email]
+    (ics,) = client.calendars()
+    master = master_of(ics)
+    assert master["DTSTART"].dt.strftime("%a %d %b %H:%M") == "Wed 05 Mar 15:00"
+    assert not [e for e in icalendar.Calendar.from_ical(ics).walk("VEVENT") if "RECURRENCE-ID" in e]
+
+
+def test_this_and_the_following_after_the_earlier_ones_ended_keeps_them(app, world, api, contacts, weekly):
+    _, homes = world
+    set_now(app, datetime(2025, 3, 26, 9, 0, tzinfo=UTC))  # the first four have happened
+    response = api.patch(f"/api/v1/sessions/{weekly[4]['id']}",
+                         json={"title": "Part two", "scope": "following"})
+    assert response.status_code == 200, response.json
+    assert contacts.deliver() == Counter({address: 2 for address in all_addresses(homes)})
+    contacts.assert_calendars_match()
+    old, new = (master_of(ics) for ics in contacts.clients[homes[1].contacts[0].email].calendars())
+    assert old["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20250325T100000Z;INTERVAL=1"
+    assert str(new["SUMMARY"]) == "Part two"

@@ -38,15 +38,22 @@ def split_following(session: MeetingSession, targets: list[MeetingSession], now:
     old = db.session.get(Series, session.series_id) if session.series_id else None
     if old is None or session.series_slot_at is None:
         return None
+    kept = [s for s in _sessions(old) if s not in targets]
+    ordered = sorted(targets, key=lambda s: s.starts_at)
+    if not kept:
+        # From its first session on: still one series, with the same UID, from the new start.
+        old.first_starts_at, old.title = session.starts_at, session.title
+        old.duration_minutes = session.duration_minutes
+        for target, slot in zip(ordered, _slots(old, ordered), strict=True):
+            target.series_slot_at = slot
+        return old
     new = Series(id=str(uuid.uuid4()), group_id=old.group_id, rule=old.rule, count=len(targets),
                  monthly_by=old.monthly_by, timezone=old.timezone, title=session.title,
                  duration_minutes=session.duration_minutes, first_starts_at=session.starts_at,
                  created_at=now, until=old.until)
     db.session.add(new)
-    kept = [s for s in _sessions(old) if s not in targets]
     old.until = max((s.series_slot_at for s in kept if s.series_slot_at), default=old.first_starts_at)
     old.count = len(kept)
-    ordered = sorted(targets, key=lambda s: s.starts_at)
     for target, slot in zip(ordered, _slots(new, ordered), strict=True):
         target.series_id, target.series_slot_at = new.id, slot
     db.session.flush()

@@ -52,4 +52,4 @@ def contact_changed(contact_id: int) -> None:
 def series_split(old: Series) -> None:
     """"This and the following" made the later sessions a new series: the old one's invitees get
     its shorter state (it now ends before the split), or a CANCEL when none of theirs is left."""
-    services.reconcile_series(old, "split")
+    services.series_ended_early(old)

@@ -139,10 +139,21 @@ def supersede(series: Series, contact_id: int, email: str) -> None:
 
 
 def decide(series: Series, contact: Contact, email: str, waiting: OutboxMessage | None,
-            cancelled: MeetingSession | None) -> tuple[MessageKind, int | None] | None:
-    """(kind, occurrence) of the one message the contact needs now, or None for no message."""
+           cancelled: MeetingSession | None, *,
+           ended_early: bool = False) -> tuple[MessageKind, int | None] | None:
+    """(kind, occurrence) of the one message the contact needs now, or None for no message.
+
+    ``ended_early``: the series was just ended before its later sessions ("this and the
+    following"), so what is left of it, even if all past, stays in calendars (a REQUEST).
+    """
     now = now_utc()
-    if not [s for s in contact_sessions(series, contact.id, email) if s.ends_at > now]:
+    theirs = contact_sessions(series, contact.id, email)
+    if ended_early:
+        if not theirs:
+            return (MessageKind.CANCEL, None) if maybe_delivered(series, contact.id, email) else None
+        reached = waiting is not None or maybe_delivered(series, contact.id, email)
+        return (MessageKind.REQUEST, None) if reached else None
+    if not [s for s in theirs if s.ends_at > now]:
         # None still to come (a home that left, a series cancelled): the whole entry goes.
         if not maybe_delivered(series, contact.id, email):
             return None  # nothing can have reached them: nothing to cancel

@@ -167,7 +167,8 @@ def queue_cancel(session: MeetingSession, delivery: InviteDelivery, reason: str)
 
 
 def queue_series(in_series: Series, contact: Contact, email: str, reason: str,
-                 cancelled: MeetingSession | None = None) -> OutboxMessage | None:
+                 cancelled: MeetingSession | None = None, *,
+                 ended_early: bool = False) -> OutboxMessage | None:
     """Queue (or bring up to date) the contact's one message for a series after a change.
 
     ``cancelled``: the change was that occurrence's cancellation (a CANCEL of it alone, unless a
@@ -177,7 +178,7 @@ def queue_series(in_series: Series, contact: Contact, email: str, reason: str,
     """
     db.session.flush()
     waiting = series.waiting_message(in_series, contact.id, email)
-    decision = series.decide(in_series, contact, email, waiting, cancelled)
+    decision = series.decide(in_series, contact, email, waiting, cancelled, ended_early=ended_early)
     if decision is None:
         series.supersede(in_series, contact.id, email)
         return None
@@ -189,12 +190,14 @@ def queue_series(in_series: Series, contact: Contact, email: str, reason: str,
     return waiting
 
 
-def reconcile_series(in_series: Series, reason: str) -> list[OutboxMessage]:
-    """Bring every contact ever invited to the series up to date (after it was split)."""
+def series_ended_early(in_series: Series) -> list[OutboxMessage]:
+    """The series now ends before its later sessions (they became a new series): everyone it
+    reached gets what is left of it, with its UNTIL."""
     queued = []
     for contact_id, email in series.invited_addresses(in_series):
         contact = db.session.get(Contact, contact_id)
-        if contact is not None and (message := queue_series(in_series, contact, email, reason)) is not None:
+        message = contact and queue_series(in_series, contact, email, "split", ended_early=True)
+        if message is not None:
             queued.append(message)
     return queued
 
