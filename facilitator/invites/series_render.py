@@ -132,7 +132,7 @@ def by_series(sessions: list[MeetingSession]) -> tuple[list[MeetingSession], Gro
             singles.append(session)
         else:
             grouped.setdefault(of.id, (of, []))[1].append(session)
-    ordered = [(of, sorted(rows, key=lambda s: s.series_slot_at)) for of, rows in grouped.values()]
+    ordered = [(of, sorted(members, key=lambda s: s.series_slot_at)) for of, members in grouped.values()]
     return singles, ordered
 
 
