@@ -488,3 +488,20 @@ def test_this_and_the_following_after_the_earlier_ones_ended_keeps_them(app, wor
     old, new = (master_of(ics) for ics in contacts.clients[homes[1].contacts[0].email].calendars())
     assert old["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20250325T100000Z;INTERVAL=1"
     assert str(new["SUMMARY"]) == "Part two"
+
+
+def test_a_contact_added_gets_one_request_and_one_made_inactive_one_cancel(app, world, contacts, weekly):
+    _, homes = world
+    new = admin.ContactData("Morag Bell", "morag.bell@home.example", "manager")
+    added = admin.save_contact(homes[0], new)
+    db.session.commit()
+    assert contacts.deliver() == Counter({"morag.bell@home.example": 1})
+    assert contacts.clients["morag.bell@home.example"].methods == ["REQUEST"]
+
+    inactive = admin.ContactData(added.name, added.email, added.role, is_active=False)
+    admin.save_contact(homes[0], inactive, added)
+    db.session.commit()
+    assert contacts.deliver() == Counter({"morag.bell@home.example": 1})
+    assert contacts.clients["morag.bell@home.example"].methods == ["REQUEST", "CANCEL"]
+    assert contacts.clients["morag.bell@home.example"].entries == {}
+    contacts.assert_calendars_match()
