@@ -1,13 +1,15 @@
 """Build iCalendar objects (RFC 5545/5546) for invites, cancellations and feeds.
 
 Everything goes through the ``icalendar`` library; nothing is assembled by string
-concatenation. All times are written in UTC (``Z``) so no event needs a VTIMEZONE and
-Outlook's "list of dates" VTIMEZONE problem cannot occur; only an empty feed carries one (of
+concatenation. All times of a single event are written in UTC (``Z``) so it needs no VTIMEZONE
+and Outlook's "list of dates" VTIMEZONE problem cannot occur; only an empty feed carries one (of
 the configured zone, a few years long), because RFC 5545 §3.6 wants at least one component and
-a VTIMEZONE is one that no client shows. User text is cleaned with :func:`clean_text` before
-it reaches the library, because the library writes some properties (``NAME``,
-``X-WR-CALNAME``, plain-string ``X-`` values) unescaped; calendar names are cleaned further
-by :func:`calendar_name`. Addresses go out with IDN domains as punycode.
+a VTIMEZONE is one that no client shows. A series (``integrations.ical_series``) is the
+exception: a rule must repeat in local time, so it carries its zone as yearly rules, built from
+the pieces here (``vevent_of``, ``add_attendee``, ``new_calendar``, ``reminder_alarm``).
+User text is cleaned with :func:`clean_text` before it reaches the library, because the library
+writes some properties (``NAME``, ``X-WR-CALNAME``, plain-string ``X-`` values) unescaped;
+calendar names are cleaned further by :func:`calendar_name`. Addresses go out with IDN domains as punycode.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText, vUri
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vDuration, vText, vUri
 
 from integrations.addresses import wire_address
 
@@ -27,6 +29,8 @@ __all__ = [
     "REMINDER_BEFORE",
     "Attendee",
     "EventData",
+    "add_attendee",
+    "aware_now",
     "build_cancel",
     "build_download",
     "build_feed",
@@ -34,6 +38,9 @@ __all__ = [
     "calendar_name",
     "clean_param",
     "clean_text",
+    "new_calendar",
+    "reminder_alarm",
+    "vevent_of",
 ]
 
 DEFAULT_PRODID = "-//Facilitator//Peer Support Sessions//EN"
@@ -158,7 +165,7 @@ def _cal_address(email: str, name: str, **params: str) -> vCalAddress:
     return address
 
 
-def _calendar(method: str, prodid: str) -> Calendar:
+def new_calendar(method: str, prodid: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", clean_text(prodid))
     cal.add("version", "2.0")
@@ -176,7 +183,7 @@ def _description(event: EventData) -> str:
     return text
 
 
-def _alarm(summary: str) -> Alarm:
+def reminder_alarm(summary: str) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", f"Reminder: {summary}" if summary else "Reminder")
@@ -184,7 +191,7 @@ def _alarm(summary: str) -> Alarm:
     return alarm
 
 
-def _vevent(event: EventData, now: datetime, status: str) -> Event:
+def vevent_of(event: EventData, now: datetime, status: str) -> Event:
     """The properties shared by every method (no ATTENDEE, no VALARM)."""
     summary = clean_text(event.summary)
     vevent = Event()
@@ -203,7 +210,7 @@ def _vevent(event: EventData, now: datetime, status: str) -> Event:
     return vevent
 
 
-def _add_attendee(vevent: Event, event: EventData, attendee: Attendee, *, rsvp: bool) -> None:
+def add_attendee(vevent: Event, event: EventData, attendee: Attendee, *, rsvp: bool) -> None:
     """The one recipient; ``rsvp`` asks for a reply (a REQUEST), which a CANCEL never does."""
     if _mailto(attendee.email).lower() == _mailto(event.organizer_email).lower():
         raise ValueError("the organizer must never be one of the recipients")
@@ -219,7 +226,7 @@ def _vtimezone(zone: str, now: datetime) -> Timezone:
     return Timezone.from_tzid(zone, first_date=first, last_date=date(now.year + VTIMEZONE_YEARS, 1, 1))
 
 
-def _now(now: datetime | None) -> datetime:
+def aware_now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
@@ -241,10 +248,10 @@ def build_request(
     if event.status != "CONFIRMED":
         # REQUEST + STATUS:CANCELLED leaves the event in every client; use build_cancel.
         raise ValueError("a cancelled event must be sent with build_cancel")
-    cal = _calendar("REQUEST", prodid)
-    vevent = _vevent(event, _now(now), "CONFIRMED")
-    _add_attendee(vevent, event, attendee, rsvp=True)
-    vevent.add_component(_alarm(clean_text(event.summary)))
+    cal = new_calendar("REQUEST", prodid)
+    vevent = vevent_of(event, aware_now(now), "CONFIRMED")
+    add_attendee(vevent, event, attendee, rsvp=True)
+    vevent.add_component(reminder_alarm(clean_text(event.summary)))
     cal.add_component(vevent)
     return cal.to_ical()
 
@@ -257,9 +264,9 @@ def build_cancel(
     now: datetime | None = None,
 ) -> bytes:
     """A ``METHOD:CANCEL`` for one recipient; ``event.sequence`` must already be raised."""
-    cal = _calendar("CANCEL", prodid)
-    vevent = _vevent(event, _now(now), "CANCELLED")
-    _add_attendee(vevent, event, attendee, rsvp=False)
+    cal = new_calendar("CANCEL", prodid)
+    vevent = vevent_of(event, aware_now(now), "CANCELLED")
+    add_attendee(vevent, event, attendee, rsvp=False)
     cal.add_component(vevent)
     return cal.to_ical()
 
@@ -271,22 +278,27 @@ def build_feed(
     prodid: str = DEFAULT_PRODID,
     now: datetime | None = None,
     timezone: str = "UTC",
+    extra: Iterable[Component] = (),
 ) -> bytes:
     """A ``METHOD:PUBLISH`` subscription feed; cancelled events stay as CANCELLED.
 
+    ``extra``: components built elsewhere (a series' VTIMEZONE, master and overrides, from
+    ``integrations.ical_series``), added as they are.
     A feed with no event carries the VTIMEZONE of ``timezone`` (the configured zone), so it is
     still a calendar with a component, which RFC 5545 §3.6 requires and parsers insist on.
     """
-    cal = _calendar("PUBLISH", prodid)
+    cal = new_calendar("PUBLISH", prodid)
     title = calendar_name(name)
     # vText: the library writes plain-str NAME / X-WR-CALNAME values unescaped.
     cal.add("name", vText(title))
     cal.add("x-wr-calname", vText(title))
     cal.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
-    stamp = _now(now)
+    stamp = aware_now(now)
+    for component in extra:
+        cal.add_component(component)
     for event in events:
-        cal.add_component(_vevent(event, stamp, event.status))
+        cal.add_component(vevent_of(event, stamp, event.status))
     if not cal.subcomponents:
         cal.add_component(_vtimezone(timezone, stamp))
     return cal.to_ical()
@@ -299,6 +311,6 @@ def build_download(
     now: datetime | None = None,
 ) -> bytes:
     """A single-event ``METHOD:PUBLISH`` file for a person to download (no ATTENDEE)."""
-    cal = _calendar("PUBLISH", prodid)
-    cal.add_component(_vevent(event, _now(now), event.status))
+    cal = new_calendar("PUBLISH", prodid)
+    cal.add_component(vevent_of(event, aware_now(now), event.status))
     return cal.to_ical()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -82,6 +83,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.create_session": BOOKERS,
     "api.list_sessions": READERS,
     "api.get_session": READERS,
+    "api.get_series": READERS,
     "api.update_session": BOOKERS,
     "api.cancel_session": BOOKERS,
     "api.list_invitations": READERS,
@@ -108,6 +110,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed": P,
     "join.feed_join": P,
     "join.feed_calendar": P,
+    "join.feed_series_join": P,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.
@@ -192,6 +195,7 @@ def _fill(rule: str, ids: dict[str, int]) -> str:
     for name, value in ids.items():
         url = url.replace(f"<int:{name}>", str(value))
     url = url.replace("<token>", UNKNOWN_TOKEN)  # token pages answer an unknown token with a 404
+    url = url.replace("<series_id>", str(uuid.UUID(int=0)))  # no such series: the roles still answer first
     assert "<" not in url, f"no test id for {rule}"
     return url
 

@@ -273,7 +273,9 @@ def test_instances_and_workers_share_one_database(make_app: Any, zoom: FakeZoom,
     received = Counter(message_id for message_id, _rcpt in box.messages)
     assert received == Counter({m.message_id: 1 for m in messages}), {
         k: v for k, v in received.items() if v != 1}
-    assert len(messages) >= BOOKINGS * SERIES * len(homes) * 2  # every contact invited to every session
+    # Each series is one calendar entry: one invitation per contact per series (issue 15).
+    assert len(messages) == BOOKINGS * len(homes) * 2
+    assert {m.series_id for m in messages} == {s.series_id for s in sessions}
 
 
 def pending(app: Any) -> bool:

@@ -32,6 +32,7 @@ from facilitator.booking.checks import (
 from facilitator.booking.clashes import Clash, find_clashes
 from facilitator.booking.moves import UNSET, Change, MovePlan, plan_moves
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
+from facilitator.booking.series import create_series, split_following
 from facilitator.booking.times import (
     SKIP_SPARE,
     clock_change_warnings,
@@ -212,6 +213,9 @@ def book_sessions(user: User, group: Group, booking: Booking, catalog: ProviderC
             _set_sync(session, SyncAction.CREATE, SyncState.PENDING, now)
         db.session.add(session)
         sessions.append(session)
+    if series_id and booking.every:
+        create_series(group, series_id, sessions, every=booking.every, monthly_by=booking.monthly_by,
+                      first_start=booking.starts_at, now=now)
     db.session.flush()
     for session, is_past in zip(sessions, plan.past, strict=True):
         add_revision(session, user, now)
@@ -249,6 +253,8 @@ def reschedule_sessions(user: User, session: MeetingSession, *, now: datetime, t
         _plan_sync_after_change(target, now)
         changed.append(target)
     flush_or_conflict()
+    if scope == "following" and changed:
+        split_following(session, [m.session for m in plan.moved], now)
     for target in changed:
         add_revision(target, user, now)
         if target.starts_at > now:

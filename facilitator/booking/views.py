@@ -18,6 +18,7 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import flash_refusal, show_errors, validate_all
 from facilitator.invites.queries import invite_summary
+from facilitator.invites.series_render import page_state
 from facilitator.invites.states import session_emails
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
 from facilitator.providers import ProviderHub, hub
@@ -137,7 +138,7 @@ def session_page(session_id: int) -> Any:
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),
                            invites=invite_summary(session), emails=session_emails(session.id, now_utc()),
-                           replies=home_replies(session.id))
+                           replies=home_replies(session.id), series_invites=page_state(session))
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ delivers what was queued once the transaction has committed.
 from __future__ import annotations
 
 from facilitator.invites import services
-from facilitator.models import Group, MeetingSession
+from facilitator.models import Group, MeetingSession, Series
 
 
 def session_booked(session: MeetingSession) -> None:
@@ -47,3 +47,9 @@ def contact_changed(contact_id: int) -> None:
     inactive gets a CANCEL for them; a new email address gets the invites and the old one a CANCEL.
     """
     services.contact_changed(contact_id)
+
+
+def series_split(old: Series) -> None:
+    """"This and the following" made the later sessions a new series: the old one's invitees get
+    its shorter state (it now ends before the split), or a CANCEL when none of theirs is left."""
+    services.series_ended_early(old)

@@ -42,7 +42,7 @@ from facilitator.clock import now_utc
 from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
-from facilitator.invites import queries, render
+from facilitator.invites import queries, render, series, series_render
 from facilitator.invites.services import new_message
 from facilitator.models import (
     DeliveryStatus,
@@ -191,7 +191,10 @@ def deliver_one(message_id: int, backend: MailBackend, worker: str) -> tuple[str
         return "skipped", message.message_id
     if message.rendered_at is None:
         try:
-            render.render(message, now)
+            if message.series_id is not None:
+                series_render.render_series_message(message, now)
+            else:
+                render.render(message, now)
         except render.RenderError as exc:
             return _failed(message, str(exc), transient=False, now=now), message.message_id
         transaction.commit()  # the content and its link tokens exist before anything is sent
@@ -220,7 +223,7 @@ def _finish(message: OutboxMessage, status: OutboxStatus, now: datetime, error: 
 
 
 def _own_delivery(message: OutboxMessage) -> InviteDelivery | None:
-    if message.kind not in CALENDAR_KINDS or message.session_id is None:
+    if message.kind not in CALENDAR_KINDS or message.session_id is None or message.series_id is not None:
         return None
     delivery = queries.delivery(message.session_id, message.contact_id)
     if delivery is None or delivery.email != message.to_email:
@@ -232,6 +235,8 @@ def _sent(message: OutboxMessage, now: datetime) -> None:
     message.attempts += 1
     message.sent_at = now
     _finish(message, OutboxStatus.SENT, now)
+    if message.series_id is not None:
+        series.record_outcome(message, DeliveryStatus.SENT, now)
     delivery = _own_delivery(message)
     if delivery is not None:
         delivery.sequence = max(delivery.sequence or 0, message.sequence or 0)
@@ -248,6 +253,8 @@ def _failed(message: OutboxMessage, error: str, *, transient: bool, now: datetim
     delivery = _own_delivery(message)
     if final:
         _finish(message, OutboxStatus.FAILED, now, error[:2000])
+        if message.series_id is not None:
+            series.record_outcome(message, DeliveryStatus.FAILED, now, error[:2000])
         if delivery is not None and not queries.newer_calendar_message(message):
             delivery.status, delivery.error = DeliveryStatus.FAILED.value, error[:2000]
     else:

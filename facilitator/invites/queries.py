@@ -210,7 +210,8 @@ def outbox_messages(status: str, limit: int = 200) -> list[OutboxMessage]:
     order = OutboxMessage.id.desc() if status != OutboxStatus.PENDING else OutboxMessage.id
     return list(db.session.scalars(
         select(OutboxMessage)
-        .options(selectinload(OutboxMessage.session), selectinload(OutboxMessage.contact))
+        .options(selectinload(OutboxMessage.session), selectinload(OutboxMessage.series),
+                 selectinload(OutboxMessage.contact))
         .where(OutboxMessage.status == status).order_by(order).limit(limit)))
 
 

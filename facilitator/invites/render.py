@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.invites import events, queries
+from facilitator.invites import events, queries, series
 from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
 from facilitator.models import (
@@ -135,6 +135,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return None
     if kind == MessageKind.HOME_LINK:
         return None if message.contact.is_active else "The contact is inactive."
+    if message.series_id is not None:
+        return series.why_skip(message)
     session = message.session
     if session is None:
         return "The session no longer exists."
@@ -177,7 +179,7 @@ def render(message: OutboxMessage, now: datetime) -> None:
         links = contact_links(contact)
         context = {"contact": contact, "home": contact.home, "links": links}
         subject = f"Your link for {contact.home.name}'s Peer Support and Learning sessions"
-        _fill(message, now, subject, "home_link", context)
+        fill_content(message, now, subject, "home_link", context)
         return
     session = message.session
     assert session is not None
@@ -223,7 +225,7 @@ def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: C
     else:
         prefix = "Updated" if is_update else "Invitation"
         subject, template, method = f"{prefix}: {title}, {when}", "request", Method.REQUEST
-    _fill(message, now, subject, template, context, calendar=calendar, method=method.value)
+    fill_content(message, now, subject, template, context, calendar=calendar, method=method.value)
 
 
 def _render_reminder(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,
@@ -234,7 +236,7 @@ def _render_reminder(message: OutboxMessage, session: MeetingSession, contact: C
     headers = {"List-Unsubscribe": f"<{links.reminders}>",
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject = f"Reminder: {session.title}, {short_when(session, now)}"
-    _fill(message, now, subject, "reminder", context, headers=headers)
+    fill_content(message, now, subject, "reminder", context, headers=headers)
 
 
 def reminder_offset_of(message: OutboxMessage) -> timedelta | None:
@@ -243,9 +245,9 @@ def reminder_offset_of(message: OutboxMessage) -> timedelta | None:
     return None if minutes is None else timedelta(minutes=minutes)
 
 
-def _fill(message: OutboxMessage, now: datetime, subject: str, template: str, context: dict[str, object],
-          *, calendar: bytes | None = None, method: str | None = None,
-          headers: dict[str, str] | None = None) -> None:
+def fill_content(message: OutboxMessage, now: datetime, subject: str, template: str,
+                 context: dict[str, object], *, calendar: bytes | None = None, method: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
     config = current_app.config
     organizer = _reply_organizer(message)
     message.subject = subject[:300]

@@ -29,7 +29,7 @@ from facilitator.clock import now_utc
 from facilitator.database import write_best_effort
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.invites import queries, render
+from facilitator.invites import queries, render, series
 from facilitator.invites.tokens import revoke_contact_links, rotate_contact_token
 from facilitator.models import (
     Contact,
@@ -44,6 +44,7 @@ from facilitator.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderOptOut,
+    Series,
 )
 from facilitator.models.invites import CALENDAR_KINDS
 from facilitator.transaction import housekeeping
@@ -125,30 +126,80 @@ def _maybe_delivered(session_id: int, contact_id: int, to_email: str) -> bool:
 
 
 def queue_request(session: MeetingSession, contact: Contact, delivery: InviteDelivery | None,
-                  reason: str) -> OutboxMessage:
-    """Queue an invite (or an update) to the contact's current address."""
+                  reason: str) -> OutboxMessage | None:
+    """Queue an invite (or an update) to the contact's current address; for a session of a
+    series invited as one entry, the contact's series message (None when nothing needs saying)."""
     now = now_utc()
-    _supersede(session.id, contact.id, contact.email)
+    in_series = series.series_of(session)
+    if in_series is None:
+        _supersede(session.id, contact.id, contact.email)
     if delivery is None:
         delivery = InviteDelivery(session_id=session.id, contact_id=contact.id)
         db.session.add(delivery)
     delivery.email, delivery.method = contact.email, Method.REQUEST.value
     delivery.status, delivery.error, delivery.updated_at = DeliveryStatus.PENDING.value, None, now
     delivery.invited_at = delivery.invited_at or now
+    if in_series is not None:
+        return queue_series(in_series, contact, contact.email, reason)
     return new_message(MessageKind.REQUEST, reason, contact, contact.email, session)
 
 
 def queue_cancel(session: MeetingSession, delivery: InviteDelivery, reason: str) -> OutboxMessage | None:
     """Queue a CANCEL to the address the invite went to; nothing when no invite can have arrived."""
+    in_series = series.series_of(session)
     # Asked before superseding: a rendered message still pending may have gone out (a crash).
-    reached = _maybe_delivered(session.id, delivery.contact_id, delivery.email)
-    _supersede(session.id, delivery.contact_id, delivery.email)
+    if in_series is None:
+        reached = _maybe_delivered(session.id, delivery.contact_id, delivery.email)
+        _supersede(session.id, delivery.contact_id, delivery.email)
+    else:
+        reached = series.maybe_delivered(in_series, delivery.contact_id, delivery.email)
     delivery.method, delivery.error, delivery.updated_at = Method.CANCEL.value, None, now_utc()
     if not reached:
         delivery.status = DeliveryStatus.SKIPPED.value
+    else:
+        delivery.status = DeliveryStatus.PENDING.value
+    if in_series is not None:
+        cancelled = session if session.is_cancelled else None
+        return queue_series(in_series, delivery.contact, delivery.email, reason, cancelled)
+    if not reached:
         return None
-    delivery.status = DeliveryStatus.PENDING.value
     return new_message(MessageKind.CANCEL, reason, delivery.contact, delivery.email, session)
+
+
+def queue_series(in_series: Series, contact: Contact, email: str, reason: str,
+                 cancelled: MeetingSession | None = None, *,
+                 ended_early: bool = False) -> OutboxMessage | None:
+    """Queue (or bring up to date) the contact's one message for a series after a change.
+
+    ``cancelled``: the change was that occurrence's cancellation (a CANCEL of it alone, unless a
+    waiting message will say more). Reads the contact's invited occurrences, so the caller has
+    updated the deliveries first. A waiting, unrendered message is re-used: it is rendered from
+    the state at send time, so a step that touches every session is still one email.
+    """
+    db.session.flush()
+    waiting = series.waiting_message(in_series, contact.id, email)
+    decision = series.decide(in_series, contact, email, waiting, cancelled, ended_early=ended_early)
+    if decision is None:
+        series.supersede(in_series, contact.id, email)
+        return None
+    kind, occurrence = decision
+    if waiting is None:
+        series.supersede(in_series, contact.id, email)
+        waiting = new_message(kind, reason, contact, email, series_id=in_series.id)
+    waiting.kind, waiting.session_id, waiting.reason = kind.value, occurrence, reason
+    return waiting
+
+
+def series_ended_early(in_series: Series) -> list[OutboxMessage]:
+    """The series now ends before its later sessions (they became a new series): everyone it
+    reached gets what is left of it, with its UNTIL."""
+    queued = []
+    for contact_id, email in series.invited_addresses(in_series):
+        contact = db.session.get(Contact, contact_id)
+        message = contact and queue_series(in_series, contact, email, "split", ended_early=True)
+        if message is not None:
+            queued.append(message)
+    return queued
 
 
 # ---------------------------------------------------------------------------- reconcile
@@ -175,7 +226,7 @@ def reconcile_session(session: MeetingSession, reason: str, *, changed: bool = F
     for contact_id in sorted(wanted if scope is None else wanted & scope):
         queued += _reconcile_contact(session, eligible.get(contact_id), existing.get(contact_id),
                                      reason, changed)
-    return [m for m in queued if m is not None]
+    return list({id(m): m for m in queued if m is not None}.values())
 
 
 def _reconcile_contact(session: MeetingSession, contact: Contact | None, delivery: InviteDelivery | None,

@@ -32,7 +32,15 @@ from sqlalchemy.exc import IntegrityError
 from facilitator import sealed
 from facilitator.clock import now_utc
 from facilitator.extensions import db
-from facilitator.models import Contact, ContactToken, InvitationToken, LinkKind, MeetingSession
+from facilitator.models import (
+    Contact,
+    ContactToken,
+    InvitationToken,
+    LinkKind,
+    MeetingSession,
+    Series,
+    SeriesToken,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +83,24 @@ def find_join_token(token: str) -> InvitationToken | None:
     if row is None or row.revoked_at is not None or not row.contact.is_active:
         return None
     if now_utc() >= join_expires_at(row.session):
+        return None
+    return row
+
+
+def mint_series_token(series: Series, contact: Contact) -> str:
+    """A join link for a whole series (one per series email): it opens the occurrence on now."""
+    token = new_token()
+    db.session.add(SeriesToken(token_hash=token_hash(token), series_id=series.id, contact_id=contact.id,
+                               created_at=now_utc()))
+    return token
+
+
+def find_series_token(token: str) -> SeriesToken | None:
+    """The live series link, or None when unknown, revoked or its contact is inactive."""
+    if not well_formed(token):
+        return None
+    row = db.session.scalar(select(SeriesToken).where(SeriesToken.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.contact.is_active:
         return None
     return row
 
@@ -155,12 +181,14 @@ def rotate_contact_token(contact: Contact, kind: LinkKind) -> str:
 
 
 def revoke_contact_links(contact: Contact) -> int:
-    """Revoke every join and personal link of ``contact``; returns how many were live."""
-    result = db.session.execute(
-        update(InvitationToken).where(InvitationToken.contact_id == contact.id,
-                                      InvitationToken.revoked_at.is_(None))
-        .values(revoked_at=now_utc()).execution_options(synchronize_session=False))
-    return (result.rowcount or 0) + _revoke(contact, tuple(LinkKind))
+    """Revoke every join, series and personal link of ``contact``; returns how many were live."""
+    live = 0
+    for model in (InvitationToken, SeriesToken):
+        result = db.session.execute(
+            update(model).where(model.contact_id == contact.id, model.revoked_at.is_(None))
+            .values(revoked_at=now_utc()).execution_options(synchronize_session=False))
+        live += result.rowcount or 0
+    return live + _revoke(contact, tuple(LinkKind))
 
 
 def _live(contact: Contact, kind: LinkKind) -> ContactToken | None:

@@ -122,3 +122,11 @@ def coming_sessions(sessions: list[MeetingSession], now: datetime) -> list[Comin
     first_live = next((s.id for s in ordered if s.id in live), None)
     return [ComingSession(s, session_time(s, now), starts_in(s, now), s.id in live, s.id == first_live)
             for s in ordered]
+
+
+def series_occurrence(sessions: list[MeetingSession], now: datetime) -> MeetingSession | None:
+    """What a series link opens: the occurrence whose join window is open, else the next one,
+    else (the series is over) the last one."""
+    coming = [s for s in sessions if s.ends_at > now]
+    live = [s for s in coming if join_state(s, now).open]
+    return next(iter(live or coming or sessions[-1:]), None)

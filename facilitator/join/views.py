@@ -26,7 +26,7 @@ from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc, zone_name
 from facilitator.config import reminder_offsets
 from facilitator.extensions import csrf, db
-from facilitator.invites import events, queries, services
+from facilitator.invites import events, queries, series, series_render, services
 from facilitator.invites.render import (
     PRODID,
     base_url,
@@ -38,13 +38,20 @@ from facilitator.invites.render import (
 from facilitator.invites.tokens import (
     find_contact_token,
     find_join_token,
+    find_series_token,
     is_expired,
     kept_contact_token,
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
-from facilitator.join.joins import coming_sessions, is_link_scanner, join_state, user_agent_family
-from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
+from facilitator.join.joins import (
+    coming_sessions,
+    is_link_scanner,
+    join_state,
+    series_occurrence,
+    user_agent_family,
+)
+from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.providers import hub
 from integrations.ical import build_feed
 from integrations.icslint import lint
@@ -131,9 +138,24 @@ def _next_session(token: str) -> tuple[Any, MeetingSession]:
     return row, upcoming
 
 
+def _series_link(token: str) -> tuple[SeriesToken, MeetingSession] | None:
+    """A series email's link and the occurrence it opens now (None: not a series link; 404 when
+    none of the series is the contact's any more)."""
+    row = find_series_token(token)
+    if row is None:
+        return None
+    sessions = series.contact_sessions(row.series, row.contact_id, row.contact.email)
+    chosen = series_occurrence(sessions, now_utc())
+    if chosen is None:
+        abort(404)
+    return row, chosen
+
+
 @bp.route("/j/<token>")
 @allow(PUBLIC)
 def join(token: str) -> Any:
+    if (link := _series_link(token)) is not None:
+        return _join(link[1], link[0].contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics", None)
     row = _invited_row(token)
     return _join(row.session, row.contact, "email", f"/j/{token}", f"/j/{token}/calendar.ics",
                  f"/j/{token}/next")
@@ -150,6 +172,12 @@ def join_next(token: str) -> Any:
 @bp.route("/j/<token>/calendar.ics")
 @allow(PUBLIC)
 def join_calendar(token: str) -> Any:
+    if (link := _series_link(token)) is not None:
+        row = link[0]
+        ics = series_render.download_ics(
+            row.series, series.contact_sessions(row.series, row.contact_id, row.contact.email),
+            f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
+        return _calendar_response(ics, "series.ics")
     row = _invited_row(token)
     ics = download_ics(row.session, f"{base_url()}/j/{token}", now_utc(), row.contact.home.name)
     return _calendar_response(ics, "session.ics")
@@ -227,13 +255,22 @@ def home_join(token: str, session_id: int) -> Any:
     return _join(session, row.contact, "home", here, f"{here}/calendar.ics", None)
 
 
+def _download(session: MeetingSession, contact: Contact, link: str) -> Response:
+    """"Add to calendar": the session, or for a series invited as one entry the contact's whole
+    series (the same UID, master, overrides and SEQUENCE as their emails)."""
+    of = series.series_of(session)
+    mine = series.contact_sessions(of, contact.id, contact.email) if of is not None else []
+    if of is None or not mine:
+        return _calendar_response(download_ics(session, link, now_utc(), contact.home.name), "session.ics")
+    ics = series_render.download_ics(of, mine, link, now_utc(), contact.home.name)
+    return _calendar_response(ics, "series.ics")
+
+
 @bp.route("/h/<token>/sessions/<int:session_id>/calendar.ics")
 @allow(PUBLIC)
 def home_calendar(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id)
-    ics = download_ics(session, f"{base_url()}/h/{token}/sessions/{session.id}", now_utc(),
-                       row.contact.home.name)
-    return _calendar_response(ics, "session.ics")
+    return _download(session, row.contact, f"{base_url()}/h/{token}/sessions/{session.id}")
 
 
 @bp.route("/h/<token>/reminders", methods=["GET", "POST"])
@@ -276,9 +313,21 @@ def feed_join(token: str, session_id: int) -> Any:
 @allow(PUBLIC)
 def feed_calendar(token: str, session_id: int) -> Any:
     row, session = _home_session(token, session_id, LinkKind.FEED)
-    ics = download_ics(session, f"{base_url()}/feeds/{token}/sessions/{session.id}", now_utc(),
-                       row.contact.home.name)
-    return _calendar_response(ics, "session.ics")
+    return _download(session, row.contact, f"{base_url()}/feeds/{token}/sessions/{session.id}")
+
+
+@bp.route("/feeds/<token>/series/<series_id>")
+@allow(PUBLIC)
+def feed_series_join(token: str, series_id: str) -> Any:
+    """A series in the feed: the home's occurrence on now, else its next one."""
+    row = _contact_token(token, LinkKind.FEED)
+    sessions = [s for s in queries.home_sessions(row.contact.home_id, datetime(2000, 1, 1, tzinfo=UTC))
+                if s.series_id == series_id and not s.is_cancelled]
+    chosen = series_occurrence(sessions, now_utc())
+    if chosen is None:
+        abort(404)
+    here = f"/feeds/{token}/series/{series_id}"
+    return _join(chosen, row.contact, "feed", here, f"/feeds/{token}/sessions/{chosen.id}/calendar.ics", None)
 
 
 @bp.route("/feeds/<token>.ics")
@@ -291,10 +340,13 @@ def feed(token: str) -> Any:
     sessions = queries.home_sessions(home_.id, now - timedelta(days=FEED_DAYS_BACK))
     stamp = events.feed_stamp(sessions, home_.created_at)
     base = base_url()
-    organizers, sequences = events.feed_organizers(sessions), events.current_sequences(sessions)
+    singles, grouped = series_render.by_series(sessions)
+    organizers, sequences = events.feed_organizers(singles), events.current_sequences(singles)
     copies = [event_data(s, f"{base}/feeds/{token}/sessions/{s.id}", stamp, sequence=sequences[s.id],
-                         home_name=home_.name, organizer=organizers[s.id]) for s in sessions]
-    ics = build_feed(home_.name, copies, prodid=PRODID, now=stamp, timezone=zone_name())
+                         home_name=home_.name, organizer=organizers[s.id]) for s in singles]
+    whole = series_render.feed_components(grouped, lambda of: f"{base}/feeds/{token}/series/{of.id}", stamp,
+                                          home_.name)
+    ics = build_feed(home_.name, copies, prodid=PRODID, now=stamp, timezone=zone_name(), extra=whole)
     problems = lint(ics, expected_method="PUBLISH")
     if problems:
         log.error("Feed for home %s fails the lint: %s", home_.id, "; ".join(problems[:5]))

@@ -48,6 +48,7 @@ from facilitator.models.meetings import (
     SyncState,
 )
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
+from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
     AuditChainHead,
     AuditEvent,
@@ -102,6 +103,8 @@ __all__ = [
     "ReminderOptOut",
     "ReminderSend",
     "Role",
+    "Series",
+    "SeriesToken",
     "SessionNote",
     "SessionStatus",
     "SupervisionAction",

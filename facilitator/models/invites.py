@@ -18,6 +18,7 @@ from facilitator.clock import system_now
 from facilitator.models.base import Base, UTCDateTime
 from facilitator.models.homes import CareHome, Contact
 from facilitator.models.meetings import MeetingSession
+from facilitator.models.series import Series
 
 
 class MessageKind(enum.StrEnum):
@@ -80,6 +81,9 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING.value)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    # A series invitation (one calendar entry for the whole series); with a session_id as well,
+    # the CANCEL of that one occurrence.
+    series_id: Mapped[str | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
@@ -106,6 +110,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     session: Mapped[MeetingSession | None] = relationship()
+    series: Mapped[Series | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
 
 

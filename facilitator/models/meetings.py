@@ -53,6 +53,9 @@ class MeetingSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     series_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # In a series with a ``series`` row: the start its rule gave this session (the occurrence's
+    # RECURRENCE-ID), kept when the session is moved on its own.
+    series_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,12 +20,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from facilitator import providers
 from facilitator.auth import services as auth_services
+from facilitator.booking import services as booking
 from facilitator.clock import local_today
 from facilitator.demo import load_demo
 from facilitator.extensions import db
-from facilitator.invites.tokens import mint_contact_token, mint_join_token
-from facilitator.models import CalendarReply, Group, MeetingSession, User
+from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
+from facilitator.models import CalendarReply, Contact, Group, LinkKind, MeetingSession, Series, User
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
@@ -84,17 +86,32 @@ def seed(live: LiveServer) -> World:
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
     contact = homes[0].contacts[0]
+    series, series_contact = _series(make, author, soon)
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
-             "contact": contact.id},
+             "contact": contact.id, "series_session": series.sessions[0].id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
-                "reset": reset})
+                "reset": reset, "series": str(series.series_id),
+                "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
+                "series_feed": mint_contact_token(series_contact, LinkKind.FEED)})
     db.session.commit()
     return world
+
+
+def _series(make: Factory, author: User, soon: datetime) -> tuple[booking.BookingResult, Contact]:
+    """A weekly series of another group, invited as one calendar entry (issue 15)."""
+    home = make.home("Craigmore Lodge", contacts=1)
+    group = make.group("Fife Cohort 4", facilitators=[author], homes=[home], provider="link",
+                       joined_on=local_today() - timedelta(days=90))
+    asked = booking.Booking("Series week: noticing", soon + timedelta(hours=3), 60, provider="link",
+                            join_url=MEETING, every="week", count=3)
+    result = booking.book_sessions(author, group, asked, providers.hub(), zone="Europe/London",
+                                   now=datetime.now(UTC))
+    return result, home.contacts[0]
 
 
 @dataclass(frozen=True)
@@ -227,6 +244,8 @@ PAGES = [
     Visit("contact-reminders", None, _path("/h/{w.home_link}/reminders"), "Reminder", ipad=True),
     Visit("join", None, _path("/j/{w.join}"), "Week 9", ipad=True),
     Visit("join-unknown-link", None, _path("/j/" + "x" * 43), "", ipad=True, status=404),
+    Visit("join-series", None, _path("/j/{w.series_join}"), "Series week", ipad=True),
+    Visit("feed-series", None, _path("/feeds/{w.series_feed}/series/{w.series}"), "Series week", ipad=True),
     # A facilitator.
     Visit("facilitator-home", "facilitator", _path("/"), "Welcome"),
     Visit("groups", "facilitator", _path("/groups"), "Groups"),
@@ -240,6 +259,7 @@ PAGES = [
           then=_booking_errors),
     Visit("session", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9"),
     Visit("session-sent-now", "facilitator", _path("/sessions/{w.upcoming}"), "Week 9", then=_send_now),
+    Visit("series-session", "facilitator", _path("/sessions/{w.series_session}"), "Series week"),
     Visit("reschedule", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule"),
     Visit("reschedule-preview", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule",
           then=_reschedule_preview),

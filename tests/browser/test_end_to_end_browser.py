@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from facilitator.clock import local_today, zone
 from facilitator.extensions import db
-from facilitator.invites.tokens import find_join_token
+from facilitator.invites.tokens import find_series_token
 from facilitator.models import JoinRecord, MeetingSession
 from facilitator.models.supervision import AuditEvent
 from tests.browser.conftest import IPAD, Artefacts, LiveServer, sign_in
@@ -154,17 +154,18 @@ def test_book_invite_join_register_report_and_keep_the_note_private(make_live_se
     expect(invitations.filter(has_text="Waiting")).to_have_count(3)
     assert "Sent" not in invitations.all_inner_texts()[0]
 
-    assert run(live, "outbox", "send").startswith("Outbox: 18 sent")  # 3 contacts × 6 sessions
+    # A series is one calendar entry: one invitation per contact for all six sessions (issue 15).
+    assert run(live, "outbox", "send").startswith("Outbox: 3 sent")
     facilitator.reload()
     expect(invitations.filter(has_text="Sent")).to_have_count(3)
     expect(invitations.filter(has_text="Rowan Court")).to_have_count(2)
     artefacts.step(facilitator, "invitations-sent")
 
-    # 3. On the day, a Rowan Court contact opens the link in their invitation on the shared iPad.
+    # 3. On the day, a Rowan Court contact opens the link in their invitation on the shared iPad:
+    # the series' link, which opens the session of the day.
     mail = [parse(raw) for _, raw in live.app.extensions["mail_backend"].sent]
-    links = [link for m in mail if m.to == world["contact"] for link in m.links(f"{live.url}/j/")]
-    assert len(links) == 6
-    (join_link,) = [link for link in links if find_join_token(link.rsplit("/", 1)[1]).session_id == first_id]
+    (join_link,) = {link for m in mail if m.to == world["contact"] for link in m.links(f"{live.url}/j/")}
+    assert find_series_token(join_link.rsplit("/", 1)[1]) is not None
     set_now(live.app, starts_at - timedelta(minutes=40))  # before the join window opens
 
     ipad = artefacts.open("ipad", **IPAD)

@@ -3,6 +3,10 @@
 // Reads one JSON array of iCalendar texts per line on stdin and answers, per line on stdout, a
 // JSON array of the same length: for each text, the list of problems ical.js found (empty when
 // it reads the text cleanly). One process serves a whole pytest worker.
+//
+// A line {"expand": [texts]} asks instead for each text's occurrences as ical.js expands them
+// (RRULE, EXDATE, RECURRENCE-ID overrides, in the text's own VTIMEZONE): per text, a list of
+// [start, end] in UTC (ISO 8601), in order; an event without RRULE is its one occurrence.
 "use strict";
 
 const readline = require("node:readline");
@@ -91,8 +95,53 @@ function eventProblems(vevent, zones) {
   return problems;
 }
 
+const MAX_OCCURRENCES = 1000;
+
+function occurrencesOf(text) {
+  const calendar = new ICAL.Component(ICAL.parse(text));
+  for (const vtimezone of calendar.getAllSubcomponents("vtimezone")) {
+    ICAL.TimezoneService.register(vtimezone);
+  }
+  const found = [];
+  const byUid = new Map();
+  for (const vevent of calendar.getAllSubcomponents("vevent")) {
+    const uid = vevent.getFirstPropertyValue("uid");
+    if (!byUid.has(uid)) byUid.set(uid, []);
+    byUid.get(uid).push(vevent);
+  }
+  for (const vevents of byUid.values()) {
+    const master = vevents.find((v) => !v.hasProperty("recurrence-id"));
+    if (!master) throw new Error("an override without its master");
+    const event = new ICAL.Event(master);
+    for (const vevent of vevents) if (vevent !== master) event.relateException(vevent);
+    if (!event.isRecurring()) {
+      found.push([event.startDate, event.endDate]);
+      continue;
+    }
+    const iterator = event.iterator();
+    for (let next = iterator.next(); next; next = iterator.next()) {
+      const details = event.getOccurrenceDetails(next);
+      found.push([details.startDate, details.endDate]);
+      if (found.length > MAX_OCCURRENCES) throw new Error("too many occurrences");
+    }
+  }
+  const iso = (time) => time.toJSDate().toISOString().replace(".000Z", "Z");
+  return found.map(([start, end]) => [iso(start), iso(end)]).sort();
+}
+
 const lines = readline.createInterface({ input: process.stdin, terminal: false });
 lines.on("line", (line) => {
-  const texts = JSON.parse(line);
-  process.stdout.write(JSON.stringify(texts.map(problemsOf)) + "\n");
+  const asked = JSON.parse(line);
+  if (Array.isArray(asked)) {
+    process.stdout.write(JSON.stringify(asked.map(problemsOf)) + "\n");
+    return;
+  }
+  const answers = asked.expand.map((text) => {
+    try {
+      return { occurrences: occurrencesOf(text) };
+    } catch (error) {
+      return { error: error.message };
+    }
+  });
+  process.stdout.write(JSON.stringify(answers) + "\n");
 });

@@ -12,6 +12,10 @@
 
 A missing Node.js, ical.js or libical is an error, never a skip: an oracle that is not there
 would pass every calendar.
+
+Two of them also expand a calendar into its occurrences (RRULE, EXDATE, RECURRENCE-ID overrides,
+each in the calendar's own VTIMEZONE), independently of the app's own rule code:
+``recurring_ical_events`` (on icalendar and dateutil) and ical.js (``Oracles.expand``).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import icalendar
+import recurring_ical_events
 import vobject
 
 ORACLE_DIR = Path(__file__).resolve().parents[1] / "oracles"
@@ -136,12 +142,17 @@ class IcalJs:
         return self._process
 
     def problems(self, texts: list[str]) -> list[list[str]]:
-        if not texts:
-            return []
+        return self._ask(texts) if texts else []
+
+    def expand(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Per text, ``{"occurrences": [[start, end], ...]}`` (UTC, ISO) or ``{"error": ...}``."""
+        return self._ask({"expand": texts}) if texts else []
+
+    def _ask(self, question: object) -> Any:
         process = self._started()
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(json.dumps(texts) + "\n")
+            process.stdin.write(json.dumps(question) + "\n")
             process.stdin.flush()
             answer = process.stdout.readline()
         except BrokenPipeError:
@@ -201,5 +212,24 @@ class Oracles:
             for name in [name for name, problems in verdict.items() if not problems]:
                 del verdict[name]
 
+    def expand(self, ics: bytes) -> dict[str, list[tuple[str, str]]]:
+        """The occurrences of every event in ``ics`` as each expanding reader computes them:
+        reader name -> sorted [(start, end)] in UTC, ISO 8601 with ``Z``."""
+        (answer,) = self._icaljs.expand([ics.decode("utf-8")])
+        assert "error" not in answer, f"ical.js could not expand the calendar: {answer['error']}"
+        return {"recurring_ical_events": expand_with_recurring_ical_events(ics),
+                "ical.js": [tuple(pair) for pair in answer["occurrences"]]}
+
     def close(self) -> None:
         self._icaljs.close()
+
+
+def _utc_text(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expand_with_recurring_ical_events(ics: bytes) -> list[tuple[str, str]]:
+    """Every occurrence (recurring_ical_events, through year 2100), as (start, end) in UTC."""
+    calendar = icalendar.Calendar.from_ical(ics)
+    events = recurring_ical_events.of(calendar).between(datetime(1970, 1, 1), datetime(2100, 1, 1))
+    return sorted((_utc_text(e["DTSTART"].dt), _utc_text(e["DTEND"].dt)) for e in events)
