@@ -23,7 +23,9 @@ from facilitator.admin import services as admin
 from facilitator.extensions import db
 from facilitator.invites import series as series_module
 from facilitator.invites import services as invite_services
-from facilitator.models import InviteDelivery, MeetingSession, Method, Series
+from facilitator.models import CalendarReply, InviteDelivery, MeetingSession, Method, Series
+from facilitator.replies.parse import Answer, normalise_address
+from facilitator.replies.record import record_answer
 from tests.support.calendar_client import CalendarClient
 from tests.support.invites import (
     BASE,
@@ -505,3 +507,30 @@ def test_a_contact_added_gets_one_request_and_one_made_inactive_one_cancel(app, 
     assert contacts.clients["morag.bell@home.example"].methods == ["REQUEST", "CANCEL"]
     assert contacts.clients["morag.bell@home.example"].entries == {}
     contacts.assert_calendars_match()
+
+
+def test_a_reply_to_a_series_counts_for_its_occurrences_or_the_one_it_names(world, api, contacts, weekly):
+    """A calendar REPLY to a series' UID: the whole series without RECURRENCE-ID (as Google sends
+    it), one occurrence by the start its rule gave it (as Outlook and Apple send a changed one)."""
+    group, homes = world
+    address = homes[0].contacts[0].email
+    uid = db.session.get(Series, weekly[0]["series_id"]).ical_uid
+    assert api.patch(f"/api/v1/sessions/{weekly[3]['id']}",
+                     json={"starts_at": "2025-03-26T14:00:00"}).status_code == 200
+    received = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def answer(partstat: str, sequence: int, recurrence_id: datetime | None = None) -> Answer:
+        return Answer(uid, normalise_address(address.upper()), partstat, sequence, recurrence_id, None)
+
+    assert set(record_answer(answer("ACCEPTED", 0), received)) != {"not_invited"}
+    replies = {r.session_id: r.partstat for r in db.session.scalars(select(CalendarReply))}
+    assert replies == {s["id"]: "ACCEPTED" for s in weekly}
+    slot = datetime(2025, 3, 25, 10, 0, tzinfo=UTC)  # where the rule put the moved one
+    record_answer(answer("DECLINED", 5, slot), received)
+    replies = {r.session_id: r.partstat for r in db.session.scalars(select(CalendarReply))}
+    assert replies[weekly[3]["id"]] == "DECLINED"
+    assert [sid for sid, p in replies.items() if p == "DECLINED"] == [weekly[3]["id"]]
+    stranger = Answer(uid, "someone.else@example.org", "ACCEPTED", 9, None, None)
+    assert record_answer(stranger, received) == ["not_invited"]
+    assert record_answer(answer("ACCEPTED", 9, datetime(2025, 3, 26, 10, tzinfo=UTC)),
+                         received) == ["no_occurrence"]

@@ -1,13 +1,13 @@
 """Matching a calendar answer to what we sent, and keeping each contact's latest one.
 
 **Never trusted.** An answer counts only when its UID is one of our events *and* its ATTENDEE is
-an address we sent a REQUEST for that event to (compared in lower case, the domain in its ASCII
+an address whose invitation to that event was sent (compared in lower case, the domain in its ASCII
 form, so ``Mòrag@Dùn.example`` and ``mòrag@xn--dn-oka.example`` are one address). Anything else
 is ignored and counted: ``unknown_uid``, ``no_occurrence`` (our UID, but no session starts at
 its RECURRENCE-ID) or ``not_invited``.
 
 **UID to sessions in one place.** :func:`sessions_for_reply` is the only code that turns a UID
-(and RECURRENCE-ID) into sessions. Today a UID is one session's; a series UID plugs in there.
+(and RECURRENCE-ID) into sessions: a one-off session's own UID, or a series' for its occurrences.
 
 **Which answer wins.** One row per contact and session keeps the latest PARTSTAT. A reply with a
 lower SEQUENCE than the one kept answers an older version of the event and never overwrites it.
@@ -25,38 +25,41 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from facilitator.extensions import db
-from facilitator.models import CalendarReply, MeetingSession, MessageKind, OutboxMessage, OutboxStatus
+from facilitator.invites import series
+from facilitator.models import CalendarReply, InviteDelivery, MeetingSession, Method
 from facilitator.replies.parse import Answer, normalise_address
 
 
 def sessions_for_reply(uid: str, recurrence_id: datetime | date | None) -> list[MeetingSession]:
     """The sessions an answer to ``uid`` is about: all of the UID's without ``recurrence_id``,
     else the one whose original start it names (a floating time is read in the session's zone, a
-    DATE as the session's local day)."""
-    sessions = list(db.session.scalars(select(MeetingSession).where(MeetingSession.ical_uid == uid)))
+    DATE as the session's local day). A series' UID stands for its occurrences, each named by the
+    start its rule gave it, wherever it has moved since (``invites.series.sessions_of_uid``)."""
+    sessions = series.sessions_of_uid(uid)
     if recurrence_id is None:
         return sessions
     return [s for s in sessions if _is_occurrence(s, recurrence_id)]
 
 
 def _is_occurrence(session: MeetingSession, recurrence_id: datetime | date) -> bool:
+    original = session.series_slot_at or session.starts_at
+    zone = ZoneInfo(session.timezone)
     if isinstance(recurrence_id, datetime):
-        moment = recurrence_id
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(session.timezone))
-        return moment.astimezone(UTC) == session.starts_at
-    return session.local_date == recurrence_id
+        moment = recurrence_id if recurrence_id.tzinfo is not None else recurrence_id.replace(tzinfo=zone)
+        return moment.astimezone(UTC) == original
+    return original.astimezone(zone).date() == recurrence_id
 
 
 def invited_contacts(session_ids: list[int], address: str) -> dict[int, set[int]]:
-    """Per session id, the contacts we sent a REQUEST for it to at ``address`` (normalised)."""
+    """Per session id, the contacts invited to it at ``address`` (normalised) whose invitation
+    was sent, by its own email or its series' (``InviteDelivery`` keeps both)."""
     rows = db.session.execute(
-        select(OutboxMessage.session_id, OutboxMessage.contact_id, OutboxMessage.to_email)
-        .where(OutboxMessage.session_id.in_(session_ids), OutboxMessage.kind == MessageKind.REQUEST.value,
-               OutboxMessage.status == OutboxStatus.SENT.value, OutboxMessage.contact_id.is_not(None))).all()
+        select(InviteDelivery.session_id, InviteDelivery.contact_id, InviteDelivery.email)
+        .where(InviteDelivery.session_id.in_(session_ids), InviteDelivery.method == Method.REQUEST.value,
+               InviteDelivery.sent_at.is_not(None))).all()
     found: dict[int, set[int]] = {}
-    for session_id, contact_id, to_email in rows:
-        if normalise_address(to_email) == address:
+    for session_id, contact_id, email in rows:
+        if normalise_address(email) == address:
             found.setdefault(session_id, set()).add(contact_id)
     return found
 
