@@ -35,7 +35,8 @@ def setup(make):
     home_a, home_b = make.home("Ardenlea House"), make.home("Bellfield Court")
     group = make.group("West PSL", facilitators=[facilitator], homes=[home_a], joined_on=JOINED)
     east = make.group("East PSL", facilitators=[other], homes=[home_b], joined_on=JOINED)
-    return {"facilitator": facilitator, "other": other, "a": home_a, "b": home_b, "group": group, "east": east}
+    return {"facilitator": facilitator, "other": other, "a": home_a, "b": home_b, "group": group,
+            "east": east}
 
 
 def action(home, **fields) -> HomeAction:
@@ -53,19 +54,21 @@ def test_the_api_creates_lists_and_changes_actions_with_overdue(api, setup):
     contact = home.contacts[0]
     created = api.post(f"/api/v1/homes/{home.id}/actions", json={
         "title": "Agree protected time for the implementation group", "domain_key": "governance",
-        "owner_contact_id": contact.id, "due_on": "2025-02-10", "protected_hours": 2.5, "note": "At the next board"})
+        "owner_contact_id": contact.id, "due_on": "2025-02-10", "protected_hours": 2.5,
+        "note": "At the next board"})
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body == {"id": body["id"], "home_id": home.id,
                     "title": "Agree protected time for the implementation group", "domain_key": "governance",
                     "owner_contact_id": contact.id, "owner_role": None, "due_on": "2025-02-10",
-                    "protected_hours": 2.5, "note": "At the next board", "status": "not_started", "overdue": True}
+                    "protected_hours": 2.5, "note": "At the next board", "status": "not_started",
+                    "overdue": True}
     listed = api.get(f"/api/v1/homes/{home.id}/actions").get_json()["actions"]
     assert [a["id"] for a in listed] == [body["id"]]
     done = api.patch(f"/api/v1/actions/{body['id']}", json={"status": "done"}).get_json()
     assert done["status"] == "done" and done["overdue"] is False
-    moved = api.patch(f"/api/v1/actions/{body['id']}", json={"status": "in_progress", "due_on": None,
-                                                            "owner_contact_id": None, "owner_role": "manager"})
+    moved = api.patch(f"/api/v1/actions/{body['id']}", json={
+        "status": "in_progress", "due_on": None, "owner_contact_id": None, "owner_role": "manager"})
     assert moved.get_json()["owner_role"] == "manager" and moved.get_json()["due_on"] is None
 
 
@@ -134,9 +137,9 @@ def test_an_action_created_from_a_gap(client, auth, setup):
     assert '<option selected value="workforce">' in page
     title = "Next step for workforce development and support"
     assert f'value="{title}"' in page
-    response = client.post(url, data={"csrf_token": csrf_token(page), "title": title, "domain_key": "workforce",
-                                      "owner": "role:manager", "due_on": "2025-03-31", "status": "not_started",
-                                      "protected_hours": "3", "note": ""})
+    response = client.post(url, data={
+        "csrf_token": csrf_token(page), "title": title, "domain_key": "workforce", "owner": "role:manager",
+        "due_on": "2025-03-31", "status": "not_started", "protected_hours": "3", "note": ""})
     assert response.status_code == 302, response.get_data(as_text=True)
     made = db.session.scalar(select(HomeAction))
     assert (made.home_id, made.domain_key, made.owner_role, made.due_on, made.protected_hours) == (
@@ -157,7 +160,8 @@ def test_the_form_shows_every_problem_at_once_beside_its_field(client, auth, set
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for message in ("Enter what the home will do.", "is not a domain of the framework",
-                    "The owner must be a contact of Ardenlea House.", "Enter a due date between 2000 and 2100."):
+                    "The owner must be a contact of Ardenlea House.",
+                    "Enter a due date between 2000 and 2100."):
         assert html.count(message) == 2, message  # beside the field and in the summary
     assert db.session.scalar(select(func.count()).select_from(HomeAction)) == 0
 
