@@ -20,7 +20,7 @@ from facilitator.journey import action_queries, actions
 from facilitator.models import CareHome, HomeAction
 
 
-class ActionOut(Output):
+class HomeActionOut(Output):
     id: int
     home_id: int
     title: str
@@ -34,18 +34,18 @@ class ActionOut(Output):
     overdue: bool
 
     @classmethod
-    def of(cls, action: HomeAction, today: date) -> ActionOut:
+    def of(cls, action: HomeAction, today: date) -> HomeActionOut:
         return cls(id=action.id, home_id=action.home_id, title=action.title, domain_key=action.domain_key,
                    owner_contact_id=action.owner_contact_id, owner_role=action.owner_role,
                    due_on=action.due_on, protected_hours=action.protected_hours, note=action.note,
                    status=action.status, overdue=action.is_overdue(today))
 
 
-class ActionList(Output):
-    actions: list[ActionOut]
+class HomeActionList(Output):
+    actions: list[HomeActionOut]
 
 
-class ActionCreate(Input):
+class HomeActionCreate(Input):
     title: str = Field(max_length=1000)
     domain_key: str | None = Field(default=None, max_length=200,
                                    description="A domain key of the framework (GET /frameworks)")
@@ -57,7 +57,7 @@ class ActionCreate(Input):
     note: str = Field(default="", max_length=10000)
 
 
-class ActionUpdate(Input):
+class HomeActionUpdate(Input):
     title: str | None = Field(default=None, max_length=1000)
     domain_key: str | None = Field(default=None, max_length=200)
     owner_contact_id: RowId | None = None
@@ -80,24 +80,24 @@ def _home(home_id: int, *, write: bool) -> CareHome:
 
 
 @operation("/homes/<int:home_id>/actions", "GET", roles=READERS, summary="A home's action plan",
-           response=ActionList)
-def list_actions(home_id: int) -> ActionList:
+           response=HomeActionList)
+def list_actions(home_id: int) -> HomeActionList:
     home, today = _home(home_id, write=False), local_today()
-    return ActionList(actions=[ActionOut.of(a, today) for a in action_queries.home_plan(home.id)])
+    return HomeActionList(actions=[HomeActionOut.of(a, today) for a in action_queries.home_plan(home.id)])
 
 
 @operation("/homes/<int:home_id>/actions", "POST", roles=MANAGERS, summary="Add an action to a home's plan",
-           body=ActionCreate, response=ActionOut, status=201)
-def create_action(home_id: int, body: ActionCreate) -> ActionOut:
+           body=HomeActionCreate, response=HomeActionOut, status=201)
+def create_action(home_id: int, body: HomeActionCreate) -> HomeActionOut:
     home = _home(home_id, write=True)
     action = actions.create_action(home, actions.ActionData(**body.model_dump()), by=g.user)
-    return ActionOut.of(action, local_today())
+    return HomeActionOut.of(action, local_today())
 
 
 @operation("/actions/<int:action_id>", "PATCH", roles=MANAGERS, summary="Change an action or its status",
-           body=ActionUpdate, response=ActionOut)
-def update_action(action_id: int, body: ActionUpdate) -> ActionOut:
+           body=HomeActionUpdate, response=HomeActionOut)
+def update_action(action_id: int, body: HomeActionUpdate) -> HomeActionOut:
     action = get_or_404(HomeAction, action_id)
     _home(action.home_id, write=True)
     changes = patch_fields(body, nullable=NULLABLE)
-    return ActionOut.of(actions.update_action(action, changes, by=g.user), local_today())
+    return HomeActionOut.of(actions.update_action(action, changes, by=g.user), local_today())
