@@ -111,3 +111,12 @@ def test_the_digest_waits_for_its_weekday(smtp_app, smtp):
     assert queue_overdue_digests() == 0
     assert queue_overdue_digests(any_day=True) == 1
     assert week_of(date(2025, 2, 27)) == date(2025, 2, 24)
+
+
+def test_the_digest_command_queues_this_weeks_digests_whatever_the_day(smtp_app, smtp):
+    _plan(smtp_app)
+    smtp_app.config["ACTION_DIGEST_WEEKDAY"] = 6
+    runner = smtp_app.test_cli_runner()
+    result = runner.invoke(args=["outbox", "digest"])
+    assert result.exit_code == 0 and "Action digests queued: 1." in result.output
+    assert "Action digests queued: 0." in runner.invoke(args=["outbox", "digest"]).output
