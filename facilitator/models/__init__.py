@@ -47,6 +47,7 @@ from facilitator.models.meetings import (
     SyncAction,
     SyncState,
 )
+from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
 from facilitator.models.supervision import (
     AuditChainHead,
@@ -66,6 +67,11 @@ __all__ = [
     "CalendarReply",
     "MailboxMessage",
     "PartStat",
+    "Partner",
+    "PartnerArea",
+    "PartnerContact",
+    "PartnerSpecialism",
+    "Specialism",
     "AttendanceEntry",
     "AttendanceImport",
     "AttendanceParticipant",
