@@ -7,13 +7,14 @@ refused for everyone (and the role-matrix test fails), so a forgotten check cann
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, Role, User, can_see_group, group_facilitators
+from facilitator.models import MeetingSession, Membership, Role, User, can_see_group, group_facilitators
 from facilitator.models.base import can_be_row_id
 
 # Who may reach a view: every role set the app's views declare, defined here once.
@@ -101,6 +102,22 @@ def caller_checked_again() -> bool:
 def facilitated_group_ids(user: User) -> frozenset[int]:
     return frozenset(db.session.scalars(
         select(group_facilitators.c.group_id).where(group_facilitators.c.user_id == user.id)))
+
+
+def can_manage_home(user: User | None, home_id: int, on: date) -> bool:
+    """Who writes a home's own records (its partner contacts, agreements, readiness): admins for
+    every home, facilitators of a group the home belongs to on ``on`` or is due to join."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.FACILITATOR:
+        return False
+    not_left = (Membership.left_on.is_(None)) | (Membership.left_on > on)
+    return db.session.scalar(select(Membership.id).where(
+        Membership.home_id == home_id, not_left,
+        Membership.group_id.in_(select(group_facilitators.c.group_id)
+                                .where(group_facilitators.c.user_id == user.id))).limit(1)) is not None
 
 
 def visible_group_ids(user: User) -> frozenset[int] | None:

@@ -18,6 +18,7 @@ from facilitator.api import (  # noqa: F401
     homes,
     invitations,
     notes,
+    partners,
     sessions,
     supervision,
     users,

@@ -59,7 +59,8 @@ class Partner(Base):
     @property
     def specialisms(self) -> list[str]:
         order = list(Specialism)
-        return sorted((row.specialism for row in self.specialism_rows), key=lambda s: order.index(Specialism(s)))
+        return sorted((row.specialism for row in self.specialism_rows),
+                      key=lambda s: order.index(Specialism(s)))
 
 
 class PartnerArea(Base):
