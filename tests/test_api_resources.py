@@ -30,7 +30,8 @@ from facilitator.models import (
 from tests.support.factories import ApiClient, Auth, Factory
 
 USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id", "phone"}
-HOME_KEYS = {"id", "name", "region", "beds", "protected_time_agreed", "protected_time_agreed_on",
+HOME_KEYS = {"id", "name", "region", "local_authority", "beds", "protected_time_agreed",
+             "protected_time_agreed_on",
              "notes", "contacts"}
 CONTACT_KEYS = {"id", "name", "email", "role", "active"}
 GROUP_KEYS = {"id", "name", "provider", "default_duration_minutes", "facilitator_ids", "members"}

@@ -4,7 +4,8 @@ The file is UTF-8 (a byte-order mark, as Excel writes, is allowed) with a header
 columns in any order: ``name``, ``areas`` and ``specialisms`` are required; ``referral_route``,
 ``website``, ``phone``, ``email`` and ``last_checked_on`` may be left out. ``areas`` and
 ``specialisms`` hold several values separated by ``;`` (areas by key or name; ``all`` for every
-council area). A row updates the partner of the same name (case and spacing aside), else adds one.
+council area). A row updates the partner of the same name (case and spacing aside), else adds one;
+an optional column the file leaves out keeps what an updated partner had.
 
 Every row is checked before anything is written, and a file with any problem writes nothing:
 each problem is reported with its row (the header is row 1, as in a spreadsheet) and its column.
@@ -27,6 +28,7 @@ from facilitator.conditions.partners import (
     save_partner,
 )
 from facilitator.errors import BadInput
+from facilitator.models import Partner
 
 REQUIRED = ("name", "areas", "specialisms")
 OPTIONAL = ("referral_route", "website", "phone", "email", "last_checked_on")
@@ -78,6 +80,16 @@ def _date(text: str) -> date | None:
     raise ValueError(text)
 
 
+def _kept(cells: dict[str, str], existing: Partner | None) -> dict[str, str]:
+    """The row's cells, with an existing partner's values in the optional columns the file lacks."""
+    if existing is None:
+        return cells
+    kept = {c: str(getattr(existing, c) or "") for c in OPTIONAL if c not in cells}
+    if "last_checked_on" in kept and existing.last_checked_on:
+        kept["last_checked_on"] = existing.last_checked_on.isoformat()
+    return {**kept, **cells}
+
+
 def _row_data(cells: dict[str, str]) -> tuple[PartnerData, dict[str, str]]:
     areas = _values(cells.get("areas", ""))
     problems: dict[str, str] = {}
@@ -105,8 +117,10 @@ def _check_rows(reader: csv.reader, columns: list[str]) -> tuple[list[PartnerDat
             errors.append(RowError(number, "row",
                                    f"This row has {len(cells)} cells; the header has {len(columns)}."))
             continue
-        data, problems = _row_data(dict(zip(columns, cells, strict=False)))
-        problems = {**partner_problems(data, find_by_name(data.name)), **problems}
+        given = dict(zip(columns, cells, strict=False))
+        existing = find_by_name(given.get("name", ""))
+        data, problems = _row_data(_kept(given, existing))
+        problems = {**partner_problems(data, existing), **problems}
         if data.name.strip() and (first := seen.setdefault(name_key(data.name), number)) != number:
             problems["name"] = f"This partner is also on row {first}."
         errors += [RowError(number, f, m) for f, m in problems.items()]
