@@ -487,7 +487,8 @@ def test_a_home_needs_only_a_name(admin_api):
     response = admin_api.post("/api/v1/homes", json={"name": "Lochside Manor"})
     assert response.status_code == 201
     assert response.get_json() == {
-        "id": response.get_json()["id"], "name": "Lochside Manor", "region": "", "beds": None,
+        "id": response.get_json()["id"], "name": "Lochside Manor", "region": "", "local_authority": None,
+        "beds": None,
         "protected_time_agreed": False, "protected_time_agreed_on": None, "notes": "", "contacts": []}
 
 
