@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from facilitator.admin import services
 from facilitator.clock import local_today
 from facilitator.conditions.areas import COUNCIL_AREAS
 from facilitator.extensions import db
@@ -268,3 +269,15 @@ def test_bad_partner_contacts_are_422(make, admin, change, field):
     body = {"partner_id": _partner(admin), "contacted_on": "2026-11-02", "outcome": "Spoke", **change}
     error(admin.post(f"/api/v1/homes/{home.id}/partner-contacts", json=body), 422, field)
     assert table_counts()["PartnerContact"] == 0
+
+
+def test_once_the_home_has_left_the_group_its_facilitators_no_longer_record_for_it(app, make, admin):
+    partner_id = _partner(admin)
+    facilitator, home = make.user("facilitator"), make.home()
+    group = make.group(facilitators=[facilitator], homes=[home], joined_on=local_today() - timedelta(days=60))
+    body = {"partner_id": partner_id, "contacted_on": local_today().isoformat(), "outcome": "Spoke"}
+    url = f"/api/v1/homes/{home.id}/partner-contacts"
+    assert as_role(app, make, facilitator).post(url, json=body).status_code == 201
+    services.end_membership(group, home.id, local_today())
+    db.session.commit()
+    error(as_role(app, make, facilitator).post(url, json=body), 403)
