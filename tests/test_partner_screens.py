@@ -99,7 +99,7 @@ def test_the_csv_upload_lists_each_bad_row_and_imports_nothing(auth):
 
 def test_the_home_form_offers_the_council_areas(auth, client, make):
     auth.login("admin")
-    home = make.home()
+    home = make.home(region="East Neuk")
     form = client.get(f"/homes/{home.id}/edit").get_data(as_text=True)
     assert '<option value="na_h_eileanan_siar">Na h-Eileanan Siar</option>' in form
     response = auth.post(f"/homes/{home.id}/edit", {"name": home.name, "local_authority": "gotham"})
@@ -108,7 +108,8 @@ def test_the_home_form_offers_the_council_areas(auth, client, make):
     assert saved.status_code == 302
     db.session.rollback()
     assert db.session.get(CareHome, home.id).local_authority == "fife"
-    assert "Fife" in client.get(f"/homes/{home.id}").get_data(as_text=True)
+    assert "<dt>Council area</dt><dd>Fife</dd>" in client.get(f"/homes/{home.id}").get_data(as_text=True)
+    assert "<td>Fife</td>" in client.get("/homes").get_data(as_text=True)
 
 
 def test_a_facilitator_of_the_homes_group_records_a_partner_contact(auth, client, make):
