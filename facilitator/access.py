@@ -7,6 +7,7 @@ refused for everyone (and the role-matrix test fails), so a forgotten check cann
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
@@ -110,16 +111,21 @@ def visible_group_ids(user: User) -> frozenset[int] | None:
     return facilitated_group_ids(user) if user.role == Role.FACILITATOR else frozenset()
 
 
-def can_manage_home(user: User | None, home_id: int) -> bool:
-    """Who writes a home's journey (its action plan): admins every home, facilitators the homes of
-    a group they facilitate that the home belongs to now or belonged to before."""
+def can_manage_home(user: User | None, home_id: int, on: date | None = None) -> bool:
+    """Who writes a home's own records: admins every home, facilitators the homes of a group
+    they facilitate. Without ``on`` (its journey: action plan, assessments) a home the group has
+    ever had counts, now or before; with ``on`` (its partner contacts, agreements, readiness)
+    only one the group has not left by that date, or is due to join."""
     if user is None or not user.is_active or user.role not in MANAGERS:
         return False
     if user.role == Role.ADMIN:
         return True
-    return db.session.scalar(
-        select(Membership.id).join(group_facilitators, group_facilitators.c.group_id == Membership.group_id)
-        .where(group_facilitators.c.user_id == user.id, Membership.home_id == home_id).limit(1)) is not None
+    query = (select(Membership.id)
+             .join(group_facilitators, group_facilitators.c.group_id == Membership.group_id)
+             .where(group_facilitators.c.user_id == user.id, Membership.home_id == home_id))
+    if on is not None:
+        query = query.where(Membership.left_on.is_(None) | (Membership.left_on > on))
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def can_read_home(user: User | None, home_id: int) -> bool:

@@ -169,6 +169,18 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.list_actions": READERS,
     "api.create_action": BOOKERS,
     "api.update_action": BOOKERS,
+    # Partner organisations (issue 17): admins write the directory; admins and the facilitators of a
+    # home's groups record its partner contacts (object-level: tests/test_partners.py).
+    "conditions.directory": READERS,
+    "conditions.edit_partner": ADMIN,
+    "conditions.import_partners": ADMIN,
+    "conditions.new_partner_contact": BOOKERS,
+    "api.list_partners": READERS,
+    "api.create_partner": ADMIN,
+    "api.update_partner": ADMIN,
+    "api.import_partners": ADMIN,
+    "api.list_partner_contacts": READERS,
+    "api.create_partner_contact": BOOKERS,
 }
 
 ROLES = ["anonymous", "admin", "lead", "facilitator", "supervisor"]
@@ -249,6 +261,7 @@ def test_role_matrix(role, make_app):
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
+        ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

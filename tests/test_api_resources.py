@@ -30,7 +30,8 @@ from facilitator.models import (
 from tests.support.factories import ApiClient, Auth, Factory
 
 USER_KEYS = {"id", "email", "name", "role", "active", "supervisor_id", "phone"}
-HOME_KEYS = {"id", "name", "region", "beds", "protected_time_agreed", "protected_time_agreed_on",
+HOME_KEYS = {"id", "name", "region", "local_authority", "beds", "protected_time_agreed",
+             "protected_time_agreed_on",
              "notes", "contacts"}
 CONTACT_KEYS = {"id", "name", "email", "role", "active"}
 GROUP_KEYS = {"id", "name", "provider", "default_duration_minutes", "facilitator_ids", "members"}
@@ -486,7 +487,8 @@ def test_a_home_needs_only_a_name(admin_api):
     response = admin_api.post("/api/v1/homes", json={"name": "Lochside Manor"})
     assert response.status_code == 201
     assert response.get_json() == {
-        "id": response.get_json()["id"], "name": "Lochside Manor", "region": "", "beds": None,
+        "id": response.get_json()["id"], "name": "Lochside Manor", "region": "", "local_authority": None,
+        "beds": None,
         "protected_time_agreed": False, "protected_time_agreed_on": None, "notes": "", "contacts": []}
 
 

@@ -10,14 +10,17 @@ import sqlalchemy as sa
 from facilitator import transaction
 from facilitator.attendance import filters, register, report
 from facilitator.clock import now_utc, zone
+from facilitator.conditions import partner_queries
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.models import (
     AttendanceParticipant,
+    CareHome,
     Group,
     InviteDelivery,
     MeetingSession,
     OutboxMessage,
+    PartnerContact,
     Role,
     User,
 )
@@ -82,3 +85,12 @@ def test_a_supervision_is_due_and_a_note_is_written(demo):
     assert summary.cadence.overdue
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SessionNote)
                              .where(SessionNote.author_id == ailsa.id)) == 1
+
+
+def test_every_home_has_a_council_area_with_partners_covering_it_and_one_has_a_partner_contact(demo):
+    homes = list(db.session.scalars(sa.select(CareHome)))
+    assert all(h.local_authority for h in homes)
+    assert all(partner_queries.covering(h.local_authority) for h in homes)
+    contact = db.session.scalar(sa.select(PartnerContact))
+    assert contact.partner.name == "Edinburgh Rape Crisis Centre"
+    assert contact.recorded_by.role == Role.FACILITATOR

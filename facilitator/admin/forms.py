@@ -16,12 +16,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from facilitator.admin import facilitation
+from facilitator.conditions.areas import COUNCIL_AREAS
 from facilitator.forms import choices, optional_row_id, row_id
 from facilitator.models import ContactRole, Group, Role
 from integrations.providers.registry import PROVIDER_CLASSES
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 CONTACT_ROLE_CHOICES = choices((r.value, r.label) for r in ContactRole)
+AREA_CHOICES = choices([("", "Not recorded")] + list(COUNCIL_AREAS.items()))
 PROVIDER_CHOICES = choices((cls.name, cls.label) for cls in PROVIDER_CLASSES)
 
 
@@ -39,6 +41,7 @@ class UserForm(FlaskForm):
 class HomeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the home's name."), Length(max=200)])
     region = StringField("Region", validators=[Optional(), Length(max=100)])
+    local_authority = SelectField("Council area", choices=AREA_CHOICES, validate_choice=False)
     beds = IntegerField("Beds", validators=[Optional(), NumberRange(0, 10000, "Enter 0 to 10,000.")])
     protected_time_agreed_on = DateField(
         "Protected time agreed with leadership on (leave blank if not agreed)",

@@ -14,6 +14,7 @@ from facilitator.admin import facilitation
 from facilitator.auth import api_tokens
 from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
+from facilitator.conditions.areas import COUNCIL_AREAS, unknown_area_message
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks as invite_hooks
@@ -143,28 +144,32 @@ def update_user(user: User, *, name: str = UNSET, role: str = UNSET, is_active: 
     return user
 
 
-def home_problems(name: str | None, beds: int | None) -> dict[str, str]:
+def home_problems(name: str | None, beds: int | None, local_authority: str | None = None) -> dict[str, str]:
     """Every problem of a home's details at once, by field; nothing is changed."""
     problems: dict[str, str] = {}
     if not (name or "").strip():
         problems["name"] = "Enter the home's name."
     if beds is not None and beds < 0:
         problems["beds"] = "Enter 0 or more."
+    if local_authority and local_authority not in COUNCIL_AREAS:
+        problems["local_authority"] = unknown_area_message()
     return problems
 
 
-def _validate_home(name: str, beds: int | None) -> None:
-    problems = home_problems(name, beds)
+def _validate_home(name: str, beds: int | None, local_authority: str | None = None) -> None:
+    problems = home_problems(name, beds, local_authority)
     if problems:
-        raise DomainError("Enter the home's name." if "name" in problems else "Beds cannot be negative.",
-                          problems)
+        summary = {"name": "Enter the home's name.", "beds": "Beds cannot be negative.",
+                   "local_authority": "Unknown council area."}
+        raise DomainError(summary[next(iter(problems))], problems)
 
 
 def create_home(name: str, region: str = "", beds: int | None = None,
                 protected_time_agreed_on: date | None = None, notes: str = "",
-                contacts: Iterable[ContactData] = ()) -> CareHome:
-    _validate_home(name, beds)
+                contacts: Iterable[ContactData] = (), local_authority: str | None = None) -> CareHome:
+    _validate_home(name, beds, local_authority)
     home = CareHome(name=name.strip(), region=region.strip(), beds=beds,
+                    local_authority=local_authority or None,
                     protected_time_agreed_on=protected_time_agreed_on, notes=notes)
     db.session.add(home)
     seen: set[str] = set()
@@ -182,11 +187,14 @@ def create_home(name: str, region: str = "", beds: int | None = None,
 
 
 def update_home(home: CareHome, **changes: Any) -> CareHome:
-    allowed = {"name", "region", "beds", "protected_time_agreed_on", "notes"}
+    allowed = {"name", "region", "local_authority", "beds", "protected_time_agreed_on", "notes"}
     unknown = set(changes) - allowed
     if unknown:
         raise DomainError("Unknown fields.", {f: "This field cannot be changed." for f in unknown})
-    _validate_home(changes.get("name", home.name), changes.get("beds", home.beds))
+    if "local_authority" in changes:
+        changes["local_authority"] = changes["local_authority"] or None
+    _validate_home(changes.get("name", home.name), changes.get("beds", home.beds),
+                   changes.get("local_authority"))
     for key, value in changes.items():
         setattr(home, key, value.strip() if isinstance(value, str) and key != "notes" else value)
     db.session.flush()

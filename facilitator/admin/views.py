@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, get_or_404
+from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, can_manage_home, get_or_404
 from facilitator.admin import facilitation, queries, services
 from facilitator.admin.forms import (
     AddMemberForm,
@@ -26,6 +26,7 @@ from facilitator.auth import reset as auth_reset
 from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
+from facilitator.conditions import partner_queries
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
@@ -166,7 +167,9 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    return render_template("admin/home.html", home=home, memberships=list(memberships))
+    return render_template("admin/home.html", home=home, memberships=list(memberships),
+                           partner_contacts=partner_queries.home_contacts(home.id),
+                           can_record_contact=can_manage_home(g.user, home.id, local_today()))
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])
@@ -175,10 +178,12 @@ def home(home_id: int) -> Any:
 def edit_home(home_id: int | None = None) -> Any:
     home = get_or_404(CareHome, home_id) if home_id else None
     form = HomeForm(obj=home)
-    if not validate_all(form, lambda: services.home_problems(form.name.data, form.beds.data)):
+    if not validate_all(form, lambda: services.home_problems(form.name.data, form.beds.data,
+                                                             form.local_authority.data)):
         status = 422 if request.method == "POST" else 200
         return render_template("admin/home_form.html", form=form, home=home), status
-    fields = {k: form.data[k] for k in ("name", "region", "beds", "protected_time_agreed_on", "notes")}
+    fields = {k: form.data[k]
+              for k in ("name", "region", "local_authority", "beds", "protected_time_agreed_on", "notes")}
     fields["region"], fields["notes"] = fields["region"] or "", fields["notes"] or ""
     try:
         home = services.update_home(home, **fields) if home else services.create_home(**fields)

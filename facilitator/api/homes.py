@@ -25,7 +25,7 @@ def create_home(body: HomeCreate) -> HomeOut:
     contacts = [services.ContactData(c.name, str(c.email), c.role.value, c.active)
                 for c in body.contacts]
     home = services.create_home(body.name, body.region, body.beds, body.protected_time_agreed_on,
-                                body.notes, contacts)
+                                body.notes, contacts, local_authority=body.local_authority)
     return HomeOut.of(home)
 
 
@@ -39,6 +39,7 @@ def get_home(home_id: int) -> HomeOut:
            body=HomeUpdate, response=HomeOut)
 def update_home(home_id: int, body: HomeUpdate) -> HomeOut:
     home = get_or_404(CareHome, home_id)
-    changes = patch_fields(body, nullable=frozenset({"beds", "protected_time_agreed_on"}))
+    changes = patch_fields(body, nullable=frozenset({"beds", "protected_time_agreed_on",
+                                                                   "local_authority"}))
     services.update_home(home, **changes)
     return HomeOut.of(home)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from facilitator.conditions.areas import COUNCIL_AREAS
 from facilitator.errors import DomainError
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
 from facilitator.models.base import MAX_ROW_ID
@@ -101,9 +102,14 @@ class ContactOut(Output):
                    active=contact.is_active)
 
 
+LocalAuthority = Annotated[str | None, Field(max_length=60, description="A Scottish council area's key",
+                                             json_schema_extra={"enum": [*COUNCIL_AREAS, None]})]
+
+
 class HomeCreate(Input):
     name: Name
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    local_authority: LocalAuthority = None
     beds: int | None = Field(default=None, ge=0, le=10000)
     protected_time_agreed_on: date | None = None
     notes: str = Field(default="", max_length=5000)
@@ -113,6 +119,7 @@ class HomeCreate(Input):
 class HomeUpdate(Input):
     name: Name | None = None
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    local_authority: LocalAuthority = None
     beds: int | None = Field(default=None, ge=0, le=10000)
     protected_time_agreed_on: date | None = None
     notes: str | None = Field(default=None, max_length=5000)
@@ -122,6 +129,7 @@ class HomeOut(Output):
     id: int
     name: str
     region: str
+    local_authority: str | None
     beds: int | None
     protected_time_agreed: bool
     protected_time_agreed_on: date | None
@@ -130,7 +138,8 @@ class HomeOut(Output):
 
     @classmethod
     def of(cls, home: CareHome) -> HomeOut:
-        return cls(id=home.id, name=home.name, region=home.region, beds=home.beds,
+        return cls(id=home.id, name=home.name, region=home.region, local_authority=home.local_authority,
+                   beds=home.beds,
                    protected_time_agreed=home.protected_time_agreed,
                    protected_time_agreed_on=home.protected_time_agreed_on, notes=home.notes,
                    contacts=[ContactOut.of(c) for c in sorted(home.contacts, key=lambda c: (c.name, c.id))])

@@ -48,6 +48,7 @@ from facilitator.models.meetings import (
     SyncAction,
     SyncState,
 )
+from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
 from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
@@ -71,6 +72,11 @@ __all__ = [
     "CalendarReply",
     "MailboxMessage",
     "PartStat",
+    "Partner",
+    "PartnerArea",
+    "PartnerContact",
+    "PartnerSpecialism",
+    "Specialism",
     "AttendanceEntry",
     "AttendanceImport",
     "AttendanceParticipant",

@@ -30,6 +30,8 @@ class CareHome(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100), default="")
+    # A key of facilitator.conditions.areas.COUNCIL_AREAS (Scotland's 32 council areas), or None.
+    local_authority: Mapped[str | None] = mapped_column(String(40))
     beds: Mapped[int | None]
     protected_time_agreed_on: Mapped[date | None]
     notes: Mapped[str] = mapped_column(Text, default="")

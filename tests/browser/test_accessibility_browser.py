@@ -28,7 +28,7 @@ from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
 from facilitator.journey.actions import ActionData, create_action
-from facilitator.models import CalendarReply, Contact, Group, LinkKind, MeetingSession, Series, User
+from facilitator.models import CalendarReply, Contact, Group, LinkKind, MeetingSession, Partner, Series, User
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
@@ -72,7 +72,8 @@ def seed(live: LiveServer) -> World:
                                .order_by(MeetingSession.starts_at.desc())).first()
 
     make = Factory(live.app)
-    homes = [make.home("Rowan Court", contacts=2), make.home("Seaview House", contacts=1)]
+    homes = [make.home("Rowan Court", contacts=2, local_authority="fife"),
+             make.home("Seaview House", contacts=1)]
     fife = make.group("Fife Cohort 3", facilitators=[author], homes=homes, provider="link",
                       joined_on=local_today() - timedelta(days=90))
     soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
@@ -102,7 +103,8 @@ def seed(live: LiveServer) -> World:
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
-             "contact": contact.id, "series_session": series.sessions[0].id, "action": late.id},
+             "contact": contact.id, "series_session": series.sessions[0].id, "action": late.id,
+             "partner": db.session.scalar(select(Partner.id).order_by(Partner.id))},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset, "series": str(series.series_id),
                 "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
@@ -229,6 +231,11 @@ def _filter_dashboard(page: Page) -> None:
     page.wait_for_url("**/reports/attendance?group_id=*")
 
 
+def _save_empty(page: Page) -> None:
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
 def _send_now(page: Page) -> None:
     page.get_by_role("button", name="Send now").click()
     expect(page.locator(".flashes")).to_contain_text("Sent 3.")
@@ -313,6 +320,11 @@ PAGES = [
     Visit("account", "facilitator", _path("/account"), "Your account"),
     Visit("change-password", "facilitator", _path("/account/password"), "Change"),
     Visit("two-factor-setup", "facilitator", _path("/account/two-factor"), ""),
+    Visit("partners", "facilitator", _path("/partners"), "Partner organisations"),
+    Visit("partner-contact-new", "facilitator", _path("/homes/{w.home}/partner-contacts/new"),
+          "Record a contact"),
+    Visit("partner-contact-errors", "facilitator", _path("/homes/{w.home}/partner-contacts/new"),
+          "Record a contact", then=_save_empty),
     Visit("note-refused", "facilitator2", _path("/notes/{w.note}"), "You do not have access", status=403),
     # A supervisor.
     Visit("supervisor-home", "supervisor", _path("/"), "Welcome"),
@@ -333,6 +345,9 @@ PAGES = [
     Visit("dashboard-print", "lead", _path("/reports/attendance/print"), ""),
     Visit("supervision-cadence", "lead", _path("/supervision"), ""),
     Visit("lead-action-plan", "lead", _path("/homes/{w.home}/actions"), "Rowan Court: action plan"),
+    Visit("partners-filtered", "lead",
+          _path("/partners?local_authority=city_of_edinburgh&specialism=sexual_violence"),
+          "Partner organisations"),
     Visit("lead-calendar", "lead", _path("/calendar?facilitator={w.author}"), "Calendar"),
     # An admin.
     Visit("admin-home", "admin", _path("/"), "Welcome"),
@@ -354,6 +369,10 @@ PAGES = [
     Visit("group-new", "admin", _path("/groups/new"), ""),
     Visit("group-edit", "admin", _path("/groups/{w.group}/edit"), ""),
     Visit("group-edit-errors", "admin", _path("/groups/{w.group}/edit"), "", then=_group_errors),
+    Visit("partner-new", "admin", _path("/partners/new"), "Add a partner"),
+    Visit("partner-new-errors", "admin", _path("/partners/new"), "Add a partner", then=_save_empty),
+    Visit("partner-edit", "admin", _path("/partners/{w.partner}/edit"), "Edit"),
+    Visit("partners-import", "admin", _path("/partners/import"), "Import partners"),
     Visit("outbox", "admin", _path("/outbox"), "Outbox"),
     Visit("outbox-sent", "admin", _path("/outbox?show=sent"), "Outbox"),
     Visit("video-providers", "admin", _path("/video-providers"), ""),

@@ -20,6 +20,8 @@ from werkzeug.routing import Rule
 
 from facilitator import models
 from facilitator.auth.api_tokens import issue_api_token
+from facilitator.conditions.areas import COUNCIL_AREAS
+from facilitator.conditions.partners import PartnerData, save_partner
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import CareHome, Contact, Group, LinkKind, MeetingSession, User
@@ -32,6 +34,7 @@ UNKNOWN_TOKEN = "unknownTokenXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 # later is used once it exists; until then the argument gets an unknown id).
 ID_MODELS = {
     "user_id": "User",
+    "partner_id": "Partner",
     "home_id": "CareHome",
     "group_id": "Group",
     "contact_id": "Contact",
@@ -78,7 +81,9 @@ def build_world(make: Factory) -> World:
         "supervisor": supervisor,
         "facilitator": make.user("facilitator", supervisor_id=supervisor.id),
     }
-    homes = [make.home("Ardenlea House"), make.home("Bellfield Court")]
+    homes = [make.home("Ardenlea House", local_authority="glasgow_city"), make.home("Bellfield Court")]
+    save_partner(PartnerData("Rape Crisis Scotland", list(COUNCIL_AREAS), ["sexual_violence"],
+                             website="https://www.rapecrisisscotland.org.uk"))
     group = make.group("West of Scotland PSL", facilitators=[users["facilitator"]], homes=homes)
     start = (datetime.now(UTC) + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
     session = MeetingSession(

@@ -2,7 +2,7 @@
 action_digest_sends: the weekly overdue digest queued once per owner and week
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 15:34:50.022644
 
 """
