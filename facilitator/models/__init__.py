@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from facilitator.models.actions import ActionDigestSend, ActionStatus, HomeAction
 from facilitator.models.attendance import (
     AttendanceAlias,
     AttendanceEntry,
@@ -60,6 +61,9 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "ActionDigestSend",
+    "ActionStatus",
+    "HomeAction",
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",
