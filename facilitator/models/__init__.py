@@ -1,5 +1,14 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from facilitator.models.assessments import (
+    Assessment,
+    AssessmentChange,
+    AssessmentParticipant,
+    AssessmentRating,
+    Framework,
+    FrameworkDomain,
+    RatingSource,
+)
 from facilitator.models.attendance import (
     AttendanceAlias,
     AttendanceEntry,
@@ -60,6 +69,13 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "Assessment",
+    "AssessmentChange",
+    "AssessmentParticipant",
+    "AssessmentRating",
+    "Framework",
+    "FrameworkDomain",
+    "RatingSource",
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",
