@@ -108,6 +108,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed": P,
     "join.feed_join": P,
     "join.feed_calendar": P,
+    "join.home_assessment_pack": P,
+    "join.home_action_plan": P,
+    "join.home_assessment_pdf": P,
+    # Printed documents of a home (issue 16): facilitators of the home's groups only, object-level
+    # (tests/test_packs.py); supervisors none.
+    "packs.assessment_pack": READERS,
+    "packs.assessment_pdf": READERS,
+    "packs.action_plan": READERS,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.
@@ -232,6 +240,7 @@ def test_role_matrix(role, make_app):
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
+        ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

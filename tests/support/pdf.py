@@ -9,20 +9,22 @@ import subprocess
 FORM_FEED = "\f"
 
 
-def pdf_pages(pdf: bytes) -> list[str]:
-    """The text of each page of ``pdf``, in reading layout."""
+def pdf_pages(pdf: bytes, layout: bool = True) -> list[str]:
+    """The text of each page of ``pdf``: laid out as printed (a table's rows stay on their line),
+    or with ``layout=False`` in reading order (each table cell's text stays together)."""
     assert pdf.startswith(b"%PDF-"), "not a PDF"
     tool = shutil.which("pdftotext")
     assert tool, "pdftotext is missing: run `make system-deps` (poppler-utils)"
-    done = subprocess.run([tool, "-layout", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+    mode = ["-layout"] if layout else []
+    done = subprocess.run([tool, *mode, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
                           check=True, timeout=60)
     pages = done.stdout.decode("utf-8").split(FORM_FEED)
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-def pdf_text(pdf: bytes) -> str:
+def pdf_text(pdf: bytes, layout: bool = True) -> str:
     """The whole text of ``pdf``, its pages joined."""
-    return "\n".join(pdf_pages(pdf))
+    return "\n".join(pdf_pages(pdf, layout))
 
 
 def squeezed(text: str) -> str:
