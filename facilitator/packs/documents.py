@@ -19,12 +19,13 @@ def assessment_pack(home: CareHome) -> Response:
     """The blank framework tailored to ``home``: its contacts, its last completed round's rating
     beside each domain, and room to write."""
     framework = queries.current_framework()
+    scale, principles = queries.scale_and_principles(framework)
     previous = queries.latest_completed_round(home.id)
     return pdf_download(
         "packs/assessment_pack.pdf.html", pdf_filename(home.name, "assessment pack"),
         home_name=home.name, title="Self-assessment pack", produced=now_utc(), home=home,
         contacts=queries.active_contacts(home), role_label=queries.role_label, framework=framework,
-        principles=framework.principles,
+        scale=scale, principles=principles,
         previous_round=previous, previous=queries.previous_by_domain(previous))
 
 
