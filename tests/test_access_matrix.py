@@ -150,7 +150,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "attendance.dashboard": LEAD_OR_ADMIN,
     "attendance.printable": LEAD_OR_ADMIN,
     "attendance.attendance_csv": LEAD_OR_ADMIN,
-    "attendance.zoom_webhook": P,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
+    "attendance.zoom_webhook": P,
+    # Self-assessment (issue 16): facilitators only for homes of their groups (now or before),
+    # object-level (tests/test_assessments_api.py); leads read; assessment_id names no row here.
+    "api.list_frameworks": READERS,
+    "api.list_assessments": READERS,
+    "api.create_assessment": BOOKERS,
+    "api.get_assessment": READERS,
+    "api.update_assessment": BOOKERS,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
     "api.get_attendance": READERS,
     "api.put_attendance": BOOKERS,
     "api.import_attendance": BOOKERS,
@@ -231,6 +238,7 @@ def test_role_matrix(role, make_app):
         ids["session_id"] = _seed_session(make, ids)
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
+        ids["assessment_id"] = MISSING_ROW
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         client = app.test_client()
         auth = Auth(client, make)
