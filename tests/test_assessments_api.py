@@ -12,7 +12,8 @@ from facilitator.journey.framework_data import DEFAULT_FRAMEWORK
 from facilitator.models import AssessmentChange, AssessmentRating
 from tests.support.factories import ApiClient, Factory
 
-ASSESSMENT_KEYS = {"id", "home_id", "framework_id", "round", "started_on", "completed_on", "source", "ratings"}
+ASSESSMENT_KEYS = {"id", "home_id", "framework_id", "round", "started_on", "completed_on", "source",
+                   "ratings"}
 
 
 @pytest.fixture
