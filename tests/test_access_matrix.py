@@ -153,6 +153,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "attendance.zoom_webhook": P,
     # Self-assessment (issue 16): facilitators only for homes of their groups (now or before),
     # object-level (tests/test_assessments_api.py); leads read; assessment_id names no row here.
+    "join.assessment": P,
+    "join.assessment_start": P,
+    "join.assessment_step": P,
+    "join.assessment_finish": P,
     "api.list_frameworks": READERS,
     "api.list_assessments": READERS,
     "api.create_assessment": BOOKERS,

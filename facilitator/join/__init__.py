@@ -7,6 +7,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.join import views
+    from facilitator.join import assessment, views  # noqa: F401 (assessment adds its routes to views.bp)
 
     app.register_blueprint(views.bp)
