@@ -18,9 +18,9 @@ from facilitator.access import PUBLIC, allow
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import csrf
+from facilitator.join.views import bp, contact_link
 from facilitator.journey import assessments as rounds
 from facilitator.journey.framework_data import PRINCIPLES
-from facilitator.join.views import bp, contact_link
 from facilitator.models import Assessment, Contact
 
 
@@ -33,7 +33,8 @@ def _open_round(contact: Contact) -> Assessment:
 
 def _previous(contact: Contact, assessment: Assessment | None) -> Assessment | None:
     """The home's last round before ``assessment`` (or its last round), for "last time" hints."""
-    earlier = [a for a in rounds.rounds_of(contact.home_id) if assessment is None or a.round < assessment.round]
+    earlier = [a for a in rounds.rounds_of(contact.home_id)
+               if assessment is None or a.round < assessment.round]
     return earlier[-1] if earlier else None
 
 
@@ -107,10 +108,11 @@ def _step_page(token: str, contact: Contact, current: Assessment, step: int, pro
     domain = current.framework.domains[step - 1]
     saved, before = current.rating_for(domain.key), _previous(contact, current)
     posted = request.form if problems else None
+    kept = str(saved.rating) if saved and saved.rating else ""
     return render_template(
         "join/assessment_step.html", token=token, contact=contact, home=contact.home, current=current,
         domain=domain, step=step, count=len(current.framework.domains), saved=saved,
-        chosen=str(posted.get("rating", "")) if posted else str(saved.rating if saved and saved.rating else ""),
+        chosen=str(posted.get("rating", "")) if posted else kept,
         evidence=posted.get("evidence", "") if posted else (saved.evidence if saved else ""),
         before=before.rating_for(domain.key) if before else None, before_round=before,
         principles=PRINCIPLES, problems=problems), 422 if problems else 200
