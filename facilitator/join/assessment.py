@@ -4,8 +4,7 @@ Made for a shared iPad: one domain per screen, four large choices, an evidence b
 next" / "Back" buttons that are plain form posts (it saves as it goes, with no JavaScript). No
 sign-in: the link names the contact, so every change records who made it. The link reaches only
 its own home's rounds: no round id is ever taken from the URL. A GET only shows; starting a round,
-saving a domain and finishing are POSTs. The forms are CSRF-exempt, as the reminders page is: the
-secret link in the URL is what a forged post would need, and a shared device may not keep a cookie.
+saving a domain and finishing are POSTs, each with the form's CSRF token like the link's other forms.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ from flask import abort, redirect, render_template, request, url_for
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import local_today
 from facilitator.errors import DomainError
-from facilitator.extensions import csrf
-from facilitator.join.views import bp, contact_link
+from facilitator.join.views import _contact_token, bp
 from facilitator.journey import assessments as rounds
 from facilitator.journey.framework_data import PRINCIPLES
 from facilitator.models import Assessment, Contact
@@ -49,7 +47,7 @@ def may_start(home_id: int) -> bool:
 @bp.route("/h/<token>/assessment")
 @allow(PUBLIC)
 def assessment(token: str) -> Any:
-    contact = contact_link(token).contact
+    contact = _contact_token(token).contact
     current = rounds.open_round(contact.home_id)
     return render_template(
         "join/assessment.html", token=token, contact=contact, home=contact.home, current=current,
@@ -59,9 +57,8 @@ def assessment(token: str) -> Any:
 
 @bp.route("/h/<token>/assessment/start", methods=["POST"])
 @allow(PUBLIC)
-@csrf.exempt
 def assessment_start(token: str) -> Any:
-    contact = contact_link(token).contact
+    contact = _contact_token(token).contact
     if may_start(contact.home_id):
         rounds.start_round(contact.home, rounds.Actor(contact=contact))
         return redirect(url_for("join.assessment_step", token=token, step=1), code=303)
@@ -70,10 +67,9 @@ def assessment_start(token: str) -> Any:
 
 @bp.route("/h/<token>/assessment/<int:step>", methods=["GET", "POST"])
 @allow(PUBLIC)
-@csrf.exempt
 def assessment_step(token: str, step: int) -> Any:
     """One domain; a POST saves it, then goes on, back, or to the overview (``go``)."""
-    contact = contact_link(token).contact
+    contact = _contact_token(token).contact
     current = _open_round(contact)
     domains = current.framework.domains
     if not 1 <= step <= len(domains):
@@ -120,8 +116,7 @@ def _step_page(token: str, contact: Contact, current: Assessment, step: int, pro
 
 @bp.route("/h/<token>/assessment/finish", methods=["POST"])
 @allow(PUBLIC)
-@csrf.exempt
 def assessment_finish(token: str) -> Any:
-    contact = contact_link(token).contact
+    contact = _contact_token(token).contact
     rounds.finish_round(_open_round(contact), rounds.Actor(contact=contact))
     return redirect(url_for("join.assessment", token=token, finished=1), code=303)

@@ -69,7 +69,7 @@ def _not_found(_exc: NotFound) -> Any:
     return render_template("join/not_found.html"), 404
 
 
-def contact_link(token: str, used_as: LinkKind = LinkKind.HOME) -> ContactToken:
+def _contact_token(token: str, used_as: LinkKind = LinkKind.HOME) -> ContactToken:
     """The working link, its use noted; an expired page link leads to its page's offer, else 404."""
     row = find_contact_token(token, used_as)
     if row is None:
@@ -177,7 +177,7 @@ def _still_invited(session: MeetingSession, contact: Contact) -> bool:
 
 def _home_session(token: str, session_id: int,
                   used_as: LinkKind = LinkKind.HOME) -> tuple[ContactToken, MeetingSession]:
-    row = contact_link(token, used_as)
+    row = _contact_token(token, used_as)
     session = db.session.get(MeetingSession, session_id)
     if session is None or not queries.session_visible_to_home(session, row.contact.home_id):
         abort(404)
@@ -245,7 +245,7 @@ def reminders(token: str) -> Any:
     A POST with the body ``List-Unsubscribe=One-Click`` is a mail client's one-click
     unsubscribe (RFC 8058, announced in each reminder's headers): it stops reminders.
     """
-    row = contact_link(token)
+    row = _contact_token(token)
     changed = None
     if request.method == "POST":
         wanted = request.form.get("action") == "start"
@@ -285,7 +285,7 @@ def feed_calendar(token: str, session_id: int) -> Any:
 @allow(PUBLIC)
 def feed(token: str) -> Any:
     """The home's sessions from 90 days back and all future ones, as a PUBLISH feed."""
-    row = contact_link(token, LinkKind.FEED)
+    row = _contact_token(token, LinkKind.FEED)
     home_ = row.contact.home
     now = now_utc()
     sessions = queries.home_sessions(home_.id, now - timedelta(days=FEED_DAYS_BACK))
