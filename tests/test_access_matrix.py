@@ -157,6 +157,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.assessment_start": P,
     "join.assessment_step": P,
     "join.assessment_finish": P,
+    "journey.home_assessments": READERS,
+    "journey.start_paper_round": BOOKERS,
+    "journey.edit_assessment": BOOKERS,
+    "journey.group_progress": READERS,
+    "journey.all_progress": LEAD_OR_ADMIN,
     "api.list_frameworks": READERS,
     "api.list_assessments": READERS,
     "api.create_assessment": BOOKERS,
@@ -243,6 +248,7 @@ def test_role_matrix(role, make_app):
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
         ids["assessment_id"] = MISSING_ROW
+        ids["step"] = 1
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         client = app.test_client()
         auth = Auth(client, make)

@@ -57,6 +57,7 @@ class RoundChanges:
 
     ratings: dict[str, RatingInput] = field(default_factory=dict)
     source: str | None = None
+    started_on: date | None = None
     set_completed: bool = False
     completed_on: date | None = None
 
@@ -115,6 +116,8 @@ def change_round(assessment: Assessment, changes: RoundChanges, actor: Actor) ->
     if changes.source is not None and changes.source != assessment.source:
         assessment.source = changes.source
         _record(assessment, actor, "source", source=changes.source)
+    if changes.started_on is not None:
+        assessment.started_on = changes.started_on
     source = changes.source or assessment.source
     for key, wanted in changes.ratings.items():
         _rate(assessment, key, wanted, source, actor)
@@ -135,11 +138,13 @@ def check_changes(assessment: Assessment, changes: RoundChanges) -> dict[str, st
             problems[f"ratings.{key}.rating"] = RATING_MESSAGE
     if changes.source is not None and changes.source not in set(RatingSource):
         problems["source"] = "Choose online, paper or visit."
-    done = changes.completed_on
+    started, done = changes.started_on or assessment.started_on, changes.completed_on
+    if not _date_ok(started):
+        problems["started_on"] = DATE_MESSAGE
     if changes.set_completed and done is not None:
         if not _date_ok(done):
             problems["completed_on"] = DATE_MESSAGE
-        elif done < assessment.started_on:
+        elif done < started:
             problems["completed_on"] = "A round cannot be completed before it started."
     return problems
 
