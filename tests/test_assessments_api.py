@@ -108,3 +108,28 @@ def test_a_facilitator_keeps_a_home_that_left_their_group(api: ApiClient, make: 
     db.session.commit()
     api.as_user(facilitator)
     assert api.post(f"/api/v1/homes/{home.id}/assessments", {}).status_code == 201
+
+
+def test_an_admin_publishes_a_new_version_and_old_rounds_keep_theirs(api: ApiClient, runner, setting,
+                                                                     tmp_path):
+    import json
+
+    facilitator, home, _ = setting
+    api.as_user(facilitator)
+    old = api.post(f"/api/v1/homes/{home.id}/assessments", {}).get_json()
+    api.patch(f"/api/v1/assessments/{old['id']}", {"completed_on": date.today().isoformat()})
+    spec = tmp_path / "roadmap.json"
+    spec.write_text(json.dumps({"name": "NTTP Roadmap", "version": "2027.1", "domains": [
+        {"key": "leadership", "title": "Leadership", "prompts": ["Who leads it?"]}]}))
+    published = runner.invoke(args=["frameworks", "publish", str(spec)])
+    assert published.exit_code == 0, published.output
+    again = runner.invoke(args=["frameworks", "publish", str(spec)])
+    assert again.exit_code != 0, "a version is published once"
+    assert "2027.1" in runner.invoke(args=["frameworks", "list"]).output
+    new = api.post(f"/api/v1/homes/{home.id}/assessments", {}).get_json()
+    assert new["framework_id"] != old["framework_id"]
+    assert api.get(f"/api/v1/assessments/{old['id']}").get_json()["framework_id"] == old["framework_id"]
+    refused = api.patch(f"/api/v1/assessments/{new['id']}", {"ratings": {"governance": {"rating": 2}}})
+    assert refused.status_code == 422 and "ratings.governance" in refused.get_json()["error"]["fields"]
+    assert api.patch(f"/api/v1/assessments/{new['id']}",
+                     {"ratings": {"leadership": {"rating": 2}}}).status_code == 200
