@@ -21,8 +21,8 @@ from facilitator.demo import STAFF, load_demo
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites.cli import outbox_command
-from facilitator.journey.cli import frameworks_command
 from facilitator.invites.outbox import mail_backend, run_once
+from facilitator.journey.cli import frameworks_command
 from facilitator.models import Role, User
 from facilitator.replies.cli import replies_command
 from facilitator.supervision.cli import audit_command, notes_command
