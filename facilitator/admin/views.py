@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, can_read_home, get_or_404
+from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, get_or_404
 from facilitator.admin import facilitation, queries, services
 from facilitator.admin.forms import (
     AddMemberForm,
@@ -29,6 +29,7 @@ from facilitator.clock import local_today
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
+from facilitator.journey.access import can_read_journey
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 from facilitator.supervision.http import request_origin
 
@@ -167,7 +168,7 @@ def home(home_id: int) -> Any:
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
     return render_template("admin/home.html", home=home, memberships=list(memberships),
-                           can_print=can_read_home(g.user, home.id))
+                           can_print=can_read_journey(g.user, home.id))
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.join import paper_links, views  # noqa: F401 - paper_links adds routes to views.bp
+    # assessment and paper_links add their routes to views.bp
+    from facilitator.join import assessment, paper_links, views  # noqa: F401
 
     app.register_blueprint(views.bp)
