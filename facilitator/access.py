@@ -13,7 +13,7 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, Role, User, can_see_group, group_facilitators
+from facilitator.models import MeetingSession, Membership, Role, User, can_see_group, group_facilitators
 from facilitator.models.base import can_be_row_id
 
 # Who may reach a view: every role set the app's views declare, defined here once.
@@ -108,6 +108,25 @@ def visible_group_ids(user: User) -> frozenset[int] | None:
     if user.role in (Role.LEAD, Role.ADMIN):
         return None
     return facilitated_group_ids(user) if user.role == Role.FACILITATOR else frozenset()
+
+
+def can_manage_home(user: User | None, home_id: int) -> bool:
+    """Who writes a home's journey (its action plan): admins every home, facilitators the homes of
+    a group they facilitate that the home belongs to now or belonged to before."""
+    if user is None or not user.is_active or user.role not in MANAGERS:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return db.session.scalar(
+        select(Membership.id).join(group_facilitators, group_facilitators.c.group_id == Membership.group_id)
+        .where(group_facilitators.c.user_id == user.id, Membership.home_id == home_id).limit(1)) is not None
+
+
+def can_read_home(user: User | None, home_id: int) -> bool:
+    """Who reads a home's journey: leads every home, and whoever may write it."""
+    if user is not None and user.is_active and user.role == Role.LEAD:
+        return True
+    return can_manage_home(user, home_id)
 
 
 def session_or_404(session_id: int) -> MeetingSession:

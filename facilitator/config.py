@@ -157,6 +157,9 @@ CHECKS: dict[str, Check] = {
     "ORGANIZER_EMAIL": _email,
     "MAIL_REPLY_TO": _email,
     "REMINDER_OFFSETS": lambda _key, value: reminder_offsets(value) and None,
+    "ACTION_DIGEST_WEEKDAY": lambda key, value: _require(
+        not isinstance(value, bool) and str(value).strip() in "0123456" and len(str(value).strip()) == 1,
+        f"{key} must be a weekday number, 0 (Monday) to 6 (Sunday), not {value!r}"),
     "ZOOM_WEBHOOK_SECRET": lambda key, value: _require(
         not str(value or "") or len(str(value)) >= 16, f"{key} looks too short: copy Zoom's Secret Token"),
     "ATTENDANCE_PRESENT_SHARE": lambda key, value: _require(

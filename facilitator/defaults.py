@@ -113,6 +113,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_LEASE_SECONDS": 300,
     # Messages one `outbox send` pass delivers at most.
     "OUTBOX_BATCH_SIZE": 100,
+    # The weekly digest of overdue actions goes to their owners from this weekday on (0 Monday … 6 Sunday).
+    "ACTION_DIGEST_WEEKDAY": 0,
     # Reminder emails this long before each session: minutes, or with h/m/d ("24h,1h").
     "REMINDER_OFFSETS": "24h,1h",
     # Join links forward to the meeting from this many minutes before the start until the end.

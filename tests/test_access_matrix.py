@@ -12,6 +12,7 @@ from facilitator.access import ADMIN, LEAD_OR_ADMIN, PUBLIC, READERS, STAFF, all
 from facilitator.auth.api_tokens import issue_api_token
 from facilitator.booking import services as booking_services
 from facilitator.extensions import db
+from facilitator.journey.actions import ActionData, create_action
 from facilitator.models import Group, User
 from tests.support.factories import Auth, Factory
 from tests.support.invites import UNKNOWN_TOKEN, first_outbox_message_id
@@ -179,6 +180,16 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.put_attendance": BOOKERS,
     "api.import_attendance": BOOKERS,
     "api.engagement": READERS,
+    # Action plans (issue 16): leads read every home's; admins and the facilitators of a group the
+    # home belongs to, now or before, write (another facilitator: 404, tests/test_action_plan.py).
+    "journey.home_actions": READERS,
+    "journey.new_action": BOOKERS,
+    "journey.edit_action": BOOKERS,
+    "journey.set_action_status": BOOKERS,
+    "join.home_action_done": P,
+    "api.list_actions": READERS,
+    "api.create_action": BOOKERS,
+    "api.update_action": BOOKERS,
 }
 
 ROLES = ["anonymous", "admin", "lead", "facilitator", "supervisor"]
@@ -224,8 +235,10 @@ def _seed(make: Factory) -> dict[str, int]:
     facilitator = make.user("facilitator")
     home = make.home()
     group = make.group(facilitators=[facilitator], homes=[home])
+    action = create_action(home, ActionData(title="Seeded action"))
+    db.session.commit()
     return {"user_id": facilitator.id, "home_id": home.id, "contact_id": home.contacts[0].id,
-            "group_id": group.id}
+            "group_id": group.id, "action_id": action.id}
 
 
 def _seed_session(make: Factory, ids: dict[str, int]) -> int:

@@ -34,10 +34,11 @@ from facilitator.attendance.forms import (
     assign_choices,
 )
 from facilitator.attendance.register import RegisterConflict, RegisterView, RowInput
-from facilitator.clock import now_utc, zone
+from facilitator.clock import local_today, now_utc, zone
 from facilitator.errors import DomainError, form_again
 from facilitator.extensions import db
 from facilitator.forms import choices, flash_refusal, show_errors
+from facilitator.journey import action_queries
 from facilitator.models import MeetingSession, Role, SessionStatus, can_manage_group
 from facilitator.models.attendance import (
     AttendanceParticipant,
@@ -116,7 +117,8 @@ def _page(view: RegisterView, form: RegisterForm, status: int = 200,
         "attendance/register.html", view=view, form=form, lines={line.home.id: line for line in view.lines},
         can_take=can_manage_group(g.user, session.group), started=session.starts_at <= now,
         assign_form=assign_form, conflict=conflict, import_form=ImportForm(), accept_form=AcceptImportForm(),
-        notice=notice, mark_all=MARK_ALL, replies=home_replies(session.id),
+        notice=notice, mark_all=MARK_ALL, replies=home_replies(session.id), today=local_today(),
+        plans=action_queries.open_plans(line.home.id for line in view.lines),
         importable=importable, provider=hub().label(session.provider)), status
 
 
@@ -254,19 +256,20 @@ def filters_from_request() -> tuple[FilterForm, report_filters.Filters | None]:
 CHARTED_SESSIONS = 12
 
 
-def _report(template: str) -> Any:
+def _report(template: str, **extra: Any) -> Any:
     form, filters = filters_from_request()
     if filters is None:
-        return render_template(template, form=form, report=None, generated=now_utc()), 422
+        return render_template(template, form=form, report=None, generated=now_utc(), **extra), 422
     charted = None if filters.group_id is not None else CHARTED_SESSIONS
     engagement = report.engagement_report(filters, now=now_utc(), zone=zone(), charted=charted)
-    return render_template(template, form=form, report=engagement, generated=now_utc())
+    return render_template(template, form=form, report=engagement, generated=now_utc(), **extra)
 
 
 @bp.route("/reports/attendance")
 @allow(LEAD_OR_ADMIN)
 def dashboard() -> Any:
-    return _report("attendance/dashboard.html")
+    """The engagement report, and each home's action plan: done, open and overdue."""
+    return _report("attendance/dashboard.html", progress=action_queries.progress_by_home(local_today()))
 
 
 @bp.route("/reports/attendance/print")

@@ -15,6 +15,7 @@ from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
 from facilitator.extensions import db
+from facilitator.journey import action_queries
 from facilitator.models import Group, Role, User, group_facilitators
 from facilitator.supervision import queries as supervision_queries
 
@@ -31,7 +32,9 @@ def index() -> Any:
     user: User = g.user
     context: dict[str, Any] = {"supervision_summary": supervision_queries.home_summary(user, local_today())}
     if user.role == Role.FACILITATOR:
-        context.update(groups=_groups_of(user), **_facilitator_panels(user))
+        groups = _groups_of(user)
+        overdue = action_queries.overdue_by_group((gr.id for gr in groups), local_today())
+        context.update(groups=groups, overdue_actions=overdue, **_facilitator_panels(user))
     return render_template("home/index.html", **context)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from facilitator import queue
+from facilitator import queue, transaction
 from facilitator.extensions import db
 from facilitator.invites import outbox, queries
+from facilitator.journey.digest import queue_overdue_digests
 from integrations.mailer import FileBackend
 
 
@@ -31,6 +32,16 @@ def send_command(loop: bool, interval: int, limit: int | None) -> None:
     backend = outbox.mail_backend()
     if isinstance(backend, FileBackend):
         click.echo(f"Email is written as .eml files to {backend.directory} (MAIL_BACKEND=file).")
+
+
+@outbox_command.command("digest")
+def digest_command() -> None:
+    """Queue this week's digest of overdue actions now, whatever the weekday (once a week each).
+
+    ``send`` queues it by itself from ACTION_DIGEST_WEEKDAY on; the next ``send`` delivers it."""
+    queued = queue_overdue_digests(any_day=True)
+    transaction.commit()
+    click.echo(f"Action digests queued: {queued}.")
 
 
 @outbox_command.command("status")

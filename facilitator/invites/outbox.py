@@ -1,4 +1,5 @@
-"""The outbox worker: queue due reminders, claim pending messages, send them, record the outcome.
+"""The outbox worker: queue due reminders and the weekly digest of overdue actions, claim pending
+messages, send them, record the outcome.
 
 ``flask --app facilitator outbox send`` runs one pass (cron-safe) or, with ``--loop``, keeps going.
 Several workers may run at once, on one machine or many:
@@ -44,6 +45,7 @@ from facilitator.database import write_intent
 from facilitator.extensions import db
 from facilitator.invites import queries, render
 from facilitator.invites.services import new_message
+from facilitator.journey.digest import queue_overdue_digests
 from facilitator.models import (
     DeliveryStatus,
     InviteDelivery,
@@ -67,7 +69,8 @@ MAX_SEND_NOW = 500  # a session's messages: one per contact and kind, a few hund
 def run_report(*extra: tuple[str, str]) -> queue.RunReport:
     """What a pass did; ``outcomes`` holds each message's outcome by its Message-ID."""
     return queue.RunReport(("sent", "sent"), ("retrying", "to retry"), ("failed", "failed"),
-                           ("skipped", "skipped"), ("reminders", "reminders queued"), *extra)
+                           ("skipped", "skipped"), ("reminders", "reminders queued"),
+                           ("digests", "action digests queued"), *extra)
 
 
 def backoff() -> queue.Backoff:
@@ -106,6 +109,7 @@ def run_once(backend: MailBackend | None = None, worker: str | None = None,
     result = run_report()
     with write_intent():  # every transaction here may write: on SQLite, take the lock up front
         result.add("reminders", count=queue_due_reminders())
+        result.add("digests", count=queue_overdue_digests())
         transaction.commit()
         handled = 0
         while handled < limit:

@@ -19,10 +19,13 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from facilitator.clock import as_local
 from facilitator.extensions import db
 from facilitator.invites import events, queries
 from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
+from facilitator.journey import action_queries
+from facilitator.journey.actions import domain_titles
 from facilitator.models import (
     Contact,
     LinkKind,
@@ -135,6 +138,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return None
     if kind == MessageKind.HOME_LINK:
         return None if message.contact.is_active else "The contact is inactive."
+    if kind == MessageKind.ACTIONS:
+        return _digest_skip(message, now)
     session = message.session
     if session is None:
         return "The session no longer exists."
@@ -145,6 +150,17 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
             return "The session was cancelled before the invite was sent."
         return None
     return _reminder_skip(message, session, now)
+
+
+def _digest_skip(message: OutboxMessage, now: datetime) -> str | None:
+    contact = message.contact
+    if not contact.is_active or contact.email != message.to_email:
+        return "The contact is inactive or has another address now."
+    if queries.is_opted_out(contact.id):
+        return "The contact stopped reminders."
+    if not action_queries.overdue_for_owner(contact, as_local(now).date()):
+        return "No overdue actions are left."
+    return None
 
 
 def _reminder_skip(message: OutboxMessage, session: MeetingSession, now: datetime) -> str | None:
@@ -178,6 +194,9 @@ def render(message: OutboxMessage, now: datetime) -> None:
         context = {"contact": contact, "home": contact.home, "links": links}
         subject = f"Your link for {contact.home.name}'s Peer Support and Learning sessions"
         _fill(message, now, subject, "home_link", context)
+        return
+    if kind == MessageKind.ACTIONS:
+        _render_digest(message, contact, now)
         return
     session = message.session
     assert session is not None
@@ -235,6 +254,18 @@ def _render_reminder(message: OutboxMessage, session: MeetingSession, contact: C
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject = f"Reminder: {session.title}, {short_when(session, now)}"
     _fill(message, now, subject, "reminder", context, headers=headers)
+
+
+def _render_digest(message: OutboxMessage, contact: Contact, now: datetime) -> None:
+    """The owner's overdue actions as they are now, with the home's page (to tick them done)."""
+    links = contact_links(contact)
+    overdue = action_queries.overdue_for_owner(contact, as_local(now).date())
+    context = {"contact": contact, "home": contact.home, "links": links, "actions": overdue,
+               "domains": domain_titles()}
+    headers = {"List-Unsubscribe": f"<{links.reminders}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    count = f"{len(overdue)} action{'s' if len(overdue) != 1 else ''}"
+    _fill(message, now, f"{contact.home.name}: {count} overdue", "actions_digest", context, headers=headers)
 
 
 def reminder_offset_of(message: OutboxMessage) -> timedelta | None:

@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, allow
-from facilitator.clock import now_utc, zone_name
+from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.config import reminder_offsets
 from facilitator.extensions import csrf, db
 from facilitator.invites import events, queries, services
@@ -44,6 +44,7 @@ from facilitator.invites.tokens import (
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
 from facilitator.join.joins import coming_sessions, is_link_scanner, join_state, user_agent_family
+from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SessionStatus
 from facilitator.providers import hub
 from integrations.ical import build_feed
@@ -216,7 +217,9 @@ def home(token: str) -> Any:
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
         attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
         webcal=webcal_url(feed) if feed else None,
-        reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when())
+        reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when(),
+        plan=action_queries.open_plans([contact.home_id])[contact.home_id], today=as_local(now).date(),
+        just_done=request.args.get("done"))
 
 
 @bp.route("/h/<token>/sessions/<int:session_id>")

@@ -4,15 +4,21 @@
 ``progress`` compares rounds (a home's first and latest, and the grids of homes × domains),
 ``access`` says who may see and change a home's journey, ``assessment_views`` the staff pages; the
 home fills its round in through ``facilitator.join.assessment``.
+``actions`` holds the action plan's rules and writes, ``action_queries`` its reads, ``digest`` the
+weekly email of overdue actions (queued by the outbox's pass), ``action_views`` the staff pages;
+the home's own page shows and ticks its actions through ``facilitator.join.actions``.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+from facilitator.models import ActionStatus
+
 
 def init_app(app: Flask) -> None:
-    from facilitator.journey import assessment_views  # noqa: F401 - its routes are on bp
+    from facilitator.journey import action_views, assessment_views  # noqa: F401 - their routes are on bp
     from facilitator.journey.blueprint import bp
 
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(action_status=ActionStatus)

@@ -25,6 +25,7 @@ from facilitator.clock import local_today
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
+from facilitator.journey.actions import ActionData, create_action
 from facilitator.models import CalendarReply, Group, MeetingSession, User
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
@@ -84,13 +85,21 @@ def seed(live: LiveServer) -> World:
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
     contact = homes[0].contacts[0]
+    # Rowan Court's action plan: one overdue (owned by the contact), one for the manager role, one done.
+    late = create_action(homes[0], ActionData(
+        title="Name a trauma-informed champion", domain_key="governance", owner_contact_id=contact.id,
+        due_on=local_today() - timedelta(days=10)))
+    create_action(homes[0], ActionData(
+        title="Make a quiet room", domain_key="environment", owner_role="manager",
+        due_on=local_today() + timedelta(days=30), protected_hours=4))
+    create_action(homes[0], ActionData(title="Share the toolkit with night staff", status="done"))
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
-             "contact": contact.id},
+             "contact": contact.id, "action": late.id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset})
     db.session.commit()
@@ -208,6 +217,13 @@ def _send_now(page: Page) -> None:
     expect(page.locator(".flashes")).to_contain_text("Sent 3.")
 
 
+def _action_errors(page: Page) -> None:
+    page.get_by_label("What will the home do?").fill("")
+    page.get_by_label("Due by (optional)").fill("2150-01-01")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-summary a")).to_have_count(2)
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -254,6 +270,12 @@ PAGES = [
           then=_register_errors),
     Visit("register-marked-all", "facilitator", _path("/sessions/{w.untaken}/register"), "Register",
           then=_mark_all_present),
+    Visit("action-plan", "facilitator", _path("/homes/{w.home}/actions"), "Rowan Court: action plan"),
+    Visit("action-from-gap", "facilitator", _path("/homes/{w.home}/actions/new?domain_key=workforce"),
+          "Add an action"),
+    Visit("action-errors", "facilitator", _path("/homes/{w.home}/actions/new"), "Add an action",
+          then=_action_errors),
+    Visit("action-edit", "facilitator", _path("/actions/{w.action}/edit"), "Edit an action"),
     Visit("notes", "facilitator", _path("/notes"), "Your confidential notes"),
     Visit("note-new", "facilitator", _path("/notes/new"), "Write a confidential note"),
     Visit("note", "facilitator", _path("/notes/{w.note}"), "Confidential note"),
@@ -290,6 +312,7 @@ PAGES = [
           then=_filter_dashboard),
     Visit("dashboard-print", "lead", _path("/reports/attendance/print"), ""),
     Visit("supervision-cadence", "lead", _path("/supervision"), ""),
+    Visit("lead-action-plan", "lead", _path("/homes/{w.home}/actions"), "Rowan Court: action plan"),
     Visit("lead-calendar", "lead", _path("/calendar?facilitator={w.author}"), "Calendar"),
     # An admin.
     Visit("admin-home", "admin", _path("/"), "Welcome"),
