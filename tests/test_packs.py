@@ -7,19 +7,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from facilitator.admin import services as admin_services
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, revoke_contact_links
+from facilitator.journey import actions, assessments
+from facilitator.journey.assessments import Actor, RatingInput, RoundChanges
 from facilitator.journey.framework_data import SCALE, TOOLKIT_2021
-from facilitator.models import (
-    Assessment,
-    AssessmentParticipant,
-    AssessmentRating,
-    Framework,
-    HomeAction,
-)
+from facilitator.models import Assessment, HomeAction
 from tests.support.pdf import pdf_pages, pdf_text, squeezed
 
 TITLES = [d.title for d in TOOLKIT_2021.domains]
@@ -28,27 +23,25 @@ SECOND = {"governance": 2, "policy": 2, "workforce": 3, "environment": 4, "finan
 LABELS = dict(SCALE)
 
 
-def _framework() -> Framework:
-    return db.session.scalar(select(Framework).where(Framework.version == TOOLKIT_2021.version))
-
-
-def _round(home, number: int, ratings: dict[str, int], completed: date | None, source: str = "online",
+def _round(home, ratings: dict[str, int], completed: date | None, source: str = "online",
            participants=()) -> Assessment:
+    """A round as the services record it: the contacts in ``participants`` rate a domain each
+    through their link, the rest is typed in (paper) or saved by the home (online)."""
     started = completed - timedelta(days=14) if completed else date(2026, 6, 1)
-    round_ = Assessment(home_id=home.id, framework_id=_framework().id, round=number, started_on=started,
-                        completed_on=completed, source=source)
-    round_.ratings = [AssessmentRating(domain_key=key, rating=value, source=source,
-                                       evidence=f"Evidence {key} round {number}")
-                      for key, value in ratings.items()]
-    round_.participants = [AssessmentParticipant(contact_id=c.id) for c in participants]
-    db.session.add(round_)
+    round_ = assessments.start_round(home, Actor(contact=home.contacts[0]), started_on=started)
+    number = round_.round
+    for contact, key in zip(participants, list(ratings), strict=False):
+        rated = RoundChanges(ratings={key: RatingInput(ratings[key], f"Evidence {key} round {number}")})
+        assessments.change_round(round_, rated, Actor(contact=contact))
+    assessments.change_round(round_, RoundChanges(
+        ratings={k: RatingInput(v, f"Evidence {k} round {number}") for k, v in ratings.items()},
+        source=source, set_completed=completed is not None, completed_on=completed), Actor())
     db.session.commit()
     return round_
 
 
 def _action(home, title: str, **fields) -> HomeAction:
-    action = HomeAction(home_id=home.id, title=title, **fields)
-    db.session.add(action)
+    action = actions.create_action(home, actions.ActionData(title=title, **fields))
     db.session.commit()
     return action
 
@@ -71,9 +64,9 @@ def _pdf(response) -> list[str]:
 
 def test_the_pack_is_tailored_to_the_home_with_its_previous_ratings_on_every_domain(client, auth, world):
     facilitator, home, _ = world
-    _round(home, 1, FIRST, date(2026, 1, 20))
-    _round(home, 2, SECOND, date(2026, 7, 20))
-    _round(home, 3, {"governance": 4}, None)  # in progress: not the "previous" round
+    _round(home, FIRST, date(2026, 1, 20))
+    _round(home, SECOND, date(2026, 7, 20))
+    _round(home, {"governance": 4}, None)  # in progress: not the "previous" round
     auth.login(facilitator)
     response = client.get(f"/homes/{home.id}/assessment-pack.pdf")
     pages = _pdf(response)
@@ -113,8 +106,8 @@ def test_a_first_pack_says_there_is_no_earlier_round(client, auth, world):
 
 def test_a_completed_round_prints_its_ratings_evidence_and_change(client, auth, world):
     facilitator, home, _ = world
-    _round(home, 1, FIRST, date(2026, 1, 20))
-    second = _round(home, 2, SECOND, date(2026, 7, 20), source="paper", participants=home.contacts[:2])
+    _round(home, FIRST, date(2026, 1, 20))
+    second = _round(home, SECOND, date(2026, 7, 20), source="paper", participants=home.contacts[:2])
     auth.login(facilitator)
     response = client.get(f"/assessments/{second.id}.pdf")
     pages = _pdf(response)
@@ -142,8 +135,7 @@ def test_the_action_plan_lists_owners_due_dates_and_what_is_overdue(client, auth
             due_on=today - timedelta(days=30), status="in_progress", protected_hours=2.5)
     _action(home, "Walk round the building with two residents", domain_key="environment",
             owner_role="team_leader", due_on=today + timedelta(days=40))
-    _action(home, "Book the informed-level training", status="done", done_on=today - timedelta(days=3),
-            owner_role="manager")
+    _action(home, "Book the informed-level training", status="done", owner_role="manager")
     _action(other, "Not for Ardenlea")
     auth.login(facilitator)
     response = client.get(f"/homes/{home.id}/action-plan.pdf")
@@ -173,7 +165,7 @@ PATHS = ["/homes/{home}/assessment-pack.pdf", "/homes/{home}/action-plan.pdf", "
 ])
 def test_who_may_download(client, auth, make, world, path, who, status):
     facilitator, home, _ = world
-    round_ = _round(home, 1, FIRST, date(2026, 1, 20))
+    round_ = _round(home, FIRST, date(2026, 1, 20))
     if who == "former":  # facilitated a group the home has since left
         user = make.user("facilitator")
         group = make.group(facilitators=[user], homes=[home], joined_on=date(2025, 1, 6))
@@ -203,9 +195,9 @@ def test_a_missing_home_or_round_is_not_found(client, auth):
 
 def test_the_home_downloads_its_own_papers_through_its_link(client, world):
     _, home, other = world
-    _round(home, 1, FIRST, date(2026, 1, 20))
-    mine = _round(home, 2, SECOND, date(2026, 7, 20))
-    theirs = _round(other, 1, {"governance": 4}, date(2026, 2, 1))
+    _round(home, FIRST, date(2026, 1, 20))
+    mine = _round(home, SECOND, date(2026, 7, 20))
+    theirs = _round(other, {"governance": 4}, date(2026, 2, 1))
     _action(home, "Ours to do", owner_role="manager")
     _action(other, "Theirs to do")
     token = mint_contact_token(home.contacts[0])
@@ -222,7 +214,7 @@ def test_the_home_downloads_its_own_papers_through_its_link(client, world):
 
 def test_a_contact_of_one_home_never_gets_another_homes_papers(client, world):
     _, home, other = world
-    theirs = _round(other, 1, {"governance": 4}, date(2026, 2, 1))
+    theirs = _round(other, {"governance": 4}, date(2026, 2, 1))
     token = mint_contact_token(home.contacts[0])
     other_token = mint_contact_token(other.contacts[0])
     db.session.commit()

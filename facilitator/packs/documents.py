@@ -6,6 +6,7 @@ from flask import Response
 
 from facilitator.clock import local_today, now_utc
 from facilitator.extensions import db
+from facilitator.journey.frameworks import current_framework
 from facilitator.models import Assessment, CareHome, RatingSource
 from facilitator.packs import queries
 from facilitator.paper import pdf_download, pdf_filename
@@ -18,14 +19,13 @@ SOURCE_LABELS = {RatingSource.ONLINE.value: "Online, by the home",
 def assessment_pack(home: CareHome) -> Response:
     """The blank framework tailored to ``home``: its contacts, its last completed round's rating
     beside each domain, and room to write."""
-    framework = queries.current_framework()
-    scale, principles = queries.scale_and_principles(framework)
+    framework = current_framework()
     previous = queries.latest_completed_round(home.id)
     return pdf_download(
         "packs/assessment_pack.pdf.html", pdf_filename(home.name, "assessment pack"),
         home_name=home.name, title="Self-assessment pack", produced=now_utc(), home=home,
         contacts=queries.active_contacts(home), role_label=queries.role_label, framework=framework,
-        scale=scale, principles=principles,
+        principles=framework.principles,
         previous_round=previous, previous=queries.previous_by_domain(previous))
 
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
-from facilitator.journey.framework_data import DEFAULT_FRAMEWORK, PRINCIPLES, SCALE, FrameworkSpec
+from facilitator.journey.action_queries import home_plan
+from facilitator.journey.actions import domain_titles
 from facilitator.models import (
     Assessment,
     CareHome,
     Contact,
     ContactRole,
     Framework,
-    FrameworkDomain,
     HomeAction,
 )
-from facilitator.models.actions import OPEN_STATUSES, ActionStatus
+from facilitator.models.actions import ActionStatus
 
 
 @dataclass(frozen=True)
@@ -38,21 +37,6 @@ class PlanRow:
     domain_title: str
     owner: str
     overdue: bool
-
-
-def current_framework() -> Framework | FrameworkSpec:
-    """The framework a new round is taken with: the one published last. Migration 0018 publishes
-    the default; a database emptied since (a test's) gets the default's data, which prints the same."""
-    framework = db.session.scalar(
-        select(Framework).options(selectinload(Framework.domains))
-        .order_by(Framework.published_at.desc(), Framework.id.desc()).limit(1))
-    return framework if framework is not None else DEFAULT_FRAMEWORK
-
-
-def scale_and_principles(framework: Framework | FrameworkSpec) -> tuple[list[Any], list[str]]:
-    if isinstance(framework, Framework):
-        return list(framework.scale), list(framework.principles)
-    return [list(step) for step in SCALE], list(PRINCIPLES)
 
 
 def active_contacts(home: CareHome) -> list[Contact]:
@@ -92,25 +76,12 @@ def participant_names(assessment: Assessment) -> list[str]:
     return list(db.session.scalars(select(Contact.name).where(Contact.id.in_(ids)).order_by(Contact.name)))
 
 
-def domain_titles() -> dict[str, str]:
-    """Every domain key's title, the latest framework's wording winning."""
-    rows = db.session.execute(
-        select(FrameworkDomain.key, FrameworkDomain.title).join(Framework)
-        .order_by(Framework.published_at, Framework.id))
-    return {key: title for key, title in rows}
-
-
 def action_plan(home: CareHome, today: date) -> tuple[list[PlanRow], list[PlanRow]]:
-    """The home's open actions (overdue first, then by due date) and its closed ones."""
-    actions = db.session.scalars(
-        select(HomeAction).options(selectinload(HomeAction.owner_contact))
-        .where(HomeAction.home_id == home.id).order_by(HomeAction.due_on, HomeAction.id))
+    """The home's open actions (soonest due first, so the overdue lead) and its closed ones."""
     titles = domain_titles()
     rows = [PlanRow(a, titles.get(a.domain_key or "", a.domain_key or ""), owner_label(a),
-                    a.is_overdue(today)) for a in actions]
-    open_rows = sorted((r for r in rows if r.action.status in OPEN_STATUSES),
-                       key=lambda r: (not r.overdue, r.action.due_on or date.max, r.action.id))
-    return open_rows, [r for r in rows if r.action.status not in OPEN_STATUSES]
+                    a.is_overdue(today)) for a in home_plan(home.id)]
+    return [r for r in rows if r.action.is_open], [r for r in rows if not r.action.is_open]
 
 
 def owner_label(action: HomeAction) -> str:
