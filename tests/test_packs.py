@@ -230,10 +230,15 @@ def test_a_contact_of_one_home_never_gets_another_homes_papers(client, world):
 
 def test_the_pages_link_to_the_papers(client, auth, make, world):
     facilitator, home, _ = world
+    done = _round(home, FIRST, date(2026, 1, 20))
+    _round(home, SECOND, None)  # still open: nothing to print yet
     token = mint_contact_token(home.contacts[0])
     db.session.commit()
     page = client.get(f"/h/{token}").get_data(as_text=True)
     assert f'href="/h/{token}/assessment-pack.pdf"' in page and f'href="/h/{token}/action-plan.pdf"' in page
+    assert page.count(f'href="/h/{token}/assessments/') == 1
+    assert f'href="/h/{token}/assessments/{done.id}.pdf"' in page
+    assert "Self-assessment round 1, completed 20 January 2026 (PDF)" in page
     auth.login(facilitator)
     page = client.get(f"/homes/{home.id}").get_data(as_text=True)
     assert f'href="/homes/{home.id}/assessment-pack.pdf"' in page

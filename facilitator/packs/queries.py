@@ -53,6 +53,13 @@ def latest_completed_round(home_id: int, before_round: int | None = None) -> Ass
     return db.session.scalar(query)
 
 
+def completed_rounds(home_id: int) -> list[Assessment]:
+    """The home's completed rounds, latest first (each can be printed)."""
+    return list(db.session.scalars(
+        select(Assessment).where(Assessment.home_id == home_id, Assessment.completed_on.is_not(None))
+        .order_by(Assessment.round.desc())))
+
+
 def previous_by_domain(round_: Assessment | None) -> dict[str, Previous]:
     """The ratings of ``round_`` by domain key (domains it did not rate are left out)."""
     if round_ is None:
