@@ -69,3 +69,11 @@ def test_the_answer_is_a_pdf_download_that_no_cache_keeps(app):
     assert response.content_type == "application/pdf"
     assert response.headers["Content-Disposition"] == 'attachment; filename="plan.pdf"'
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_markup_in_a_name_is_printed_as_text_and_fetches_nothing(app, caplog):
+    name = '<img src="https://example.org/x.png"> O\'Neill & "Sons" </style>'
+    with app.test_request_context(), caplog.at_level("WARNING", logger="facilitator.paper"):
+        pdf = render_pdf("_paper.html", home_name=name, title="Test document")
+    assert name in squeezed(pdf_pages(pdf)[0])
+    assert not [r for r in caplog.records if r.name == "facilitator.paper"]
