@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from facilitator.errors import ConflictError
@@ -33,12 +34,21 @@ def find_framework(name: str, version: str) -> Framework | None:
 
 
 def all_frameworks() -> list[Framework]:
+    """Every published version, oldest first (the default published first if there is none)."""
+    current_framework()
     return list(db.session.scalars(
         select(Framework).options(selectinload(Framework.domains)).order_by(Framework.id)))
 
 
 def current_framework() -> Framework:
-    """The newest published version (a new round is taken with it); the default is published
-    first when the table is empty (a database emptied by hand)."""
+    """The newest published version (a new round is taken with it). The default is published on
+    first use rather than by the migration: a fresh database needs no extra step, and the rows
+    are made by the same code as every later version."""
     newest = db.session.scalar(select(Framework).order_by(Framework.id.desc()).limit(1))
-    return newest if newest is not None else publish_framework(DEFAULT_FRAMEWORK)
+    if newest is not None:
+        return newest
+    try:
+        with db.session.begin_nested():
+            return publish_framework(DEFAULT_FRAMEWORK)
+    except IntegrityError:  # another request published it meanwhile
+        return db.session.scalars(select(Framework).order_by(Framework.id.desc()).limit(1)).one()

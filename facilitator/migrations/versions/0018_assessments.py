@@ -1,17 +1,14 @@
-"""assessments: versioned self-assessment frameworks (the default one published here), each home's
-rounds, a rating and evidence per domain, who took part and the history of every change (issue 16)
+"""assessments: versioned self-assessment frameworks (the default is published on first use, by
+facilitator/journey/frameworks.py), each home's rounds, a rating and evidence per domain, who took
+part and the history of every change (issue 16)
 
 Revision ID: 0018
 Revises: 0016
 Create Date: 2026-12-02 15:34:59.665867
 
 """
-from datetime import UTC, datetime
-
 from alembic import op
 import sqlalchemy as sa
-
-from facilitator.journey.framework_data import PRINCIPLES, SCALE, TOOLKIT_2021
 
 
 # revision identifiers, used by Alembic.
@@ -112,27 +109,6 @@ def upgrade():
     with op.batch_alter_table('assessment_ratings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assessment_ratings_assessment_id'), ['assessment_id'], unique=False)
 
-    _publish_default_framework()
-
-
-def _publish_default_framework():
-    """The toolkit's framework, as ``facilitator.journey.frameworks.publish_framework`` would."""
-    frameworks = sa.table('frameworks', sa.column('id', sa.Integer), sa.column('name', sa.String),
-                          sa.column('version', sa.String), sa.column('scale', sa.JSON),
-                          sa.column('principles', sa.JSON), sa.column('published_at', sa.DateTime))
-    domains = sa.table('framework_domains', sa.column('framework_id', sa.Integer),
-                       sa.column('position', sa.Integer), sa.column('key', sa.String),
-                       sa.column('title', sa.String), sa.column('prompts', sa.JSON),
-                       sa.column('key_question', sa.String))
-    bind = op.get_bind()
-    framework_id = bind.execute(frameworks.insert().values(
-        name=TOOLKIT_2021.name, version=TOOLKIT_2021.version, scale=[list(s) for s in SCALE],
-        principles=list(PRINCIPLES), published_at=datetime.now(UTC).replace(tzinfo=None),
-    ).returning(frameworks.c.id)).scalar_one()
-    op.bulk_insert(domains, [
-        {'framework_id': framework_id, 'position': n, 'key': d.key, 'title': d.title,
-         'prompts': list(d.prompts), 'key_question': d.key_question}
-        for n, d in enumerate(TOOLKIT_2021.domains, start=1)])
 
 
 def downgrade():
