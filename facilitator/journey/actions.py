@@ -17,7 +17,7 @@ from sqlalchemy import select
 from facilitator.clock import local_today, now_utc
 from facilitator.errors import FIELDS_INVALID, DomainError, NotFoundError
 from facilitator.extensions import db
-from facilitator.journey.framework_data import DEFAULT_FRAMEWORK, GAP_RATINGS
+from facilitator.journey.framework_data import DEFAULT_FRAMEWORK
 from facilitator.models import ActionStatus, CareHome, Contact, ContactRole, HomeAction, User
 
 EARLIEST_DUE = date(2000, 1, 1)
@@ -36,11 +36,6 @@ def known_domain_keys() -> tuple[str, ...]:
 def domain_titles() -> dict[str, str]:
     """Domain key → its title, for the pages and emails that show an action's domain."""
     return {d.key: d.title for d in DEFAULT_FRAMEWORK.domains if d.key in known_domain_keys()}
-
-
-def is_gap(rating: int | None) -> bool:
-    """Whether a domain rated ``rating`` is a gap that can be turned into an action."""
-    return rating in GAP_RATINGS
 
 
 @dataclass(frozen=True)
