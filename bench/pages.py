@@ -194,6 +194,14 @@ def join(v: Visit) -> Call:
     return Call("GET", f"/j/{link.token}", expect=303, headers={"User-Agent": IPAD})
 
 
+@page("assessment_pack_pdf")
+def assessment_pack_pdf(v: Visit) -> Call:
+    """A facilitator prints a home's tailored self-assessment pack (a PDF rendered by WeasyPrint)."""
+    group = bench_group(v.world)
+    home_id = group.home_ids[v.n % len(group.home_ids)]
+    return Call("GET", f"/homes/{home_id}/assessment-pack.pdf", user=facilitator_of(v.world, group))
+
+
 def register_path(group: GroupInfo) -> str:
     """Today's register of the group: the session in progress."""
     return f"/sessions/{group.current_session_id}/register"

@@ -22,6 +22,7 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites.cli import outbox_command
 from facilitator.invites.outbox import mail_backend, run_once
+from facilitator.journey.cli import frameworks_command
 from facilitator.models import Role, User
 from facilitator.replies.cli import replies_command
 from facilitator.supervision.cli import audit_command, notes_command
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(attendance_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(replies_command)
+    app.cli.add_command(frameworks_command)
 
 
 def _fail(exc: DomainError) -> None:

@@ -144,6 +144,7 @@ CHECKS: dict[str, Check] = {
     "TIMEZONE": _zone,
     "ZOOM_DAILY_LIMIT_PER_HOST": _whole(0),
     "MAX_BODY_BYTES": _whole(1024),
+    "ASSESSMENT_INTERVAL_MONTHS": _whole(1),
     "DB_STATEMENT_TIMEOUT_MS": _whole(0),
     "SYNC_INLINE_LIMIT": _whole(0),
     "SYNC_LEASE_SECONDS": _whole(30),

@@ -124,6 +124,9 @@ DEFAULTS: dict[str, Any] = {
     # A contact's home-page link stops working this many days after it was made (its page then
     # offers to email a fresh one); 0 means never. Feed links last until rotated.
     "HOME_LINK_EXPIRY_DAYS": 365,
+    # A home's self-assessment: round 1 is due when it joins its first group, each next round this
+    # many months after the previous one started.
+    "ASSESSMENT_INTERVAL_MONTHS": 6,
     # How emails and pages name the configured TIMEZONE ("Tuesday 4 March, 10:00–11:30 (UK time)").
     "TIMEZONE_LABEL": "UK time",
     # Zoom webhook "Secret Token": signs deliveries to POST /webhooks/zoom; empty turns the webhook off.

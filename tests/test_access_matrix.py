@@ -112,6 +112,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed_join": P,
     "join.feed_calendar": P,
     "join.feed_series_join": P,
+    "join.home_assessment_pack": P,
+    "join.home_action_plan": P,
+    "join.home_assessment_pdf": P,
+    # Printed documents of a home (issue 16): facilitators of the home's groups only, object-level
+    # (tests/test_packs.py); supervisors none.
+    "packs.assessment_pack": READERS,
+    "packs.assessment_pdf": READERS,
+    "packs.action_plan": READERS,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.
@@ -154,7 +162,23 @@ EXPECTED: dict[str, frozenset[str]] = {
     "attendance.dashboard": LEAD_OR_ADMIN,
     "attendance.printable": LEAD_OR_ADMIN,
     "attendance.attendance_csv": LEAD_OR_ADMIN,
-    "attendance.zoom_webhook": P,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
+    "attendance.zoom_webhook": P,
+    # Self-assessment (issue 16): facilitators only for homes of their groups (now or before),
+    # object-level (tests/test_assessments_api.py); leads read; assessment_id names no row here.
+    "join.assessment": P,
+    "join.assessment_start": P,
+    "join.assessment_step": P,
+    "join.assessment_finish": P,
+    "journey.home_assessments": READERS,
+    "journey.start_paper_round": BOOKERS,
+    "journey.edit_assessment": BOOKERS,
+    "journey.group_progress": READERS,
+    "journey.all_progress": LEAD_OR_ADMIN,
+    "api.list_frameworks": READERS,
+    "api.list_assessments": READERS,
+    "api.create_assessment": BOOKERS,
+    "api.get_assessment": READERS,
+    "api.update_assessment": BOOKERS,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
     "api.get_attendance": READERS,
     "api.put_attendance": BOOKERS,
     "api.import_attendance": BOOKERS,
@@ -260,6 +284,8 @@ def test_role_matrix(role, make_app):
         ids["session_id"] = _seed_session(make, ids)
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
+        ids["assessment_id"] = MISSING_ROW
+        ids["step"] = 1
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
         client = app.test_client()

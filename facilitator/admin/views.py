@@ -30,6 +30,7 @@ from facilitator.conditions import partner_queries
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
+from facilitator.journey.access import can_read_journey
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User
 from facilitator.supervision.http import request_origin
 
@@ -169,7 +170,8 @@ def home(home_id: int) -> Any:
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
     return render_template("admin/home.html", home=home, memberships=list(memberships),
                            partner_contacts=partner_queries.home_contacts(home.id),
-                           can_record_contact=can_manage_home(g.user, home.id, local_today()))
+                           can_record_contact=can_manage_home(g.user, home.id, local_today()),
+                           can_print=can_read_journey(g.user, home.id))
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from flask import Flask, jsonify
 from facilitator.access import PUBLIC, allow
 from facilitator.api import (  # noqa: F401
     actions,
+    assessments,
     attendance,
     groups,
     homes,

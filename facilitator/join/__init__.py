@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.join import actions, views  # noqa: F401 - actions' routes are on views.bp
+    # actions, assessment and paper_links add their routes to views.bp
+    from facilitator.join import actions, assessment, paper_links, views  # noqa: F401
 
     app.register_blueprint(views.bp)

@@ -54,6 +54,7 @@ from facilitator.join.joins import (
 )
 from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
+from facilitator.packs import queries as pack_queries
 from facilitator.providers import hub
 from integrations.ical import build_feed
 from integrations.icslint import lint
@@ -248,7 +249,7 @@ def home(token: str) -> Any:
         webcal=webcal_url(feed) if feed else None,
         reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when(),
         plan=action_queries.open_plans([contact.home_id])[contact.home_id], today=as_local(now).date(),
-        just_done=request.args.get("done"))
+        just_done=request.args.get("done"), printed_rounds=pack_queries.completed_rounds(contact.home_id))
 
 
 @bp.route("/h/<token>/sessions/<int:session_id>")

@@ -1,5 +1,9 @@
 """Each home's journey toward trauma-informed practice: self-assessment rounds and its action plan.
 
+``frameworks`` publishes framework versions, ``assessments`` holds the rounds' rules and writes,
+``progress`` compares rounds (a home's first and latest, and the grids of homes × domains),
+``access`` says who may see and change a home's journey, ``assessment_views`` the staff pages; the
+home fills its round in through ``facilitator.join.assessment``.
 ``actions`` holds the action plan's rules and writes, ``action_queries`` its reads, ``digest`` the
 weekly email of overdue actions (queued by the outbox's pass), ``action_views`` the staff pages;
 the home's own page shows and ticks its actions through ``facilitator.join.actions``.
@@ -13,7 +17,7 @@ from facilitator.models import ActionStatus
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.journey import action_views  # noqa: F401 - its routes are on bp
+    from facilitator.journey import action_views, assessment_views  # noqa: F401 - their routes are on bp
     from facilitator.journey.blueprint import bp
 
     app.register_blueprint(bp)

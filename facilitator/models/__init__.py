@@ -1,6 +1,15 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from facilitator.models.actions import ActionDigestSend, ActionStatus, HomeAction
+from facilitator.models.assessments import (
+    Assessment,
+    AssessmentChange,
+    AssessmentParticipant,
+    AssessmentRating,
+    Framework,
+    FrameworkDomain,
+    RatingSource,
+)
 from facilitator.models.attendance import (
     AttendanceAlias,
     AttendanceEntry,
@@ -66,6 +75,13 @@ __all__ = [
     "ActionDigestSend",
     "ActionStatus",
     "HomeAction",
+    "Assessment",
+    "AssessmentChange",
+    "AssessmentParticipant",
+    "AssessmentRating",
+    "Framework",
+    "FrameworkDomain",
+    "RatingSource",
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",

@@ -27,8 +27,20 @@ from facilitator.clock import local_today
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
+from facilitator.journey import assessments as rounds
 from facilitator.journey.actions import ActionData, create_action
-from facilitator.models import CalendarReply, Contact, Group, LinkKind, MeetingSession, Partner, Series, User
+from facilitator.models import (
+    Assessment,
+    CalendarReply,
+    CareHome,
+    Contact,
+    Group,
+    LinkKind,
+    MeetingSession,
+    Partner,
+    Series,
+    User,
+)
 from facilitator.models.users import PasswordResetToken
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
@@ -97,6 +109,7 @@ def seed(live: LiveServer) -> World:
         title="Make a quiet room", domain_key="environment", owner_role="manager",
         due_on=local_today() + timedelta(days=30), protected_hours=4))
     create_action(homes[0], ActionData(title="Share the toolkit with night staff", status="done"))
+    assessment = _rounds(homes[0])
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
@@ -104,7 +117,8 @@ def seed(live: LiveServer) -> World:
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
              "contact": contact.id, "series_session": series.sessions[0].id, "action": late.id,
-             "partner": db.session.scalar(select(Partner.id).order_by(Partner.id))},
+             "partner": db.session.scalar(select(Partner.id).order_by(Partner.id)),
+             "assessment": assessment.id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset, "series": str(series.series_id),
                 "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
@@ -123,6 +137,26 @@ def _series(make: Factory, author: User, soon: datetime) -> tuple[booking.Bookin
     result = booking.book_sessions(author, group, asked, providers.hub(), zone="Europe/London",
                                    now=datetime.now(UTC))
     return result, home.contacts[0]
+
+
+def _rounds(home: CareHome) -> Assessment:
+    """A finished round and an open one, with ratings that went up, down and stayed."""
+    first = rounds.start_round(home, rounds.Actor(), started_on=local_today() - timedelta(days=200))
+    rounds.change_round(first, rounds.RoundChanges(
+        ratings={"governance": rounds.RatingInput(2, "A named lead"), "policy": rounds.RatingInput(3),
+                 "finance": rounds.RatingInput(1)},
+        set_completed=True, completed_on=local_today() - timedelta(days=190)), rounds.Actor())
+    latest = rounds.start_round(home, rounds.Actor(), started_on=local_today() - timedelta(days=5))
+    rounds.change_round(latest, rounds.RoundChanges(ratings={
+        "governance": rounds.RatingInput(3), "policy": rounds.RatingInput(2),
+        "finance": rounds.RatingInput(1)}), rounds.Actor())
+    return latest
+
+
+def _round_errors(page: Page) -> None:
+    page.get_by_label("Started on (the date on the paper copy, or of the visit)").fill("")
+    page.get_by_role("button", name="Save the round").click()
+    expect(page.locator(".error-summary a")).to_have_count(1)
 
 
 @dataclass(frozen=True)
@@ -265,6 +299,9 @@ PAGES = [
     Visit("contact-home", None, _path("/h/{w.home_link}"), "Rowan Court", ipad=True),
     Visit("contact-session", None, _path("/h/{w.home_link}/sessions/{w.upcoming}"), "Week 9", ipad=True),
     Visit("contact-reminders", None, _path("/h/{w.home_link}/reminders"), "Reminder", ipad=True),
+    Visit("contact-assessment", None, _path("/h/{w.home_link}/assessment"), "Rowan Court: self-assessment",
+          ipad=True),
+    Visit("contact-assessment-step", None, _path("/h/{w.home_link}/assessment/1"), "Governance", ipad=True),
     Visit("join", None, _path("/j/{w.join}"), "Week 9", ipad=True),
     Visit("join-unknown-link", None, _path("/j/" + "x" * 43), "", ipad=True, status=404),
     Visit("join-series", None, _path("/j/{w.series_join}"), "Series week", ipad=True),
@@ -273,6 +310,13 @@ PAGES = [
     Visit("facilitator-home", "facilitator", _path("/"), "Welcome"),
     Visit("groups", "facilitator", _path("/groups"), "Groups"),
     Visit("group", "facilitator", _path("/groups/{w.group}"), "Fife Cohort 3"),
+    Visit("group-progress", "facilitator", _path("/groups/{w.group}/progress"), "Progress of Fife Cohort 3"),
+    Visit("home-assessments", "facilitator", _path("/homes/{w.home}/assessments"),
+          "Rowan Court: self-assessment"),
+    Visit("assessment-edit", "facilitator", _path("/assessments/{w.assessment}/edit"),
+          "Rowan Court: round 2"),
+    Visit("assessment-edit-errors", "facilitator", _path("/assessments/{w.assessment}/edit"),
+          "Rowan Court: round 2", then=_round_errors),
     Visit("group-past-sessions", "facilitator", _path("/groups/{w.group}"), "Fife Cohort 3",
           then=_open_past_sessions),
     Visit("book", "facilitator", _path("/groups/{w.group}/sessions/new"), "Book a session"),
@@ -339,6 +383,7 @@ PAGES = [
     Visit("supervisor-shared-note", "supervisor", _path("/notes/{w.note}"), "Confidential note"),
     # A lead.
     Visit("lead-home", "lead", _path("/"), "Welcome"),
+    Visit("lead-progress", "lead", _path("/progress"), "Progress of every home"),
     Visit("dashboard", "lead", _path("/reports/attendance"), "Attendance and engagement"),
     Visit("dashboard-filtered", "lead", _path("/reports/attendance"), "Attendance and engagement",
           then=_filter_dashboard),
