@@ -79,6 +79,8 @@ def test_a_facilitator_types_in_a_paper_round(client, auth: Auth, facilitated):
     assert f"/homes/{home.id}/actions/new?domain_key=governance" in html, "a gap (1–2) can become an action"
     assert "domain_key=policy" not in html
     assert "Next round due: <strong>3 August 2026" in html, "six months after it started"
+    assert "Governance, management and leadership: 1 — “No named lead yet”" in html
+    assert f"<td>{facilitator.name}</td>" in html, "the history names who typed it in"
 
 
 def test_the_paper_form_names_every_problem_at_once(client, auth: Auth, facilitated):

@@ -34,7 +34,8 @@ def home_assessments(home_id: int) -> Any:
         "journey/assessments.html", home=home, rounds=taken, progress=home_progress(taken),
         titles={d.key: d.title for a in taken for d in a.framework.domains},
         due=rounds.next_round_due(home.id), can_write=can_write_journey(g.user, home.id),
-        start_form=FlaskForm(), open_round=rounds.open_round(home.id))
+        start_form=FlaskForm(), open_round=rounds.open_round(home.id),
+        history=rounds.home_history(home.id), took_part=rounds.participants(home.id))
 
 
 @bp.route("/homes/<int:home_id>/assessments", methods=["POST"])
