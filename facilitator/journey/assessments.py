@@ -157,6 +157,8 @@ def finish_round(assessment: Assessment, actor: Actor) -> None:
 def _rate(assessment: Assessment, key: str, wanted: RatingInput, source: str, actor: Actor) -> None:
     row = assessment.rating_for(key)
     evidence = row.evidence if wanted.evidence is None and row else (wanted.evidence or "").strip()
+    if row is None and wanted.rating is None and not evidence:
+        return  # a domain left blank stays without a row (the paper form sends every domain)
     if row is not None and row.rating == wanted.rating and row.evidence == evidence:
         return
     if row is None:
