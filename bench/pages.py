@@ -174,6 +174,12 @@ def engagement_group(v: Visit) -> Call:
     return Call("GET", f"/api/v1/engagement?group_id={group.id}", token=lead(v.world).api_token)
 
 
+@page("progress_all")
+def progress_all(v: Visit) -> Call:
+    """The lead's self-assessment grid: every home × every domain, latest rating and change."""
+    return Call("GET", "/progress", user=lead(v.world))
+
+
 @page("csv")
 def csv(v: Visit) -> Call:
     """The attendance CSV of everything, streamed."""

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bench.seed_journey import seed_assessments
 from facilitator.auth import mfa, totp
 from facilitator.models import (
     ApiToken,
@@ -226,6 +227,7 @@ class _Seeder:
     def run(self) -> World:
         staff = self._users()
         homes, contacts = self._homes()
+        seed_assessments(self.insert, self.ids.take, [h["id"] for h in homes], self.rng, self.now)
         groups = self._groups(staff, homes)
         self._sessions(groups)
         self._memberships(groups)

@@ -64,6 +64,18 @@ def test_a_contact_starts_rates_domain_by_domain_and_finishes(client, homes):
     assert client.get(f"{link}/1").status_code == 404, "a finished round is not edited through the link"
 
 
+def test_staff_see_who_took_part_and_each_change_through_the_link(client, auth, make: Factory, homes):
+    a, _, tokens = homes
+    link = f"/h/{tokens[a.name]}/assessment"
+    _post(client, f"{link}/start")
+    _post(client, f"{link}/1", {"rating": "2", "go": "next"})
+    auth.login("admin")
+    html = client.get(f"/homes/{a.id}/assessments").get_data(as_text=True)
+    name = a.contacts[0].name
+    assert f"<td>{name}</td>" in html, "took part"
+    assert f"{name} (their link)" in html and "Round started" in html
+
+
 def test_a_rating_outside_the_scale_is_shown_beside_the_choices(client, homes):
     a, _, tokens = homes
     link = f"/h/{tokens[a.name]}/assessment"

@@ -70,8 +70,8 @@ def test_a_facilitator_types_in_a_paper_round(client, auth: Auth, facilitated):
     assert saved.status_code == 302, saved.get_data(as_text=True)
     assessment = db.session.scalar(select(Assessment).where(Assessment.home_id == home.id))
     assert assessment.source == "paper" and assessment.completed_on == date(2026, 2, 10)
-    assert {r.domain_key: (r.rating, r.source) for r in assessment.ratings if r.rating} == {
-        "governance": (1, "paper"), "policy": (3, "paper")}
+    assert {r.domain_key: (r.rating, r.source) for r in assessment.ratings} == {
+        "governance": (1, "paper"), "policy": (3, "paper")}, "the domains left blank have no rating row"
     users = set(db.session.scalars(select(AssessmentChange.user_id).where(
         AssessmentChange.assessment_id == assessment.id)))
     assert users == {facilitator.id}
@@ -79,6 +79,8 @@ def test_a_facilitator_types_in_a_paper_round(client, auth: Auth, facilitated):
     assert f"/homes/{home.id}/actions/new?domain_key=governance" in html, "a gap (1–2) can become an action"
     assert "domain_key=policy" not in html
     assert "Next round due: <strong>3 August 2026" in html, "six months after it started"
+    assert "Governance, management and leadership: 1 — “No named lead yet”" in html
+    assert f"<td>{facilitator.name}</td>" in html, "the history names who typed it in"
 
 
 def test_the_paper_form_names_every_problem_at_once(client, auth: Auth, facilitated):

@@ -36,7 +36,7 @@ def round_form(assessment: Assessment) -> RoundForm:
         pass
 
     scale = [(str(v), f"{v} {label}") for v, label in assessment.framework.scale]
-    data: dict[str, Any] = {"source": assessment.source if assessment.source != "online" else "paper",
+    data: dict[str, Any] = {"source": assessment.source,
                             "started_on": assessment.started_on, "completed_on": assessment.completed_on}
     for domain in assessment.framework.domains:
         setattr(Form, f"rating_{domain.key}", RadioField(

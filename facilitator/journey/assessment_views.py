@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from facilitator.journey.assessment_forms import RoundForm, renames, round_form
 from facilitator.journey.blueprint import bp
 from facilitator.journey.frameworks import current_framework
 from facilitator.journey.progress import home_progress, progress_grid
+from facilitator.listing import Listing, paginate
 from facilitator.models import Assessment, CareHome, Group, Membership, can_see_group
 
 
@@ -33,7 +34,8 @@ def home_assessments(home_id: int) -> Any:
         "journey/assessments.html", home=home, rounds=taken, progress=home_progress(taken),
         titles={d.key: d.title for a in taken for d in a.framework.domains},
         due=rounds.next_round_due(home.id), can_write=can_write_journey(g.user, home.id),
-        start_form=FlaskForm(), open_round=rounds.open_round(home.id))
+        start_form=FlaskForm(), open_round=rounds.open_round(home.id),
+        history=rounds.home_history(home.id), took_part=rounds.participants(home.id))
 
 
 @bp.route("/homes/<int:home_id>/assessments", methods=["POST"])
@@ -95,13 +97,16 @@ def group_progress(group_id: int) -> Any:
 @bp.route("/progress")
 @allow(LEAD_OR_ADMIN)
 def all_progress() -> Any:
-    """Every home's latest rating per domain; the same few statements for any number of homes."""
-    homes = list(db.session.scalars(select(CareHome).order_by(CareHome.name)))
-    return _grid_page("Progress of every home", homes, every_home=True)
+    """Every home's latest rating per domain, searched by name or region and a page of homes at a
+    time; the same few statements for any number of homes."""
+    listing = paginate(select(CareHome), request.args, search=[CareHome.name, CareHome.region],
+                       sorts={"name": CareHome.name, "region": CareHome.region}, default_sort="name",
+                       tiebreak=CareHome.id)
+    return _grid_page("Progress of every home", listing.rows, listing=listing)
 
 
 def _grid_page(title: str, homes: list[CareHome], group: Group | None = None,
-               every_home: bool = False) -> Any:
+               listing: Listing | None = None) -> Any:
     framework = current_framework()
     return render_template("journey/progress_grid.html", title=title, group=group, framework=framework,
-                           rows=progress_grid(homes, framework, every_home))
+                           rows=progress_grid(homes, framework), listing=listing)

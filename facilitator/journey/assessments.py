@@ -157,6 +157,8 @@ def finish_round(assessment: Assessment, actor: Actor) -> None:
 def _rate(assessment: Assessment, key: str, wanted: RatingInput, source: str, actor: Actor) -> None:
     row = assessment.rating_for(key)
     evidence = row.evidence if wanted.evidence is None and row else (wanted.evidence or "").strip()
+    if row is None and wanted.rating is None and not evidence:
+        return  # a domain left blank stays without a row (the paper form sends every domain)
     if row is not None and row.rating == wanted.rating and row.evidence == evidence:
         return
     if row is None:
@@ -191,9 +193,37 @@ def _record(assessment: Assessment, actor: Actor, kind: str, *, source: str, dom
         contact_id=actor.contact.id if actor.contact else None))
 
 
-def history(assessment: Assessment) -> list[AssessmentChange]:
-    return list(db.session.scalars(select(AssessmentChange).where(
-        AssessmentChange.assessment_id == assessment.id).order_by(AssessmentChange.id)))
+@dataclass(frozen=True)
+class ChangeLine:
+    round: int
+    change: AssessmentChange
+    who: str
+
+
+def home_history(home_id: int, limit: int = 50) -> list[ChangeLine]:
+    """The home's latest changes to its rounds, newest first, each with who made it."""
+    rows = db.session.execute(
+        select(Assessment.round, AssessmentChange, User.name, Contact.name)
+        .join(Assessment, Assessment.id == AssessmentChange.assessment_id)
+        .outerjoin(User, User.id == AssessmentChange.user_id)
+        .outerjoin(Contact, Contact.id == AssessmentChange.contact_id)
+        .where(Assessment.home_id == home_id).order_by(AssessmentChange.id.desc()).limit(limit))
+    return [ChangeLine(number, change, f"{contact} (their link)" if contact else user or "Not recorded")
+            for number, change, user, contact in rows]
+
+
+def participants(home_id: int) -> dict[int, list[str]]:
+    """Who took part in each of the home's rounds (contacts who saved through their link), by
+    round id."""
+    found: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(AssessmentParticipant.assessment_id, Contact.name)
+        .join(Contact, Contact.id == AssessmentParticipant.contact_id)
+        .join(Assessment, Assessment.id == AssessmentParticipant.assessment_id)
+        .where(Assessment.home_id == home_id).order_by(Contact.name))
+    for assessment_id, name in rows:
+        found.setdefault(assessment_id, []).append(name)
+    return found
 
 
 def _date_ok(day: date) -> bool:

@@ -9,9 +9,8 @@ count does not grow with the number of homes.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -22,41 +21,41 @@ from facilitator.models import Assessment, AssessmentRating, CareHome, Framework
 UP, DOWN, SAME = "↑", "↓", "→"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DomainProgress:
+    """One domain's first and latest rating; ``change``, ``arrow`` and ``words`` (the arrow for a
+    screen reader) are worked out once, as a grid shows thousands of them."""
+
     key: str
     first: int | None
     first_round: int | None
     latest: int | None
     latest_round: int | None
+    change: int | None = field(init=False)
+    arrow: str = field(init=False)
+    words: str = field(init=False)
 
-    @property
-    def change(self) -> int | None:
-        if self.first is None or self.latest is None or self.first_round == self.latest_round:
-            return None
-        return self.latest - self.first
-
-    @property
-    def arrow(self) -> str:
-        if self.change is None:
-            return ""
-        return UP if self.change > 0 else DOWN if self.change < 0 else SAME
-
-    @property
-    def words(self) -> str:
-        """The arrow for a screen reader."""
-        if self.latest is None:
-            return "not rated yet"
-        if self.change is None:
-            return "first rating"
-        if self.change == 0:
-            return f"no change from round {self.first_round}"
-        way = "up" if self.change > 0 else "down"
-        return f"{way} from {self.first} in round {self.first_round}"
+    def __post_init__(self) -> None:
+        compared = (self.first is not None and self.latest is not None
+                    and self.first_round != self.latest_round)
+        self.change = self.latest - self.first if compared else None  # type: ignore[operator]
+        self.arrow, self.words = _describe(self)
 
     @property
     def is_gap(self) -> bool:
         return self.latest in GAP_RATINGS
+
+
+def _describe(p: DomainProgress) -> tuple[str, str]:
+    if p.latest is None:
+        return "", "not rated yet"
+    if p.change is None:
+        return "", "first rating"
+    if p.change == 0:
+        return SAME, f"no change from round {p.first_round}"
+    if p.change > 0:
+        return UP, f"up from {p.first} in round {p.first_round}"
+    return DOWN, f"down from {p.first} in round {p.first_round}"
 
 
 def compare(keys: Iterable[str], rounds: Iterable[tuple[int, dict[str, int | None]]]) -> list[DomainProgress]:
@@ -85,18 +84,22 @@ class GridRow:
     cells: list[DomainProgress]
 
 
-def progress_grid(homes: list[CareHome], framework: Framework, every_home: bool = False) -> list[GridRow]:
-    """Each home's progress over ``framework``'s domains, from one statement for all the homes
-    (``every_home``: the homes are all there are, so the statement needs no list of ids)."""
-    by_home: dict[int, dict[int, dict[str, int | None]]] = defaultdict(lambda: defaultdict(dict))
+def progress_grid(homes: list[CareHome], framework: Framework) -> list[GridRow]:
+    """Each home's progress over ``framework``'s domains, from one statement for all the homes.
+    The ratings come in round order, so one pass keeps each home's first and latest per domain,
+    by the rule of :func:`compare`."""
     query = (select(Assessment.home_id, Assessment.round, AssessmentRating.domain_key,
                     AssessmentRating.rating)
              .join(AssessmentRating, AssessmentRating.assessment_id == Assessment.id)
-             .where(AssessmentRating.rating.is_not(None)))
-    if not every_home:
-        query = query.where(Assessment.home_id.in_([h.id for h in homes]))
-    rows = db.session.execute(query)
-    for home_id, number, key, rating in rows:
-        by_home[home_id][number][key] = rating
-    keys = framework.domain_keys()
-    return [GridRow(h, compare(keys, by_home.get(h.id, {}).items())) for h in homes]
+             .where(AssessmentRating.rating.is_not(None), Assessment.home_id.in_([h.id for h in homes]))
+             .order_by(Assessment.round))
+    first: dict[tuple[int, str], tuple[int, int]] = {}
+    latest: dict[tuple[int, str], tuple[int, int]] = {}
+    for home_id, number, key, rating in db.session.execute(query):
+        first.setdefault((home_id, key), (number, rating))
+        latest[(home_id, key)] = (number, rating)
+    keys, none = framework.domain_keys(), (None, None)
+    return [GridRow(h, [DomainProgress(k, f[1], f[0], last[1], last[0])
+                        for k in keys
+                        for f, last in [(first.get((h.id, k), none), latest.get((h.id, k), none))]])
+            for h in homes]
