@@ -14,6 +14,7 @@ from facilitator.admin import facilitation
 from facilitator.auth import api_tokens
 from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
+from facilitator.conditions.agreements import record_agreed_on
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks as invite_hooks
@@ -164,8 +165,7 @@ def create_home(name: str, region: str = "", beds: int | None = None,
                 protected_time_agreed_on: date | None = None, notes: str = "",
                 contacts: Iterable[ContactData] = ()) -> CareHome:
     _validate_home(name, beds)
-    home = CareHome(name=name.strip(), region=region.strip(), beds=beds,
-                    protected_time_agreed_on=protected_time_agreed_on, notes=notes)
+    home = CareHome(name=name.strip(), region=region.strip(), beds=beds, notes=notes)
     db.session.add(home)
     seen: set[str] = set()
     for index, data in enumerate(contacts):
@@ -178,6 +178,8 @@ def create_home(name: str, region: str = "", beds: int | None = None,
         home.contacts.append(Contact(name=data.name.strip(), email=email, role=data.role,
                                      is_active=data.is_active))
     db.session.flush()
+    if protected_time_agreed_on is not None:
+        record_agreed_on(home, protected_time_agreed_on)
     return home
 
 
@@ -187,6 +189,8 @@ def update_home(home: CareHome, **changes: Any) -> CareHome:
     if unknown:
         raise DomainError("Unknown fields.", {f: "This field cannot be changed." for f in unknown})
     _validate_home(changes.get("name", home.name), changes.get("beds", home.beds))
+    if "protected_time_agreed_on" in changes:  # read from the home's agreements (issue 17)
+        record_agreed_on(home, changes.pop("protected_time_agreed_on"))
     for key, value in changes.items():
         setattr(home, key, value.strip() if isinstance(value, str) and key != "notes" else value)
     db.session.flush()

@@ -13,6 +13,7 @@ from flask import Flask, jsonify
 
 from facilitator.access import PUBLIC, allow
 from facilitator.api import (  # noqa: F401
+    agreements,
     attendance,
     groups,
     homes,

@@ -1,5 +1,12 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from facilitator.models.agreements import (
+    AGREED_STATUSES,
+    Agreement,
+    AgreementReminder,
+    AgreementSource,
+    AgreementStatus,
+)
 from facilitator.models.attendance import (
     AttendanceAlias,
     AttendanceEntry,
@@ -60,6 +67,7 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",

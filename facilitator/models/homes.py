@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,13 +31,15 @@ class CareHome(Base):
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100), default="")
     beds: Mapped[int | None]
-    protected_time_agreed_on: Mapped[date | None]
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="home", order_by="Contact.name", cascade="all, delete-orphan"
     )
+
+    # ``protected_time_agreed_on``: the day the home's current protected-time agreement was agreed,
+    # read from its agreements (defined with them, in ``facilitator.models.agreements``).
 
     @property
     def protected_time_agreed(self) -> bool:
