@@ -108,6 +108,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed": P,
     "join.feed_join": P,
     "join.feed_calendar": P,
+    "conditions.sponsor": P,
+    "api.list_agreements": READERS,
+    "api.create_agreement": BOOKERS,  # facilitators only for homes of groups they facilitate
+    "api.send_agreement": BOOKERS,
+    "api.record_paper": BOOKERS,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.
@@ -232,6 +237,7 @@ def test_role_matrix(role, make_app):
         ids["message_id"] = first_outbox_message_id()  # booking the session queued its invites
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
+        ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

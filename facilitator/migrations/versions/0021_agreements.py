@@ -93,9 +93,9 @@ def upgrade():
     conn = op.get_bind()
     homes = conn.execute(sa.text(
         "SELECT id, protected_time_agreed_on, created_at FROM care_homes "
-        "WHERE protected_time_agreed_on IS NOT NULL")).all()
-    rows = [_recorded(home_id, day if isinstance(day, date) else date.fromisoformat(str(day)[:10]), created)
-            for home_id, day, created in homes]
+        "WHERE protected_time_agreed_on IS NOT NULL").columns(
+            id=sa.Integer(), protected_time_agreed_on=sa.Date(), created_at=sa.DateTime())).all()
+    rows = [_recorded(home_id, day, created) for home_id, day, created in homes]
     if rows:
         op.bulk_insert(agreements, rows)
     # Not a batch: on SQLite that copies care_homes and drops the original, and with foreign keys
