@@ -274,3 +274,18 @@ def test_the_old_field_still_writes_and_reads_through_a_recorded_agreement(api, 
     assert db.session.get(CareHome, home.id).protected_time_agreed_on == date(2024, 11, 5)
     api.patch(f"/api/v1/homes/{home.id}", json={"protected_time_agreed_on": None})
     assert api.get(f"/api/v1/homes/{home.id}").get_json()["protected_time_agreed_on"] is None
+
+
+def test_the_dashboard_counts_homes_covered_and_hours_agreed(app, api, world, make, auth):
+    _facilitator, home = world
+    make.home("Bellfield Court")
+    expired = make.home("Corrie View")
+    agreement = drafted(api, world)
+    api.post(f"/api/v1/agreements/{agreement['id']}/paper",
+             json={"signed_on": "2025-02-20", "signed_by": "M B"})
+    api.as_user("admin")
+    api.patch(f"/api/v1/homes/{expired.id}", json={"protected_time_agreed_on": "2023-01-10"})  # reviewed 2024
+    auth.login("lead")
+    page = auth.client.get("/").get_data(as_text=True)
+    assert "<strong>1 of 3</strong> homes (33%)" in page
+    assert "protecting <strong>6.5 hours</strong> a month" in page

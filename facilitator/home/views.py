@@ -14,6 +14,7 @@ from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
+from facilitator.conditions import queries as agreement_queries
 from facilitator.extensions import db
 from facilitator.models import Group, Role, User, group_facilitators
 from facilitator.supervision import queries as supervision_queries
@@ -32,6 +33,8 @@ def index() -> Any:
     context: dict[str, Any] = {"supervision_summary": supervision_queries.home_summary(user, local_today())}
     if user.role == Role.FACILITATOR:
         context.update(groups=_groups_of(user), **_facilitator_panels(user))
+    elif user.role in (Role.LEAD, Role.ADMIN):
+        context["agreements"] = agreement_queries.agreement_figures(local_today())
     return render_template("home/index.html", **context)
 
 
