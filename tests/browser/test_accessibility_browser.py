@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from facilitator.auth import services as auth_services
 from facilitator.clock import local_today
+from facilitator.conditions import agreements, links
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
@@ -87,12 +88,15 @@ def seed(live: LiveServer) -> World:
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
+    sponsor = agreements.send_agreement(agreements.create_agreement(homes[0], agreements.AgreementData(
+        3, 1.5, 2, local_today(), sponsor_name="Morag Baird", sponsor_email="morag@board.example"), author))
+    sponsor_link = links.kept_link(sponsor)  # the link the email carries
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
              "contact": contact.id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
-                "reset": reset})
+                "reset": reset, "agreement": sponsor_link})
     db.session.commit()
     return world
 
@@ -208,6 +212,12 @@ def _send_now(page: Page) -> None:
     expect(page.locator(".flashes")).to_contain_text("Sent 3.")
 
 
+def _agree_without_a_name(page: Page) -> None:
+    page.get_by_label("Your full name").fill("   ")
+    page.get_by_role("button", name="I agree").click()
+    expect(page.locator(".error-summary a")).to_have_count(1)
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -227,6 +237,10 @@ PAGES = [
     Visit("contact-reminders", None, _path("/h/{w.home_link}/reminders"), "Reminder", ipad=True),
     Visit("join", None, _path("/j/{w.join}"), "Week 9", ipad=True),
     Visit("join-unknown-link", None, _path("/j/" + "x" * 43), "", ipad=True, status=404),
+    # A home's senior sponsor, through their link.
+    Visit("sponsor-agreement", None, _path("/a/{w.agreement}"), "Protected-time agreement", ipad=True),
+    Visit("sponsor-agreement-error", None, _path("/a/{w.agreement}"), "Protected-time agreement", ipad=True,
+          then=_agree_without_a_name),
     # A facilitator.
     Visit("facilitator-home", "facilitator", _path("/"), "Welcome"),
     Visit("groups", "facilitator", _path("/groups"), "Groups"),
