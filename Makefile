@@ -39,6 +39,8 @@ install-run: $(RUN_STAMP)
 # Debian's packages for the tests, each installed only when missing: Chromium and its driver for the
 # browser tests (no browser downloads are needed), libical for the calendar oracle's restriction
 # check, Node.js for ical.js, Dovecot for the calendar-reply tests (a real IMAP server on loopback).
+# The app itself needs Pango and HarfBuzz for WeasyPrint's PDFs (and a font: DejaVu), the tests
+# poppler's pdftotext to read them back.
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
@@ -47,6 +49,10 @@ system-deps: node-deps
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
 	pkg-config --exists libical 2>/dev/null || missing="$$missing libical-dev pkg-config"; \
 	{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || missing="$$missing dovecot-imapd"; \
+	ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
+	fc-list 2>/dev/null | grep -q 'DejaVu Sans' || missing="$$missing fonts-dejavu-core fontconfig"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing >/dev/null; fi
 
 node-deps:

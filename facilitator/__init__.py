@@ -25,6 +25,7 @@ from facilitator import (
     invites,
     join,
     logging_setup,
+    packs,
     providers,
     ratelimit,
     security,
@@ -44,7 +45,7 @@ INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors,
 # One package per area of the app, each registering its blueprint (named as the package, with
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.
-AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, conditions)
+AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, packs, conditions)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

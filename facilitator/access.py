@@ -13,7 +13,15 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
 
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, Role, User, can_see_group, group_facilitators
+from facilitator.models import (
+    CareHome,
+    MeetingSession,
+    Membership,
+    Role,
+    User,
+    can_see_group,
+    group_facilitators,
+)
 from facilitator.models.base import can_be_row_id
 
 # Who may reach a view: every role set the app's views declare, defined here once.
@@ -116,6 +124,31 @@ def session_or_404(session_id: int) -> MeetingSession:
     if not can_see_group(g.user, session.group):
         abort(404)
     return session
+
+
+def facilitates_home(user: User, home_id: int) -> bool:
+    """Whether ``user`` facilitates a group that ``home_id`` belongs to, or once belonged to."""
+    return db.session.scalar(select(
+        select(Membership.id).join(group_facilitators, group_facilitators.c.group_id == Membership.group_id)
+        .where(Membership.home_id == home_id, group_facilitators.c.user_id == user.id).exists())) or False
+
+
+def can_read_home(user: User | None, home_id: int) -> bool:
+    """Who reads a home's journey (assessments, action plan, its printed packs): leads and admins
+    every home, facilitators the homes of their groups, now or before; supervisors none."""
+    if user is None or not user.is_active:
+        return False
+    if user.role in (Role.LEAD, Role.ADMIN):
+        return True
+    return user.role == Role.FACILITATOR and facilitates_home(user, home_id)
+
+
+def readable_home_or_404(home_id: int) -> CareHome:
+    """A home whose journey the signed-in user may read; another's answers 404, as if it did not exist."""
+    home = get_or_404(CareHome, home_id)
+    if not can_read_home(g.user, home.id):
+        abort(404)
+    return home
 
 
 def get_or_404(model: type, ident: Any) -> Any:

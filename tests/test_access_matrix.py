@@ -113,6 +113,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.create_agreement": BOOKERS,  # facilitators only for homes of groups they facilitate
     "api.send_agreement": BOOKERS,
     "api.record_paper": BOOKERS,
+    "join.home_assessment_pack": P,
+    "join.home_action_plan": P,
+    "join.home_assessment_pdf": P,
+    # Printed documents of a home (issue 16): facilitators of the home's groups only, object-level
+    # (tests/test_packs.py); supervisors none.
+    "packs.assessment_pack": READERS,
+    "packs.assessment_pdf": READERS,
+    "packs.action_plan": READERS,
     # Confidential notes and supervision. Routes on one note or record admit every signed-in role so
     # that a refused attempt is audited; the object-level rules (author, supervisor if shared) are
     # covered by tests/test_notes_access.py. Here note_id and record_id name no row: 404 for all.
@@ -238,6 +246,7 @@ def test_role_matrix(role, make_app):
         ids["note_id"] = ids["record_id"] = MISSING_ROW  # see the comment on the supervision entries
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
+        ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, get_or_404
+from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, can_read_home, get_or_404
 from facilitator.admin import facilitation, queries, services
 from facilitator.admin.forms import (
     AddMemberForm,
@@ -166,7 +166,8 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    return render_template("admin/home.html", home=home, memberships=list(memberships))
+    return render_template("admin/home.html", home=home, memberships=list(memberships),
+                           can_print=can_read_home(g.user, home.id))
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

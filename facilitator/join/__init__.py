@@ -7,6 +7,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.join import views
+    from facilitator.join import paper_links, views  # noqa: F401 - paper_links adds routes to views.bp
 
     app.register_blueprint(views.bp)

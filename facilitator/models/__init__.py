@@ -1,11 +1,21 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from facilitator.models.actions import ActionDigestSend, ActionStatus, HomeAction
 from facilitator.models.agreements import (
     AGREED_STATUSES,
     Agreement,
     AgreementReminder,
     AgreementSource,
     AgreementStatus,
+)
+from facilitator.models.assessments import (
+    Assessment,
+    AssessmentChange,
+    AssessmentParticipant,
+    AssessmentRating,
+    Framework,
+    FrameworkDomain,
+    RatingSource,
 )
 from facilitator.models.attendance import (
     AttendanceAlias,
@@ -68,6 +78,16 @@ from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSes
 
 __all__ = [
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
+    "ActionDigestSend",
+    "ActionStatus",
+    "HomeAction",
+    "Assessment",
+    "AssessmentChange",
+    "AssessmentParticipant",
+    "AssessmentRating",
+    "Framework",
+    "FrameworkDomain",
+    "RatingSource",
     "EventOrganizer",
     "ReportVersion",
     "AttendanceAlias",
