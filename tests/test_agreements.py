@@ -289,3 +289,25 @@ def test_the_dashboard_counts_homes_covered_and_hours_agreed(app, api, world, ma
     page = auth.client.get("/").get_data(as_text=True)
     assert "<strong>1 of 3</strong> homes (33%)" in page
     assert "protecting <strong>6.5 hours</strong> a month" in page
+
+
+def test_the_printable_letter_has_the_figures_and_signature_lines(app, api, world, make, auth):
+    from tests.support.pdf import pdf_text, squeezed
+
+    facilitator, home = world
+    agreement = drafted(api, world)
+    auth.login(facilitator)
+    response = auth.client.get(f"/agreements/{agreement['id']}.pdf")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    text = squeezed(pdf_text(response.data))
+    assert "Protected-time agreement" in text and "Ardenlea House" in text
+    assert home.contacts[0].name in text
+    assert "3 hours a month" in text and "1.5 hours a month" in text and "1 March 2026" in text
+    assert text.count("Signature: ") == 2
+    auth.logout()
+    auth.login("facilitator")  # of no group of this home
+    assert auth.client.get(f"/agreements/{agreement['id']}.pdf").status_code == 404
+    auth.logout()
+    auth.login("supervisor")
+    assert auth.client.get(f"/agreements/{agreement['id']}.pdf").status_code == 403

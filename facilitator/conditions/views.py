@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from werkzeug.exceptions import NotFound
 
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import local_today
-from facilitator.conditions import agreements, links
+from facilitator.conditions import agreements, letter, links
 from facilitator.errors import DomainError
 from facilitator.models import Agreement
 
 bp = Blueprint("conditions", __name__)
+letter.init_routes(bp)
 
 
 @bp.after_request
@@ -28,15 +28,10 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(404)
-def _not_found(_exc: NotFound) -> Any:
-    return render_template("join/not_found.html"), 404
-
-
 def _linked(token: str) -> Agreement:
     agreement = links.find_link(token)
-    if agreement is None:
-        abort(404)
+    if agreement is None:  # the link pages' friendly 404 (a staff page's 404 stays the app's own)
+        abort(Response(render_template("join/not_found.html"), 404))
     return agreement
 
 
