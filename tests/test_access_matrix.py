@@ -109,6 +109,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed_join": P,
     "join.feed_calendar": P,
     "conditions.sponsor": P,
+    "api.group_readiness": READERS,
+    "api.update_readiness": BOOKERS,  # facilitators only for groups they facilitate
     "conditions.agreement_letter": READERS,  # facilitators: their groups' homes (tests/test_agreements)
     "api.list_agreements": READERS,
     "api.create_agreement": BOOKERS,  # facilitators only for homes of groups they facilitate

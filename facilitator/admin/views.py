@@ -26,10 +26,11 @@ from facilitator.auth import reset as auth_reset
 from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
+from facilitator.conditions import readiness
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
-from facilitator.models import CareHome, Contact, Group, Membership, Role, User
+from facilitator.models import CareHome, Contact, Group, Membership, Role, User, can_see_group
 from facilitator.supervision.http import request_origin
 
 bp = Blueprint("admin", __name__)
@@ -229,10 +230,12 @@ def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int
     homes = db.session.scalars(select(CareHome).order_by(CareHome.name))
     add_form.home_id.choices = choices([("", "Choose a home")] + [
         (h.id, h.name) for h in homes if h.id not in current_ids])
+    checklist = readiness.group_readiness(group) if can_see_group(g.user, group) else None
     return render_template("admin/group.html", group=group, add_form=add_form,
                            end_form=EndMembershipForm(left_on=local_today()),
                            failed_end_form=end_form, failed_end_home_id=end_home_id,
-                           sessions_panel=booking_queries.panel(group, g.user)), status
+                           sessions_panel=booking_queries.panel(group, g.user),
+                           readiness=checklist), status
 
 
 @bp.route("/groups/<int:group_id>")

@@ -19,6 +19,7 @@ from facilitator.api import (  # noqa: F401
     homes,
     invitations,
     notes,
+    readiness,
     sessions,
     supervision,
     users,

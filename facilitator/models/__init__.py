@@ -7,6 +7,7 @@ from facilitator.models.agreements import (
     AgreementReminder,
     AgreementSource,
     AgreementStatus,
+    MembershipReadiness,
 )
 from facilitator.models.assessments import (
     Assessment,
@@ -78,6 +79,7 @@ from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSes
 
 __all__ = [
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
+    "MembershipReadiness",
     "ActionDigestSend",
     "ActionStatus",
     "HomeAction",

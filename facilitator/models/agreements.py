@@ -108,6 +108,23 @@ class AgreementReminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
 
+class MembershipReadiness(Base):
+    """What a facilitator records of a home's readiness in one group (the other items of the
+    checklist are read from the data: ``facilitator.conditions.readiness``)."""
+
+    __tablename__ = "membership_readiness"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), unique=True)
+    visited_on: Mapped[date | None]
+    visited_by: Mapped[str] = mapped_column(String(200), default="")
+    met_manager_on: Mapped[date | None]
+    champion_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+
+    champion: Mapped[Contact | None] = relationship()
+
+
 # The old field, answered from the agreements: the day the home's current one was agreed.
 CareHome.protected_time_agreed_on = column_property(
     select(func.max(Agreement.agreed_on))

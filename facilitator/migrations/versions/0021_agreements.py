@@ -1,5 +1,6 @@
 """agreements: protected-time agreements with a senior sponsor; agreement_reminders: the ledger of
-reminders queued for them. Every care_homes.protected_time_agreed_on becomes an accepted agreement
+reminders queued for them; membership_readiness: what a facilitator records of a home's readiness
+in a group (visit, meeting the manager, champion). Every care_homes.protected_time_agreed_on becomes an accepted agreement
 (source "recorded", reviewed 12 months on) and the column goes: the home reads it from there.
 
 Revision ID: 0021
@@ -90,6 +91,20 @@ def upgrade():
     sa.UniqueConstraint('agreement_id', 'kind', name=op.f('uq_agreement_reminders_agreement_id'))
     )
 
+    op.create_table('membership_readiness',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('membership_id', sa.Integer(), nullable=False),
+    sa.Column('visited_on', sa.Date(), nullable=True),
+    sa.Column('visited_by', sa.String(length=200), nullable=False),
+    sa.Column('met_manager_on', sa.Date(), nullable=True),
+    sa.Column('champion_contact_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['champion_contact_id'], ['contacts.id'], name=op.f('fk_membership_readiness_champion_contact_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_membership_readiness_membership_id_memberships'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_membership_readiness')),
+    sa.UniqueConstraint('membership_id', name=op.f('uq_membership_readiness_membership_id'))
+    )
+
     conn = op.get_bind()
     homes = conn.execute(sa.text(
         "SELECT id, protected_time_agreed_on, created_at FROM care_homes "
@@ -117,6 +132,7 @@ def downgrade():
     op.execute(
         "UPDATE care_homes SET protected_time_agreed_on = (SELECT MAX(agreed_on) FROM agreements "
         "WHERE agreements.home_id = care_homes.id AND agreements.status IN ('accepted', 'signed_on_paper'))")
+    op.drop_table('membership_readiness')
     op.drop_table('agreement_reminders')
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreements_sponsor_contact_id'))
