@@ -42,3 +42,30 @@ def test_the_sponsor_agrees_on_the_ipad(live_server, ipad_page):
     saved = db.session.get(Agreement, agreement.id)
     assert (saved.status, saved.accepted_by, saved.accepted_ip) == (
         "accepted", "Catriona MacLeod", "127.0.0.1")
+
+
+def test_the_group_page_shows_readiness(live_server, page):
+    from datetime import date
+
+    from facilitator.conditions import readiness
+    from tests.browser.conftest import sign_in
+    from tests.support.factories import PASSWORD
+
+    app = live_server.app
+    set_now(app, NOW)
+    make = Factory(app)
+    facilitator = make.user("facilitator")
+    visited, fresh = make.home("Ardenlea House"), make.home("Bellfield Court")
+    group = make.group("West PSL", facilitators=[facilitator], homes=[visited, fresh], joined_on=JOINED)
+    readiness.record_readiness(group, visited.id, {"visited_on": date(2025, 2, 3), "visited_by": "Ailsa",
+                                                   "champion_contact_id": visited.contacts[0].id})
+    db.session.commit()
+
+    sign_in(page, live_server, facilitator.email, PASSWORD)
+    page.goto(f"{live_server.url}/groups/{group.id}")
+    table = page.get_by_role("region", name="Readiness")
+    expect(table.get_by_role("row", name="Ardenlea House")).to_contain_text("2 of 7")
+    expect(table.get_by_role("row", name="Ardenlea House")).to_contain_text("Met the manager face to face")
+    expect(table.get_by_role("row", name="Ardenlea House")).not_to_contain_text("Facilitator visited")
+    expect(table.get_by_role("row", name="Bellfield Court")).to_contain_text("0 of 7")
+    assert serious_accessibility_problems(page) == []
