@@ -311,3 +311,16 @@ def test_the_printable_letter_has_the_figures_and_signature_lines(app, api, worl
     auth.logout()
     auth.login("supervisor")
     assert auth.client.get(f"/agreements/{agreement['id']}.pdf").status_code == 403
+
+
+def test_the_home_page_lists_its_agreements_with_their_letters(app, api, world, auth):
+    facilitator, home = world
+    agreement = drafted(api, world)
+    api.post(f"/api/v1/agreements/{agreement['id']}/paper",
+             json={"signed_on": "2025-02-20", "signed_by": "M B"})
+    auth.login(facilitator)
+    page = auth.client.get(f"/homes/{home.id}").get_data(as_text=True)
+    assert "Signed on paper (20 February 2025, M B)" in page
+    assert "6.5 hours (PSL 3 hours, group 1.5 hours, tasks 2 hours)" in page
+    assert f'/agreements/{agreement["id"]}.pdf' in page
+    assert "Agreed with leadership on 20 February 2025" in page

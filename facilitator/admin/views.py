@@ -26,6 +26,7 @@ from facilitator.auth import reset as auth_reset
 from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
+from facilitator.conditions import queries as agreement_queries
 from facilitator.conditions import readiness
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -167,8 +168,10 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    return render_template("admin/home.html", home=home, memberships=list(memberships),
-                           can_print=can_read_home(g.user, home.id))
+    readable = can_read_home(g.user, home.id)
+    return render_template("admin/home.html", home=home, memberships=list(memberships), can_print=readable,
+                           agreements=agreement_queries.home_agreements(home.id) if readable else [],
+                           today=local_today())
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

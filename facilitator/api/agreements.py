@@ -9,15 +9,13 @@ from datetime import date, datetime
 
 from flask import abort, g
 from pydantic import Field
-from sqlalchemy import select
 
 from facilitator.access import MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.clock import local_today
-from facilitator.conditions import agreements
+from facilitator.conditions import agreements, queries
 from facilitator.conditions.recipients import may_write_home
-from facilitator.extensions import db
 from facilitator.models import Agreement, CareHome
 
 
@@ -94,9 +92,7 @@ def _writable(agreement_id: int) -> Agreement:
            summary="A home's protected-time agreements, newest first", response=AgreementList)
 def list_agreements(home_id: int) -> AgreementList:
     home = get_or_404(CareHome, home_id)
-    rows = db.session.scalars(select(Agreement).where(Agreement.home_id == home.id)
-                              .order_by(Agreement.created_at.desc(), Agreement.id.desc()))
-    return AgreementList(agreements=[AgreementOut.of(a) for a in rows])
+    return AgreementList(agreements=[AgreementOut.of(a) for a in queries.home_agreements(home.id)])
 
 
 @operation("/homes/<int:home_id>/agreements", "POST", roles=MANAGERS,

@@ -31,3 +31,9 @@ def agreement_figures(today: date) -> AgreementFigures:
                                + Agreement.task_hours_per_month), 0)).where(*live)).one()
     homes = db.session.scalar(select(func.count()).select_from(CareHome))
     return AgreementFigures(homes=homes or 0, covered=covered or 0, hours_per_month=float(hours or 0))
+
+
+def home_agreements(home_id: int) -> list[Agreement]:
+    """A home's agreements, newest first."""
+    return list(db.session.scalars(select(Agreement).where(Agreement.home_id == home_id)
+                                   .order_by(Agreement.created_at.desc(), Agreement.id.desc())))
