@@ -324,3 +324,14 @@ def test_the_home_page_lists_its_agreements_with_their_letters(app, api, world, 
     assert "6.5 hours (PSL 3 hours, group 1.5 hours, tasks 2 hours)" in page
     assert f'/agreements/{agreement["id"]}.pdf' in page
     assert "Agreed with leadership on 20 February 2025" in page
+
+
+def test_the_sponsors_link_never_reaches_a_log_and_misses_count_for_the_link_rate_limit():
+    from facilitator.logging_setup import redact
+    from facilitator.ratelimit import TOKEN_PREFIXES
+    from facilitator.security import TOKEN_PATH_PREFIXES
+
+    line = '127.0.0.1 - - "GET /a/short-or-long-token HTTP/1.1" 200 -'
+    assert "short-or-long-token" not in redact(line)
+    assert "/api/v1/agreements/3/send" in redact('"POST /api/v1/agreements/3/send HTTP/1.1"')
+    assert "/a/" in TOKEN_PREFIXES and "/a/" in TOKEN_PATH_PREFIXES
