@@ -36,7 +36,9 @@ from sqlalchemy.engine import Connection
 
 from bench.seed_journey import seed_assessments
 from facilitator.auth import mfa, totp
+from facilitator.booking.times import add_months
 from facilitator.models import (
+    Agreement,
     ApiToken,
     CareHome,
     Contact,
@@ -284,15 +286,16 @@ class _Seeder:
         return staff
 
     def _homes(self) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
-        homes, contacts = [], {}
+        homes, contacts, agreements = [], {}, []
         rows: list[dict[str, Any]] = []
         for n in range(self.spec.homes):
             home_id = self.ids.take(CareHome.__table__)
             name = f"{HOME_WORDS[n % 16]}{HOME_ENDS[(n // 16) % 12]} {n + 1}"
             agreed = date(2024, 9, 1) + timedelta(days=n % 200) if self.rng.random() < 0.6 else None
             homes.append({"id": home_id, "name": name, "region": REGIONS[n % len(REGIONS)],
-                          "beds": 20 + n % 60, "protected_time_agreed_on": agreed, "notes": "",
-                          "created_at": self.now - timedelta(days=760)})
+                          "beds": 20 + n % 60, "notes": "", "created_at": self.now - timedelta(days=760)})
+            if agreed is not None:
+                agreements.append(_agreement(self.ids.take(Agreement.__table__), home_id, agreed, self.now))
             contacts[home_id] = []
             for i in range(self.spec.contacts_per_home):
                 first, last = FIRST[(n + i * 7) % 20], LAST[(n * 3 + i) % 14]
@@ -304,6 +307,7 @@ class _Seeder:
                 contacts[home_id].append(contact)
                 rows.append(contact)
         self.insert(CareHome, homes)
+        self.insert(Agreement, agreements)
         self.insert(Contact, rows)
         return homes, contacts
 
@@ -633,6 +637,15 @@ def seed_app(app: Any, spec: Spec, *, migrate: bool = True,
         elapsed = time.perf_counter() - started
         db.engine.dispose()
     return world, elapsed
+
+
+def _agreement(agreement_id: int, home_id: int, agreed: date, now: datetime) -> dict[str, Any]:
+    """A home's protected time, agreed with its leadership on ``agreed`` (as a date recorded)."""
+    return {"id": agreement_id, "home_id": home_id, "status": "accepted", "source": "recorded",
+            "sponsor_name": "", "sponsor_email": "", "psl_hours_per_month": 2.0,
+            "implementation_hours_per_month": 1.0, "task_hours_per_month": 2.0, "starts_on": agreed,
+            "review_on": add_months(agreed, 12), "text": "", "agreed_on": agreed, "accepted_by": "",
+            "accepted_ip": "", "created_at": now}
 
 
 def summary(world: World) -> str:

@@ -17,6 +17,7 @@ from facilitator.auth.passwords import password_problem
 from facilitator.auth.services import normalise_email
 from facilitator.backup import backup_command
 from facilitator.booking.sync import sync_command
+from facilitator.conditions.cli import agreements_command
 from facilitator.demo import STAFF, load_demo
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(replies_command)
     app.cli.add_command(frameworks_command)
+    app.cli.add_command(agreements_command)
 
 
 def _fail(exc: DomainError) -> None:

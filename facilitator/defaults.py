@@ -183,6 +183,13 @@ DEFAULTS: dict[str, Any] = {
     # A link an admin has emailed (welcome to a new account, or to choose a new password) works
     # once, for this many days.
     "ACCOUNT_LINK_DAYS": 7,
+    # Protected-time agreements: reviewed this many months after they start; the sponsor's link
+    # (/a/<token>) works this many days; the sponsor is reminded once when an agreement is still
+    # waiting after AGREEMENT_SPONSOR_REMINDER_DAYS, the facilitators this many days before review.
+    "AGREEMENT_REVIEW_MONTHS": 12,
+    "AGREEMENT_LINK_DAYS": 30,
+    "AGREEMENT_SPONSOR_REMINDER_DAYS": 14,
+    "AGREEMENT_REVIEW_REMINDER_DAYS": 30,
     # An API token stops working this many days after it was made.
     "API_TOKEN_DAYS": 90,
     # A password-reset link works once, for this many minutes.

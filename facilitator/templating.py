@@ -23,8 +23,16 @@ def format_date(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
+def format_hours(value: float | None) -> str:
+    """``2.0`` → "2 hours", ``1`` → "1 hour", ``1.5`` → "1.5 hours"."""
+    number = float(value or 0)
+    shown = f"{number:g}"
+    return f"{shown} hour" if number == 1 else f"{shown} hours"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["hours"] = format_hours

@@ -112,6 +112,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed_join": P,
     "join.feed_calendar": P,
     "join.feed_series_join": P,
+    "conditions.sponsor": P,
+    "api.group_readiness": READERS,
+    "api.update_readiness": BOOKERS,  # facilitators only for groups they facilitate
+    "conditions.agreement_letter": READERS,  # facilitators: their groups' homes (tests/test_agreements)
+    "api.list_agreements": READERS,
+    "api.create_agreement": BOOKERS,  # facilitators only for homes of groups they facilitate
+    "api.send_agreement": BOOKERS,
+    "api.record_paper": BOOKERS,
     "join.home_assessment_pack": P,
     "join.home_action_plan": P,
     "join.home_assessment_pdf": P,
@@ -288,6 +296,8 @@ def test_role_matrix(role, make_app):
         ids["step"] = 1
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
+        ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
+        ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

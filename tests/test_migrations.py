@@ -90,3 +90,49 @@ def test_0012_keeps_each_contacts_newest_live_link_and_revokes_the_rest(tmp_path
             assert find_contact_token(raw[5], LinkKind.FEED) is not None
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0021_makes_every_protected_time_date_an_accepted_recorded_agreement(tmp_path):
+    """Nothing lost: each home's old date is its accepted agreement's (source "recorded"), the
+    home still answers it, and going back down puts every date back in the column."""
+    from datetime import date, datetime
+
+    import sqlalchemy as sa
+
+    from facilitator.models import Agreement, CareHome
+
+    days = {1: date(2024, 2, 29), 2: None, 3: date(2025, 12, 31), 4: date(2019, 6, 1)}
+    with dbsetup.database(tmp_path, "agreements") as database:
+        app = create_app(base_config(database), instance_path=str(tmp_path / "inst"))
+        with app.app_context():
+            upgrade(revision="0016")
+            with db.engine.begin() as conn:
+                for home_id, day in days.items():
+                    conn.execute(sa.text(
+                        "INSERT INTO care_homes (id, name, region, notes, created_at, "
+                        "protected_time_agreed_on) VALUES (:id, :name, '', '', :at, :day)"),
+                        {"id": 100 + home_id, "name": f"Home {home_id}", "at": datetime(2024, 1, 1),
+                         "day": day})
+                    conn.execute(sa.text(
+                        "INSERT INTO contacts (id, home_id, name, email, role, is_active, created_at) "
+                        "VALUES (:id, :id, 'C', :email, 'manager', :yes, :at)"),
+                        {"id": 100 + home_id, "email": f"c{home_id}@example.org", "yes": True,
+                         "at": datetime(2024, 1, 1)})
+            upgrade(revision="heads")
+            homes = db.session.scalars(sa.select(CareHome)).all()
+            assert {h.id - 100: h.protected_time_agreed_on for h in homes} == days
+            rows = {a.home_id - 100: a for a in db.session.scalars(sa.select(Agreement))}
+            assert set(rows) == {1, 3, 4}
+            assert {(a.status, a.source) for a in rows.values()} == {("accepted", "recorded")}
+            assert (rows[1].starts_on, rows[1].review_on, rows[1].agreed_on) == (
+                date(2024, 2, 29), date(2025, 2, 28), date(2024, 2, 29))
+            assert [len(h.contacts) for h in homes] == [1] * 4, "contacts kept"
+            db.session.remove()
+            downgrade(revision="0016")
+            with db.engine.connect() as conn:
+                back = dict(conn.execute(sa.text(
+                    "SELECT id - 100, protected_time_agreed_on FROM care_homes")).all())
+                kept = conn.execute(sa.text("SELECT COUNT(*) FROM contacts")).scalar()
+            assert {k: (date.fromisoformat(str(v)) if v else None) for k, v in back.items()} == days
+            assert kept == 4
+            db.engine.dispose()

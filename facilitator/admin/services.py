@@ -14,6 +14,7 @@ from facilitator.admin import facilitation
 from facilitator.auth import api_tokens
 from facilitator.auth import services as auth_services
 from facilitator.auth.passwords import hash_password, password_problem
+from facilitator.conditions.agreements import record_agreed_on
 from facilitator.conditions.areas import COUNCIL_AREAS, unknown_area_message
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
@@ -169,8 +170,7 @@ def create_home(name: str, region: str = "", beds: int | None = None,
                 contacts: Iterable[ContactData] = (), local_authority: str | None = None) -> CareHome:
     _validate_home(name, beds, local_authority)
     home = CareHome(name=name.strip(), region=region.strip(), beds=beds,
-                    local_authority=local_authority or None,
-                    protected_time_agreed_on=protected_time_agreed_on, notes=notes)
+                    local_authority=local_authority or None, notes=notes)
     db.session.add(home)
     seen: set[str] = set()
     for index, data in enumerate(contacts):
@@ -183,6 +183,8 @@ def create_home(name: str, region: str = "", beds: int | None = None,
         home.contacts.append(Contact(name=data.name.strip(), email=email, role=data.role,
                                      is_active=data.is_active))
     db.session.flush()
+    if protected_time_agreed_on is not None:
+        record_agreed_on(home, protected_time_agreed_on)
     return home
 
 
@@ -195,6 +197,8 @@ def update_home(home: CareHome, **changes: Any) -> CareHome:
         changes["local_authority"] = changes["local_authority"] or None
     _validate_home(changes.get("name", home.name), changes.get("beds", home.beds),
                    changes.get("local_authority"))
+    if "protected_time_agreed_on" in changes:  # read from the home's agreements (issue 17)
+        record_agreed_on(home, changes.pop("protected_time_agreed_on"))
     for key, value in changes.items():
         setattr(home, key, value.strip() if isinstance(value, str) and key != "notes" else value)
     db.session.flush()

@@ -8,7 +8,15 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from facilitator.access import ADMIN, LEAD_OR_ADMIN, READERS, allow, can_manage_home, get_or_404
+from facilitator.access import (
+    ADMIN,
+    LEAD_OR_ADMIN,
+    READERS,
+    allow,
+    can_manage_home,
+    can_read_home,
+    get_or_404,
+)
 from facilitator.admin import facilitation, queries, services
 from facilitator.admin.forms import (
     AddMemberForm,
@@ -26,12 +34,12 @@ from facilitator.auth import reset as auth_reset
 from facilitator.auth.forms import ResetTwoFactorForm
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today
-from facilitator.conditions import partner_queries
+from facilitator.conditions import partner_queries, readiness
+from facilitator.conditions import queries as agreement_queries
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
-from facilitator.journey.access import can_read_journey
-from facilitator.models import CareHome, Contact, Group, Membership, Role, User
+from facilitator.models import CareHome, Contact, Group, Membership, Role, User, can_see_group
 from facilitator.supervision.http import request_origin
 
 bp = Blueprint("admin", __name__)
@@ -168,10 +176,12 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    return render_template("admin/home.html", home=home, memberships=list(memberships),
+    readable = can_read_home(g.user, home.id)
+    return render_template("admin/home.html", home=home, memberships=list(memberships), can_print=readable,
                            partner_contacts=partner_queries.home_contacts(home.id),
                            can_record_contact=can_manage_home(g.user, home.id, local_today()),
-                           can_print=can_read_journey(g.user, home.id))
+                           agreements=agreement_queries.home_agreements(home.id) if readable else [],
+                           today=local_today())
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])
@@ -235,10 +245,12 @@ def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int
     homes = db.session.scalars(select(CareHome).order_by(CareHome.name))
     add_form.home_id.choices = choices([("", "Choose a home")] + [
         (h.id, h.name) for h in homes if h.id not in current_ids])
+    checklist = readiness.group_readiness(group) if can_see_group(g.user, group) else None
     return render_template("admin/group.html", group=group, add_form=add_form,
                            end_form=EndMembershipForm(left_on=local_today()),
                            failed_end_form=end_form, failed_end_home_id=end_home_id,
-                           sessions_panel=booking_queries.panel(group, g.user)), status
+                           sessions_panel=booking_queries.panel(group, g.user),
+                           readiness=checklist), status
 
 
 @bp.route("/groups/<int:group_id>")

@@ -14,6 +14,7 @@ from flask import Flask, jsonify
 from facilitator.access import PUBLIC, allow
 from facilitator.api import (  # noqa: F401
     actions,
+    agreements,
     assessments,
     attendance,
     groups,
@@ -21,6 +22,7 @@ from facilitator.api import (  # noqa: F401
     invitations,
     notes,
     partners,
+    readiness,
     series,
     sessions,
     supervision,

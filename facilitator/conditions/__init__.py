@@ -1,9 +1,11 @@
-"""The conditions that decide whether a home can make progress (issue 17): the partner
-organisations it can turn to, by council area, and its contacts with them.
+"""The conditions that decide whether a home can make progress (issue 17).
 
-``areas`` is the one list of Scotland's council areas; ``partners`` holds the directory's rules
-and writes, ``partner_queries`` its reads, ``partner_import`` the all-or-nothing CSV import and
-``partner_views`` the screens, on the area's one blueprint (``blueprint``).
+Protected-time agreements: ``agreements`` (lifecycle), ``links`` (the sponsor's link),
+``reminders``, ``letter`` (the printed letter), ``queries`` and ``views`` (the sponsor's page and
+the letter); ``readiness``, each membership's checklist. Partner organisations: ``areas`` is the
+one list of Scotland's council areas; ``partners`` holds the directory's rules and writes,
+``partner_queries`` its reads, ``partner_import`` the all-or-nothing CSV import and
+``partner_views`` the screens. All on the area's one blueprint (``blueprint``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from facilitator.models import Specialism
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.conditions import partner_views  # noqa: F401 - its routes are on bp
+    from facilitator.conditions import partner_views, views  # noqa: F401 - their routes are on bp
     from facilitator.conditions.blueprint import bp
 
     app.register_blueprint(bp)

@@ -14,6 +14,7 @@ from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
+from facilitator.conditions import queries as agreement_queries
 from facilitator.extensions import db
 from facilitator.journey import action_queries
 from facilitator.models import Group, Role, User, group_facilitators
@@ -35,6 +36,8 @@ def index() -> Any:
         groups = _groups_of(user)
         overdue = action_queries.overdue_by_group((gr.id for gr in groups), local_today())
         context.update(groups=groups, overdue_actions=overdue, **_facilitator_panels(user))
+    elif user.role in (Role.LEAD, Role.ADMIN):
+        context["agreements"] = agreement_queries.agreement_figures(local_today())
     return render_template("home/index.html", **context)
 
 

@@ -1,6 +1,14 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from facilitator.models.actions import ActionDigestSend, ActionStatus, HomeAction
+from facilitator.models.agreements import (
+    AGREED_STATUSES,
+    Agreement,
+    AgreementReminder,
+    AgreementSource,
+    AgreementStatus,
+    MembershipReadiness,
+)
 from facilitator.models.assessments import (
     Assessment,
     AssessmentChange,
@@ -72,6 +80,8 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
+    "MembershipReadiness",
     "ActionDigestSend",
     "ActionStatus",
     "HomeAction",

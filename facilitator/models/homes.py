@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,13 +33,15 @@ class CareHome(Base):
     # A key of facilitator.conditions.areas.COUNCIL_AREAS (Scotland's 32 council areas), or None.
     local_authority: Mapped[str | None] = mapped_column(String(40))
     beds: Mapped[int | None]
-    protected_time_agreed_on: Mapped[date | None]
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="home", order_by="Contact.name", cascade="all, delete-orphan"
     )
+
+    # ``protected_time_agreed_on``: the day the home's current protected-time agreement was agreed,
+    # read from its agreements (defined with them, in ``facilitator.models.agreements``).
 
     @property
     def protected_time_agreed(self) -> bool:

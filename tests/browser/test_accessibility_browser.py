@@ -24,6 +24,7 @@ from facilitator import providers
 from facilitator.auth import services as auth_services
 from facilitator.booking import services as booking
 from facilitator.clock import local_today
+from facilitator.conditions import agreements, links
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
@@ -113,6 +114,9 @@ def seed(live: LiveServer) -> World:
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
+    sponsor = agreements.send_agreement(agreements.create_agreement(homes[0], agreements.AgreementData(
+        3, 1.5, 2, local_today(), sponsor_name="Morag Baird", sponsor_email="morag@board.example"), author))
+    sponsor_link = links.kept_link(sponsor)  # the link the email carries
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
@@ -122,7 +126,7 @@ def seed(live: LiveServer) -> World:
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset, "series": str(series.series_id),
                 "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
-                "series_feed": mint_contact_token(series_contact, LinkKind.FEED)})
+                "series_feed": mint_contact_token(series_contact, LinkKind.FEED), "agreement": sponsor_link})
     db.session.commit()
     return world
 
@@ -282,6 +286,12 @@ def _action_errors(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(2)
 
 
+def _agree_without_a_name(page: Page) -> None:
+    page.get_by_label("Your full name").fill("   ")
+    page.get_by_role("button", name="I agree").click()
+    expect(page.locator(".error-summary a")).to_have_count(1)
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -306,6 +316,10 @@ PAGES = [
     Visit("join-unknown-link", None, _path("/j/" + "x" * 43), "", ipad=True, status=404),
     Visit("join-series", None, _path("/j/{w.series_join}"), "Series week", ipad=True),
     Visit("feed-series", None, _path("/feeds/{w.series_feed}/series/{w.series}"), "Series week", ipad=True),
+    # A home's senior sponsor, through their link.
+    Visit("sponsor-agreement", None, _path("/a/{w.agreement}"), "Protected-time agreement", ipad=True),
+    Visit("sponsor-agreement-error", None, _path("/a/{w.agreement}"), "Protected-time agreement", ipad=True,
+          then=_agree_without_a_name),
     # A facilitator.
     Visit("facilitator-home", "facilitator", _path("/"), "Welcome"),
     Visit("groups", "facilitator", _path("/groups"), "Groups"),

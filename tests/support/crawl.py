@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -20,6 +20,7 @@ from werkzeug.routing import Rule
 
 from facilitator import models
 from facilitator.auth.api_tokens import issue_api_token
+from facilitator.conditions import agreements
 from facilitator.conditions.areas import COUNCIL_AREAS
 from facilitator.conditions.partners import PartnerData, save_partner
 from facilitator.extensions import db
@@ -48,6 +49,7 @@ ID_MODELS = {
     "alias_id": "AttendanceAlias",
     "import_id": "AttendanceImport",
     "token_id": "ApiToken",
+    "agreement_id": "Agreement",
 }
 
 
@@ -98,6 +100,8 @@ def build_world(make: Factory) -> World:
                   feed_token=mint_contact_token(contact, LinkKind.FEED))
     for role, user in users.items():
         world.api_tokens[role] = issue_api_token(user)
+    agreements.create_agreement(homes[0], agreements.AgreementData(
+        2, 1, 2, date.today(), sponsor_name="Morag Baird", sponsor_email="morag@board.example"), None)
     db.session.commit()
     return world
 
