@@ -10,8 +10,8 @@ import pytest
 
 from facilitator.conditions import agreements
 from facilitator.extensions import db
+from facilitator.journey.frameworks import current_framework
 from facilitator.models import Assessment
-from facilitator.packs.queries import current_framework
 from tests.support.factories import Factory
 
 TODAY = date(2026, 3, 10)

@@ -74,8 +74,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_messages_series_id'))
         batch_op.drop_column('series_id')
 
-    with op.batch_alter_table('meeting_sessions', schema=None) as batch_op:
-        batch_op.drop_column('series_slot_at')
+    # Not a batch: on SQLite that copies meeting_sessions and drops the original, and with foreign
+    # keys on, dropping it deletes every session's deliveries, registers and messages (CASCADE).
+    op.drop_column('meeting_sessions', 'series_slot_at')
 
     with op.batch_alter_table('series_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_tokens_series_id'))

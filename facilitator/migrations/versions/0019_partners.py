@@ -74,8 +74,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('care_homes', schema=None) as batch_op:
-        batch_op.drop_column('local_authority')
+    # Not a batch: on SQLite that copies care_homes and drops the original, and with foreign keys
+    # on, dropping it deletes every home's contacts and memberships (ON DELETE CASCADE).
+    op.drop_column('care_homes', 'local_authority')
 
     with op.batch_alter_table('partner_specialisms', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_specialisms_specialism'))
