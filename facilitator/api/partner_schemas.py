@@ -94,13 +94,13 @@ class RowErrorOut(Output):
     message: str
 
 
-class ImportOut(Output):
+class PartnerImportOut(Output):
     created: int
     updated: int
     errors: list[RowErrorOut]
 
     @classmethod
-    def of(cls, result: ImportResult) -> ImportOut:
+    def of(cls, result: ImportResult) -> PartnerImportOut:
         return cls(created=result.created, updated=result.updated,
                    errors=[RowErrorOut(row=e.row, field=e.field, message=e.message) for e in result.errors])
 

@@ -11,11 +11,11 @@ from flask import g, jsonify, request
 from facilitator.access import ADMIN, MANAGERS, READERS, get_or_404
 from facilitator.api.core import operation
 from facilitator.api.partner_schemas import (
-    ImportOut,
     PartnerContactIn,
     PartnerContactList,
     PartnerContactOut,
     PartnerCreate,
+    PartnerImportOut,
     PartnerList,
     PartnerOut,
     PartnerQuery,
@@ -54,7 +54,7 @@ def update_partner(partner_id: int, body: PartnerUpdate) -> PartnerOut:
     return PartnerOut.of(partners.save_partner(partners.PartnerData(**changed), partner))
 
 
-@operation("/partners/import", "POST", roles=ADMIN, response=ImportOut,
+@operation("/partners/import", "POST", roles=ADMIN, response=PartnerImportOut,
            summary="Add and update partners from a CSV file (body text/csv, UTF-8, header row). "
                    "All rows or none: when any row has a problem nothing is imported and the answer is "
                    "422 with this same body, its errors naming each row and column")
@@ -62,7 +62,7 @@ def import_partners() -> Any:
     if request.mimetype not in CSV_TYPES:
         raise BadInput("Send the file as the body with Content-Type text/csv.",
                        {"body": "Content-Type must be text/csv."})
-    result = ImportOut.of(partner_import.import_partners(request.get_data()))
+    result = PartnerImportOut.of(partner_import.import_partners(request.get_data()))
     if result.errors:
         response = jsonify(result.model_dump(mode="json"))
         response.status_code = 422
