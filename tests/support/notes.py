@@ -21,7 +21,9 @@ from facilitator.supervision import services
 from facilitator.supervision.audit import Origin
 from tests.support.factories import Auth, Factory
 
-NOTE_TEXT = "Resident Marigold disclosed wartime evacuation nightmares; deputy Tobermory cried afterwards"
+# Words no other text of the app or its tests uses (the leak checks look for each one anywhere, even
+# in a database file's free pages): "resident", say, is in the self-assessment framework's prompts.
+NOTE_TEXT = "Marigold disclosed wartime evacuation nightmares; nephew Tobermory cried afterwards"
 REFLECTION_TEXT = "Hollowed listening; tideline wobbling; Inverkeithing visitation lingers"
 ACTION_TEXT = "Arrange Quarriers counsellor debrief"
 FREE_THEME = "Moonlit carousel fatigue"
