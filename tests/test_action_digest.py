@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from facilitator.extensions import db
 from facilitator.invites import services as invite_services
+from facilitator.invites.digest import queue_overdue_digests, week_of
 from facilitator.invites.outbox import run_once
 from facilitator.journey.actions import ActionData, create_action, update_action
-from facilitator.journey.digest import queue_overdue_digests, week_of
 from facilitator.models import ActionDigestSend, HomeAction, OutboxMessage
 from tests.support.factories import Factory
 from tests.support.invites import NOW, invites_config, set_now

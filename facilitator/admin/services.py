@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,11 +19,11 @@ from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks as invite_hooks
 from facilitator.models import CareHome, Contact, ContactRole, Group, Membership, Provider, Role, User
+from facilitator.phones import clean_phone
 from integrations.addresses import needs_smtputf8
 from integrations.providers.registry import DEFAULT_PROVIDER
 
 UNSET: Any = object()
-PHONE = re.compile(r"\+?[0-9 ()-]{5,}")
 
 
 @dataclass
@@ -74,17 +73,6 @@ def user_problems(role: str, supervisor_id: int | None, email: str | None = None
     if email and _email_taken(auth_services.normalise_email(email)):
         problems["email"] = "A user with this email already exists."
     return problems
-
-
-def clean_phone(phone: str | None) -> str | None:
-    """A phone number as typed (spaces kept: it is read by people), or None when blank."""
-    phone = (phone or "").strip()
-    if not phone:
-        return None
-    if len(phone) > 40 or not PHONE.fullmatch(phone):
-        raise DomainError("Check the phone number.",
-                          {"phone": "Enter a phone number: digits, spaces and + ( ) - only, up to 40."})
-    return phone
 
 
 def create_user(email: str, name: str, role: str, password: str | None = None,

@@ -15,7 +15,6 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from facilitator.access import can_manage_home
-from facilitator.admin.services import clean_phone
 from facilitator.clock import local_today
 from facilitator.conditions.areas import area_key, unknown_area_message
 from facilitator.errors import FIELDS_INVALID, DomainError
@@ -29,6 +28,7 @@ from facilitator.models import (
     Specialism,
     User,
 )
+from facilitator.phones import clean_phone
 
 MAX_NAME = 200
 MAX_TEXT = 5000

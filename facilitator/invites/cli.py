@@ -8,7 +8,7 @@ from flask import current_app
 from facilitator import queue, transaction
 from facilitator.extensions import db
 from facilitator.invites import outbox, queries
-from facilitator.journey.digest import queue_overdue_digests
+from facilitator.invites.digest import queue_overdue_digests
 from integrations.mailer import FileBackend
 
 

@@ -44,8 +44,8 @@ from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
 from facilitator.invites import queries, render, series, series_render
+from facilitator.invites.digest import queue_overdue_digests
 from facilitator.invites.services import new_message
-from facilitator.journey.digest import queue_overdue_digests
 from facilitator.models import (
     DeliveryStatus,
     InviteDelivery,

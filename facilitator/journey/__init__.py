@@ -4,9 +4,10 @@
 ``progress`` compares rounds (a home's first and latest, and the grids of homes × domains),
 ``access`` says who may see and change a home's journey, ``assessment_views`` the staff pages; the
 home fills its round in through ``facilitator.join.assessment``.
-``actions`` holds the action plan's rules and writes, ``action_queries`` its reads, ``digest`` the
-weekly email of overdue actions (queued by the outbox's pass), ``action_views`` the staff pages;
-the home's own page shows and ticks its actions through ``facilitator.join.actions``.
+``actions`` holds the action plan's rules and writes, ``action_queries`` its reads,
+``action_views`` the staff pages (the weekly email of overdue actions is the outbox's:
+``facilitator.invites.digest``); the home's own page shows and ticks its actions through
+``facilitator.join.actions``.
 """
 
 from __future__ import annotations
