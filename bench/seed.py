@@ -36,7 +36,6 @@ from sqlalchemy.engine import Connection
 
 from bench.seed_journey import seed_assessments
 from facilitator.auth import mfa, totp
-from facilitator.booking.times import add_months
 from facilitator.models import (
     Agreement,
     ApiToken,
@@ -57,6 +56,7 @@ from facilitator.models import (
     group_facilitators,
 )
 from facilitator.models.attendance import AttendanceEntry, AttendanceRegister, AttendanceRevision
+from facilitator.recurrence import add_months
 from facilitator.supervision.crypto import Keyring
 
 PASSWORD = "bench-password-for-every-account"  # noqa: S105 - the seeded accounts' shared password

@@ -12,10 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from facilitator.booking.checks import MAX_MINUTES
 from facilitator.booking.clashes import clashes_among
-from facilitator.booking.times import add_months, local_moment
 from facilitator.clock import FIRST_DAY, LAST_DAY, as_local
 from facilitator.extensions import db
 from facilitator.models import MeetingSession, Role, User, group_facilitators
+from facilitator.recurrence import add_months, local_moment
 
 VIEWS = ("week", "month")
 

@@ -8,10 +8,6 @@ from functools import lru_cache
 
 import holidays
 
-from facilitator.booking.times import week_of_month
-
-ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
-
 
 @lru_cache(maxsize=32)
 def _bank_holidays(year: int) -> dict[date, str]:
@@ -44,22 +40,3 @@ def skipped_notes(candidates: list[date], last: date) -> list[str]:
     return [f"Skipped {day:%A %-d %B %Y} ({bank_holiday(day)}, a bank holiday in Scotland); the series "
             "runs on a date longer to keep its number of sessions."
             for day in candidates if day <= last and is_bank_holiday(day)]
-
-
-def monthly_rule(starts: list[datetime], monthly_by: str) -> str:
-    """How a monthly series picks its dates, naming every date moved to a shorter month's end."""
-    first = starts[0].date()
-    if monthly_by == "weekday":
-        return (f"Every month on the same weekday: the {ORDINALS[week_of_month(first)]} "
-                f"{first:%A} of each month.")
-    moved = [s.date() for s in starts if s.date().day != first.day]
-    text = f"Every month on the same date: the {_ordinal(first.day)}."
-    if moved:
-        text += (" Months without that date use their last day: "
-                 + ", ".join(f"{day:%-d %B %Y}" for day in moved) + ".")
-    return text
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"

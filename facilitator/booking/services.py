@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
+from facilitator import recurrence
 from facilitator.booking import calendar_notes, sync
 from facilitator.booking.checks import (
     MAX_SERIES,
@@ -33,13 +34,7 @@ from facilitator.booking.clashes import Clash, find_clashes
 from facilitator.booking.moves import UNSET, Change, MovePlan, plan_moves
 from facilitator.booking.revisions import add_revision, check_version, flush_or_conflict
 from facilitator.booking.series import create_series, split_following
-from facilitator.booking.times import (
-    SKIP_SPARE,
-    clock_change_warnings,
-    series_dates,
-    series_starts,
-    wall_clock_warning,
-)
+from facilitator.booking.times import clock_change_warnings, series_starts, wall_clock_warning
 from facilitator.clock import as_local
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
@@ -150,7 +145,7 @@ def plan_booking(group: Group, booking: Booking, catalog: ProviderCatalog, *, zo
                 starts=starts, zone=zone, past=past, warnings=warnings,
                 holidays=calendar_notes.holiday_warnings(starts, count > 1) + notes,
                 clashes=find_clashes(group.facilitators, starts, minutes),
-                repeat_rule=calendar_notes.monthly_rule(starts, booking.monthly_by)
+                repeat_rule=recurrence.monthly_rule(starts, booking.monthly_by)
                 if booking.every == "month" and count > 1 else None)
 
 
@@ -175,8 +170,9 @@ def _series(booking: Booking, count: int, zone: str) -> tuple[list[datetime], li
         return series_starts(booking.starts_at, booking.every, count, zone, booking.monthly_by), []
     starts = series_starts(booking.starts_at, booking.every, count, zone, booking.monthly_by,
                            skip=calendar_notes.is_bank_holiday)
-    candidates = series_dates(as_local(booking.starts_at, zone).date(), booking.every, count + SKIP_SPARE,
-                              booking.monthly_by)
+    first_day = as_local(booking.starts_at, zone).date()
+    candidates = recurrence.series_dates(first_day, booking.every, count + recurrence.SKIP_SPARE,
+                                         booking.monthly_by)
     last = as_local(starts[-1], zone).date() if starts else candidates[-1]
     return starts, calendar_notes.skipped_notes(candidates, last)
 

@@ -15,7 +15,6 @@ from datetime import date
 from flask import current_app, render_template
 from sqlalchemy import select, update
 
-from facilitator.booking.times import add_months
 from facilitator.clock import FIRST_DAY, LAST_DAY, as_local, local_today, now_utc
 from facilitator.conditions import links, recipients
 from facilitator.errors import DomainError
@@ -31,6 +30,7 @@ from facilitator.models import (
     ContactRole,
     User,
 )
+from facilitator.recurrence import add_months
 
 SPONSOR_ROLES = (ContactRole.SENIOR_MANAGER.value, ContactRole.MANAGER.value)
 MAX_HOURS = 744  # the hours in a month

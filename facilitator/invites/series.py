@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select, update
 
-from facilitator.booking.times import SKIP_SPARE, local_moment, series_dates
 from facilitator.clock import as_local, now_utc
 from facilitator.extensions import db
 from facilitator.models import (
@@ -36,6 +35,7 @@ from facilitator.models import (
     SessionStatus,
 )
 from facilitator.models.invites import CALENDAR_KINDS
+from facilitator.recurrence import SKIP_SPARE, local_moment, series_dates
 
 REPLACED = "Replaced by a newer message before it was sent."
 
