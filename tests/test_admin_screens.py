@@ -715,3 +715,14 @@ def test_unknown_group_is_404(auth, admin, make):
                          page="/")
     assert response.status_code == 404
     assert count(Membership) == 0
+
+
+def test_every_staff_page_title_is_plain_text(auth, make):
+    """A page's <title> holds words only: markup there shows as raw tags in the browser's tab."""
+    home = make.home("Rowan Court", contacts=1)
+    group = make.group("West PSL", homes=[home])
+    auth.login("admin")
+    for url in (f"/homes/{home.id}", f"/groups/{group.id}", "/homes", "/users", "/partners"):
+        html = auth.client.get(url).get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert "<" not in title and title.strip().endswith("Facilitator"), (url, title)
