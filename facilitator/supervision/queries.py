@@ -8,7 +8,6 @@ it is overdue. Kept and missed are counted over the last twelve months.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -33,15 +32,9 @@ from facilitator.models.supervision import (
     SupervisionAction,
     SupervisionRecord,
 )
+from facilitator.recurrence import add_months
 
 WINDOW_MONTHS = 12
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def cadence_months() -> int:
