@@ -30,6 +30,19 @@ from facilitator.models.attendance import (
     ZoomWebhookEvent,
 )
 from facilitator.models.base import Base, UTCDateTime
+from facilitator.models.engagement import (
+    DECLINED_NOTE,
+    Apology,
+    ApologyReason,
+    ApologySource,
+    FollowUp,
+    FollowUpChannel,
+    FollowUpContact,
+    FollowUpOutcome,
+    FollowUpState,
+    HomePause,
+    PauseReason,
+)
 from facilitator.models.groups import (
     Group,
     Membership,
@@ -80,6 +93,8 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "DECLINED_NOTE", "Apology", "ApologyReason", "ApologySource", "FollowUp", "FollowUpChannel",
+    "FollowUpContact", "FollowUpOutcome", "FollowUpState", "HomePause", "PauseReason",
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
     "MembershipReadiness",
     "ActionDigestSend",

@@ -71,10 +71,12 @@ class EntrySource(enum.StrEnum):
 
     MANUAL = "manual"
     JOIN_LINK = "join_link"
+    APOLOGY = "apology"  # excused by the home's apology in advance (issue 18), not by a person
 
     @property
     def label(self) -> str:
-        return {"manual": "Typed", "join_link": "Join link (confirmed)"}[self.value]
+        return {"manual": "Typed", "join_link": "Join link (confirmed)",
+                "apology": "Apology from the home"}[self.value]
 
 
 class IgnoredAs(enum.StrEnum):
