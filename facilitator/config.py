@@ -38,12 +38,22 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env(ENV_PREFIX)
+    _keep_text_settings_as_text(app)
     if test_config:
         app.config.from_mapping(test_config)
     _ensure_database_url(app)
     _ensure_secret_key(app)
     _apply_cookie_policy(app)
     _validate(app)
+
+
+def _keep_text_settings_as_text(app: Flask) -> None:
+    """Flask reads each environment variable as JSON when it can, so a password of ``true`` or
+    ``12345`` would arrive as a bool or a number. A key whose default is text keeps the text."""
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"{ENV_PREFIX}_{key}")
+        if raw is not None and isinstance(default, str):
+            app.config[key] = raw
 
 
 def is_https(app: Flask) -> bool:

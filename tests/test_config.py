@@ -46,6 +46,17 @@ def test_each_layer_overrides_the_one_below(instance, monkeypatch):
     assert app.config["TIMEZONE"] == "Asia/Tokyo"
 
 
+def test_a_text_setting_from_the_environment_stays_text(instance, monkeypatch):
+    monkeypatch.setenv("FACILITATOR_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("FACILITATOR_IMAP_PASSWORD", "true")
+    monkeypatch.setenv("FACILITATOR_SMTP_PASSWORD", "12345")
+    monkeypatch.setenv("FACILITATOR_SMTP_PORT", "2525")
+    app = build(instance)
+    assert app.config["IMAP_PASSWORD"] == "true"
+    assert app.config["SMTP_PASSWORD"] == "12345"
+    assert app.config["SMTP_PORT"] == 2525  # a number stays a number
+
+
 def test_https_base_url_turns_on_secure_cookies(instance, monkeypatch):
     monkeypatch.setenv("FACILITATOR_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("FACILITATOR_PUBLIC_BASE_URL", "https://psl.example.scot")
