@@ -452,6 +452,18 @@ def test_revoking_a_contacts_links_stops_their_series_link(app, client, world, c
     assert client.get(link.removeprefix(BASE)).status_code == 404
 
 
+def test_a_series_link_expires_as_a_join_link_of_its_last_session_would(app, client, world, contacts,
+                                                                          weekly):
+    _, homes = world
+    (link,) = set(contacts.last[homes[0].contacts[0].email].links(f"{BASE}/j/"))
+    last = db.session.get(MeetingSession, weekly[-1]["id"])
+    days = timedelta(days=app.config["TOKEN_EXPIRY_DAYS"])
+    set_now(app, last.ends_at + days - timedelta(minutes=1))
+    assert client.get(link.removeprefix(BASE)).status_code == 200
+    set_now(app, last.ends_at + days)
+    assert client.get(link.removeprefix(BASE)).status_code == 404
+
+
 def test_reminders_stay_per_occurrence_and_a_resend_is_one_email(app, world, contacts, weekly):
     _, homes = world
     set_now(app, datetime(2025, 3, 3, 10, 30, tzinfo=UTC))  # 23.5 hours before the first session

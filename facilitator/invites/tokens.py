@@ -1,6 +1,8 @@
 """Link tokens: 256 random bits each, looked up by their SHA-256, single-purpose.
 
-Join links (``/j/<token>``) belong to one contact and one session and are minted per email.
+Join links (``/j/<token>``) belong to one contact and one session and are minted per email;
+they stop working ``TOKEN_EXPIRY_DAYS`` after the session ends. A series email's link belongs to
+one contact and one series, and stops working as the join link of the series' last session would.
 A contact has one home-page link (``/h/<token>``, with the reminder settings) and one feed link
 (``/feeds/<token>.ics``, with its sessions' join pages), re-used by every email. A hash cannot
 be turned back into a link, so each is also kept encrypted with the account-secrets helper
@@ -95,12 +97,23 @@ def mint_series_token(series: Series, contact: Contact) -> str:
     return token
 
 
+def series_expires_at(series_id: str) -> datetime | None:
+    """A series link lasts as a join link of its last session does (None: no sessions left)."""
+    last = db.session.scalar(select(MeetingSession).where(MeetingSession.series_id == series_id)
+                             .order_by(MeetingSession.ends_at.desc()).limit(1))
+    return None if last is None else join_expires_at(last)
+
+
 def find_series_token(token: str) -> SeriesToken | None:
-    """The live series link, or None when unknown, revoked or its contact is inactive."""
+    """The live series link, or None when unknown, revoked, past its series' last session's
+    expiry, or its contact is inactive."""
     if not well_formed(token):
         return None
     row = db.session.scalar(select(SeriesToken).where(SeriesToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.contact.is_active:
+        return None
+    ends = series_expires_at(row.series_id)
+    if ends is None or now_utc() >= ends:
         return None
     return row
 
