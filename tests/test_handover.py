@@ -174,3 +174,11 @@ def test_api_refuses_a_successor_who_cannot_facilitate(admin_api, world, make, s
     assert response.status_code == 422
     assert "handover_to" in response.get_json()["error"]["fields"]
     assert is_active(world["ailsa"].id)
+
+
+def test_the_groups_list_and_page_mark_a_facilitator_who_was_deactivated(auth, world):
+    deactivate(auth, world["ailsa"], handover_shown="1", force="y")
+    listing = auth.client.get("/groups").get_data(as_text=True)
+    assert "Ailsa Fraser (deactivated), Callum Reid" in listing
+    page = auth.client.get(f"/groups/{world['alone'].id}").get_data(as_text=True)
+    assert "Ailsa Fraser (deactivated)" in page

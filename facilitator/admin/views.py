@@ -43,6 +43,7 @@ from facilitator.models import CareHome, Contact, Group, Membership, Role, User,
 from facilitator.supervision.http import request_origin
 
 bp = Blueprint("admin", __name__)
+bp.add_app_template_filter(facilitation.facilitator_label, "facilitator_label")
 
 
 def _invalid(template: str, form: Any, exc: DomainError | None = None, **context: Any) -> Any:
