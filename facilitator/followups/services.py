@@ -31,6 +31,7 @@ from facilitator.models import (
     FollowUpState,
     User,
 )
+from facilitator.models.base import can_be_row_id
 
 MAX_OUTCOME = 1000
 MAX_NEXT_STEP = 500
@@ -61,7 +62,7 @@ def contact_problems(follow_up: FollowUp, data: ContactData) -> dict[str, str]:
     if data.channel not in CHANNELS:
         problems["channel"] = one_of(CHANNELS)
     if data.contact_id is not None:
-        contact = db.session.get(Contact, data.contact_id)
+        contact = db.session.get(Contact, data.contact_id) if can_be_row_id(data.contact_id) else None
         if contact is None or contact.home_id != follow_up.home_id:
             problems["contact_id"] = f"Choose a contact of {follow_up.home.name}."
     outcome = (data.outcome or "").strip()
