@@ -57,7 +57,8 @@ class World:
         register.save_register(self.sessions[index], [RowInput(self.home.id, status),
                                                       RowInput(self.other.id, "present")],
                                expected_version=0, user=self.facilitator, now=now_utc())
-        transaction.commit()  # runs the register's after-commit job, as a request's end does
+        transaction.commit()
+        worker.run_once()  # the follow-ups' pass after each register
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_a_status_change_opens_a_follow_up_escalated_once_after_ten_days_then_cl
     for index, status in enumerate(("present", "present", "absent")):
         world.record(index, status)
     assert _follow_ups() == []  # missed one: still engaged
-    world.record(3, "absent")  # missed two in a row: at risk
+    world.record(3, "absent")  # missed two in a row: at risk, and the pass opens its follow-up
     (follow_up,) = _follow_ups()
     assert (follow_up.home_id, follow_up.group_id) == (world.home.id, world.group.id)
     assert follow_up.status == "at_risk"
@@ -300,3 +301,13 @@ def test_we_missed_you_is_previewed_then_delivered_once_through_a_real_smtp_serv
         assert re.search(rf"/h/[\w-]{{20,}}/sessions/{upcoming.id}/apology", text)
         db.session.refresh(follow_up)
         assert follow_up.missed_you_sent_at == NOW
+
+
+def test_the_command_runs_one_pass(app, world):
+    for index, status in enumerate(("present", "present", "absent", "absent")):
+        register.save_register(world.sessions[index], [RowInput(world.home.id, status)], expected_version=0,
+                               user=world.facilitator, now=now_utc())
+    transaction.commit()
+    result = app.test_cli_runner().invoke(args=["follow-ups", "run"])
+    assert result.exit_code == 0
+    assert "Follow-ups: 1 opened, 0 back from a snooze, 0 escalated to the leads." in result.output

@@ -30,7 +30,6 @@ from facilitator.attendance.roster import (
 )
 from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
-from facilitator.followups.worker import schedule_after_register
 from facilitator.models import CareHome, MeetingSession, SessionStatus, User, group_facilitators
 from facilitator.models.attendance import (
     AttendanceEntry,
@@ -318,7 +317,6 @@ def touch_register(session: MeetingSession, register: AttendanceRegister | None,
                                       entries=snapshot(entries), saved_by_id=user.id if user else None,
                                       saved_at=now))
     db.session.flush()
-    schedule_after_register(session.group_id)  # a home that slipped gets its follow-up at once
     return register
 
 

@@ -3,8 +3,8 @@ engagement report's reason, for the group's facilitators.
 
 The engagement report decides who needs attention (``EngagementStatus.needs_attention``: at risk
 or disengaged; never paused, withdrawn, new or engaged homes). :func:`open_missing` reads it for
-every group (the worker's pass) or one group (after its register is saved) as of today and opens
-what is missing:
+every group (the worker's pass, ``facilitator.followups.worker``) or one group as of today and
+opens what is missing:
 
 - one follow-up not closed per home and group: the partial unique index decides between
   concurrent openers, and the loser simply finds the winner's row;

@@ -3,9 +3,12 @@ escalate overdue follow-ups to the leads (their emails go through the outbox).
 
 ``flask --app facilitator follow-ups run`` runs one pass (cron-safe; several at once are fine:
 the unique index decides the openers, ``escalated_at`` the escalations), or with ``--loop`` one
-every ``--interval`` seconds (the Procfile's ``followups`` process, hourly). A register saved by
-hand or imported also opens its group's follow-ups at once, after its commit
-(:func:`open_after_register`), so a facilitator does not wait for the next pass.
+every ``--interval`` seconds (the Procfile's ``followups`` process, every 15 minutes).
+
+Only the pass opens follow-ups. Opening them after each register save as well was measured and
+is not cheap: the group's report and the follow-up look-ups add five statements to the save,
+past the 15 the benchmark allows a page (``tests/test_n_plus_one.py``), and the save would wait
+on them. A home that slips is followed up within the pass's interval instead.
 """
 
 from __future__ import annotations
@@ -32,18 +35,6 @@ def run_once() -> queue.RunReport:
     return result
 
 
-def open_after_register(group_id: int) -> int:
-    """The after-commit job of a saved or imported register: open the group's follow-ups."""
-    with write_intent():
-        opened = opening.open_missing(group_id)
-        transaction.commit()
-    return opened
-
-
-def schedule_after_register(group_id: int) -> None:
-    transaction.after_commit(open_after_register, group_id)
-
-
 @click.group("follow-ups")
 def follow_ups_command() -> None:
     """Follow-ups of homes that are slipping."""
@@ -51,7 +42,7 @@ def follow_ups_command() -> None:
 
 @follow_ups_command.command("run")
 @click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
-@click.option("--interval", default=3600, show_default=True, help="Seconds between passes with --loop.")
+@click.option("--interval", default=900, show_default=True, help="Seconds between passes with --loop.")
 def run_command(loop: bool, interval: int) -> None:
     """Open follow-ups for homes at risk or disengaged, wake ended snoozes, escalate to the leads."""
     def one_pass() -> None:
