@@ -55,6 +55,7 @@ def _checked(follow_up: FollowUp, now: datetime) -> tuple[MeetingSession, list[C
 
 def preview(follow_up: FollowUp, now: datetime) -> Preview:
     """The email as the first contact will get it (their links stand in); refuses as ``send`` would."""
+    services.still_open(follow_up)
     session, people = _checked(follow_up, now)
     context = render.missed_you_context(session, people[0], STAND_IN, now)
     context["apology"] = "(their own link to say they can't make it)"
