@@ -21,6 +21,7 @@ from facilitator.conditions.cli import agreements_command
 from facilitator.demo import STAFF, load_demo
 from facilitator.errors import DomainError
 from facilitator.extensions import db
+from facilitator.followups.worker import follow_ups_command
 from facilitator.invites.cli import outbox_command
 from facilitator.invites.outbox import mail_backend, run_once
 from facilitator.journey.cli import frameworks_command
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(replies_command)
     app.cli.add_command(frameworks_command)
     app.cli.add_command(agreements_command)
+    app.cli.add_command(follow_ups_command)
 
 
 def _fail(exc: DomainError) -> None:

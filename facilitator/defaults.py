@@ -190,6 +190,9 @@ DEFAULTS: dict[str, Any] = {
     "AGREEMENT_LINK_DAYS": 30,
     "AGREEMENT_SPONSOR_REMINDER_DAYS": 14,
     "AGREEMENT_REVIEW_REMINDER_DAYS": 30,
+    # Follow-ups (issue 18): the leads are told of one with no contact logged this many days after
+    # it opened (or after its snooze ended).
+    "FOLLOW_UP_ESCALATE_DAYS": 10,
     # An API token stops working this many days after it was made.
     "API_TOKEN_DAYS": 90,
     # A password-reset link works once, for this many minutes.

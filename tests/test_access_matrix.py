@@ -213,6 +213,19 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.import_partners": ADMIN,
     "api.list_partner_contacts": READERS,
     "api.create_partner_contact": BOOKERS,
+    # Follow-ups (issue 18): the group's facilitators and admins act, leads read (object-level:
+    # tests/test_followups.py).
+    "followups.follow_ups": READERS,
+    "followups.follow_up": READERS,
+    "followups.log_contact": BOOKERS,
+    "followups.snooze": BOOKERS,
+    "followups.close": BOOKERS,
+    "followups.missed_you_preview": BOOKERS,
+    "followups.send_missed_you": BOOKERS,
+    "api.list_follow_ups": READERS,
+    "api.log_follow_up_contact": BOOKERS,
+    "api.update_follow_up": BOOKERS,
+    "api.send_missed_you": BOOKERS,
 }
 
 ROLES = ["anonymous", "admin", "lead", "facilitator", "supervisor"]
@@ -301,6 +314,7 @@ def test_role_matrix(role, make_app):
         ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
         ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
         ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
+        ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

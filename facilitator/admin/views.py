@@ -38,6 +38,7 @@ from facilitator.conditions import partner_queries, readiness
 from facilitator.conditions import queries as agreement_queries
 from facilitator.errors import DomainError
 from facilitator.extensions import db
+from facilitator.followups import queries as followup_queries
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
 from facilitator.models import CareHome, Contact, Group, Membership, Role, User, can_see_group
 from facilitator.supervision.http import request_origin
@@ -182,7 +183,7 @@ def home(home_id: int) -> Any:
                            partner_contacts=partner_queries.home_contacts(home.id),
                            can_record_contact=can_manage_home(g.user, home.id, local_today()),
                            agreements=agreement_queries.home_agreements(home.id) if readable else [],
-                           today=local_today())
+                           follow_ups=followup_queries.home_history(g.user, home.id), today=local_today())
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

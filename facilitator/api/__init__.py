@@ -17,6 +17,7 @@ from facilitator.api import (  # noqa: F401
     agreements,
     assessments,
     attendance,
+    followups,
     groups,
     homes,
     invitations,

@@ -140,6 +140,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return None if message.contact.is_active else "The contact is inactive."
     if kind == MessageKind.ACTIONS:
         return _digest_skip(message, now)
+    if kind == MessageKind.MISSED_YOU:
+        return _missed_you_skip(message, now)
     if message.series_id is not None:
         return series.why_skip(message)
     session = message.session
@@ -162,6 +164,15 @@ def _digest_skip(message: OutboxMessage, now: datetime) -> str | None:
         return "The contact stopped reminders."
     if not action_queries.overdue_for_owner(contact, as_local(now).date()):
         return "No overdue actions are left."
+    return None
+
+
+def _missed_you_skip(message: OutboxMessage, now: datetime) -> str | None:
+    session = message.session
+    if not message.contact.is_active or message.contact.email != message.to_email:
+        return "The contact is inactive or has another address now."
+    if session is None or session.status != SessionStatus.SCHEDULED or now >= session.starts_at:
+        return "The session it invites to was cancelled or has started."
     return None
 
 
@@ -206,6 +217,9 @@ def render(message: OutboxMessage, now: datetime) -> None:
     links = contact_links(contact, join_token)
     if kind == MessageKind.REMINDER:
         _render_reminder(message, session, contact, links, now)
+    elif kind == MessageKind.MISSED_YOU:
+        fill_content(message, now, missed_you_subject(session, now), "missed_you",
+                     missed_you_context(session, contact, links, now))
     else:
         _render_calendar(message, session, contact, links, now, kind)
 
@@ -217,6 +231,21 @@ def _context(session: MeetingSession, contact: Contact, links: Links, now: datet
         "window": int(current_app.config["JOIN_WINDOW_MINUTES"]),
         "facilitators": queries.facilitators_of(session.group),
     }
+
+
+def apology_url(links: Links, session: MeetingSession) -> str:
+    """The contact's "We can't make it" page for ``session``, under their home link."""
+    return f"{links.home}/sessions/{session.id}/apology"
+
+
+def missed_you_subject(session: MeetingSession, now: datetime) -> str:
+    return f"We missed you: the next session is {short_when(session, now)}"
+
+
+def missed_you_context(session: MeetingSession, contact: Contact, links: Links,
+                       now: datetime) -> dict[str, object]:
+    """A follow-up's "We missed you" (the preview renders it with stand-in links)."""
+    return {**_context(session, contact, links, now), "apology": apology_url(links, session)}
 
 
 def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,

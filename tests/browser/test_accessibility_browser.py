@@ -27,6 +27,8 @@ from facilitator.clock import local_today
 from facilitator.conditions import agreements, links
 from facilitator.demo import load_demo
 from facilitator.extensions import db
+from facilitator.followups.opening import open_follow_up
+from facilitator.followups.services import ContactData, log_contact
 from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
 from facilitator.journey import assessments as rounds
 from facilitator.journey.actions import ActionData, create_action
@@ -111,6 +113,9 @@ def seed(live: LiveServer) -> World:
         due_on=local_today() + timedelta(days=30), protected_hours=4))
     create_action(homes[0], ActionData(title="Share the toolkit with night staff", status="done"))
     assessment = _rounds(homes[0])
+    follow_up = open_follow_up(fife.id, homes[0].id, "at_risk", "Missed the last 2 sessions.",
+                               datetime.now(UTC))
+    log_contact(follow_up, ContactData("phone", contact.id, "Short of staff this month."), by=author)
     reset = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(token_hash=auth_services.token_hash(reset), user_id=author.id,
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30)))
@@ -122,7 +127,7 @@ def seed(live: LiveServer) -> World:
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
              "contact": contact.id, "series_session": series.sessions[0].id, "action": late.id,
              "partner": db.session.scalar(select(Partner.id).order_by(Partner.id)),
-             "assessment": assessment.id},
+             "assessment": assessment.id, "follow_up": follow_up.id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset, "series": str(series.series_id),
                 "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
@@ -292,6 +297,11 @@ def _agree_without_a_name(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(1)
 
 
+def _log_nothing(page: Page) -> None:
+    page.get_by_role("button", name="Log the contact").click()
+    expect(page.locator(".error-summary")).to_contain_text("Say what came of the contact.")
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -361,6 +371,12 @@ PAGES = [
     Visit("action-errors", "facilitator", _path("/homes/{w.home}/actions/new"), "Add an action",
           then=_action_errors),
     Visit("action-edit", "facilitator", _path("/actions/{w.action}/edit"), "Edit an action"),
+    Visit("follow-ups", "facilitator", _path("/follow-ups"), "Follow-ups"),
+    Visit("follow-up", "facilitator", _path("/follow-ups/{w.follow_up}"), "Follow-up: Rowan Court"),
+    Visit("follow-up-errors", "facilitator", _path("/follow-ups/{w.follow_up}"), "Follow-up: Rowan Court",
+          then=_log_nothing),
+    Visit("missed-you-preview", "facilitator", _path("/follow-ups/{w.follow_up}/missed-you"),
+          "“We missed you” to Rowan Court"),
     Visit("notes", "facilitator", _path("/notes"), "Your confidential notes"),
     Visit("note-new", "facilitator", _path("/notes/new"), "Write a confidential note"),
     Visit("note", "facilitator", _path("/notes/{w.note}"), "Confidential note"),

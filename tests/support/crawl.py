@@ -24,6 +24,7 @@ from facilitator.conditions import agreements
 from facilitator.conditions.areas import COUNCIL_AREAS
 from facilitator.conditions.partners import PartnerData, save_partner
 from facilitator.extensions import db
+from facilitator.followups.opening import open_follow_up
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import CareHome, Contact, Group, LinkKind, MeetingSession, User
 from tests.support.factories import Auth, Factory
@@ -50,6 +51,7 @@ ID_MODELS = {
     "import_id": "AttendanceImport",
     "token_id": "ApiToken",
     "agreement_id": "Agreement",
+    "follow_up_id": "FollowUp",
 }
 
 
@@ -102,6 +104,7 @@ def build_world(make: Factory) -> World:
         world.api_tokens[role] = issue_api_token(user)
     agreements.create_agreement(homes[0], agreements.AgreementData(
         2, 1, 2, date.today(), sponsor_name="Morag Baird", sponsor_email="morag@board.example"), None)
+    open_follow_up(group.id, homes[0].id, "at_risk", "Missed the last 2 sessions.", datetime.now(UTC))
     db.session.commit()
     return world
 

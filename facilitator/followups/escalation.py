@@ -1,0 +1,113 @@
+"""Escalation to the leads: a follow-up nobody has logged a contact on for
+``FOLLOW_UP_ESCALATE_DAYS`` days.
+
+The clock of a follow-up starts when it opens, and again on the morning a snooze ends
+(:func:`waiting_since`); a contact logged since then stops it. An open follow-up whose clock has
+run ``FOLLOW_UP_ESCALATE_DAYS`` (10) days is *overdue*: the dashboard's "homes needing
+attention" says "no contact for N days", and the worker's pass tells every active lead, one
+email each through the outbox, once. ``escalated_at`` is the ledger: a follow-up is escalated
+again only if a snooze that ended after its escalation starts the clock again and it runs out
+once more. Concurrent passes are decided by a conditional UPDATE (``facilitator.queue.take``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from facilitator import queue
+from facilitator.clock import now_utc, zone_name
+from facilitator.extensions import db
+from facilitator.invites.render import base_url
+from facilitator.invites.services import queue_plain_email
+from facilitator.models import FollowUp, FollowUpContact, FollowUpState, Role, User
+from facilitator.recurrence import local_moment
+
+
+def escalate_after() -> timedelta:
+    return timedelta(days=int(current_app.config["FOLLOW_UP_ESCALATE_DAYS"]))
+
+
+def waiting_since(follow_up: FollowUp) -> datetime:
+    """When the follow-up's clock started: its opening, or the morning its snooze ended."""
+    if follow_up.snooze_until is None or follow_up.state != FollowUpState.OPEN:
+        return follow_up.opened_at
+    woke = local_moment(follow_up.snooze_until, time.min, zone_name())
+    return max(follow_up.opened_at, woke)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An open follow-up with no contact logged since its clock started."""
+
+    follow_up: FollowUp
+    since: datetime
+
+    def days(self, now: datetime) -> int:
+        return (now - self.since).days
+
+    def overdue(self, now: datetime) -> bool:
+        return now - self.since >= escalate_after()
+
+
+def waiting(follow_ups: Iterable[FollowUp]) -> list[Waiting]:
+    """Of ``follow_ups``, the open ones with no contact since their clock started (one statement)."""
+    rows = [f for f in follow_ups if f.state == FollowUpState.OPEN]
+    if not rows:
+        return []
+    ids = [f.id for f in rows]
+    last = {follow_up_id: when for follow_up_id, when in db.session.execute(
+        select(FollowUpContact.follow_up_id, func.max(FollowUpContact.logged_at))
+        .where(FollowUpContact.follow_up_id.in_(ids)).group_by(FollowUpContact.follow_up_id))}
+    found = []
+    for follow_up in rows:
+        since = waiting_since(follow_up)
+        if last.get(follow_up.id) is None or last[follow_up.id] < since:
+            found.append(Waiting(follow_up, since))
+    return found
+
+
+def overdue(now: datetime | None = None) -> list[Waiting]:
+    """Every open follow-up overdue now, oldest clock first."""
+    now = now or now_utc()
+    opened = db.session.scalars(
+        select(FollowUp).options(joinedload(FollowUp.home), joinedload(FollowUp.group))
+        .where(FollowUp.state == FollowUpState.OPEN, FollowUp.opened_at <= now - escalate_after()))
+    return sorted((w for w in waiting(opened) if w.overdue(now)), key=lambda w: w.since)
+
+
+def escalate_due(now: datetime | None = None) -> int:
+    """Tell the leads of each overdue follow-up not yet escalated for its current clock; returns
+    how many follow-ups were escalated. Flushes; the caller commits."""
+    now = now or now_utc()
+    leads = list(db.session.scalars(select(User).where(User.role == Role.LEAD, User.is_active)
+                                    .order_by(User.name, User.id)))
+    escalated = 0
+    for item in overdue(now):
+        not_yet = or_(FollowUp.escalated_at.is_(None), FollowUp.escalated_at < item.since)
+        if queue.take(FollowUp, item.follow_up.id, [not_yet], {"escalated_at": now}):
+            item.follow_up.escalated_at = now
+            _tell(leads, item, now)
+            escalated += 1
+    db.session.flush()
+    return escalated
+
+
+def follow_up_url(follow_up: FollowUp) -> str:
+    return f"{base_url()}/follow-ups/{follow_up.id}"
+
+
+def _tell(leads: list[User], item: Waiting, now: datetime) -> None:
+    follow_up = item.follow_up
+    subject = f"No contact with {follow_up.home.name} for {item.days(now)} days"
+    for lead in leads:
+        context = {"user": lead, "follow_up": follow_up, "home": follow_up.home, "group": follow_up.group,
+                   "days": item.days(now), "url": follow_up_url(follow_up)}
+        queue_plain_email(to_email=lead.email, to_name=lead.name, subject=subject,
+                          text=render_template("followups/email/escalated.txt", **context),
+                          html=render_template("followups/email/escalated.html", **context))
