@@ -127,7 +127,8 @@ def test_the_reasons_say_what_happened():
 
 def test_missed_in_a_row_counts_misses_with_and_without_notice():
     result = _assess("PPAXA", {})
-    assert (result.missed_in_a_row, result.missed_without_notice_in_a_row, result.apologies_in_a_row) == (3, 1, 0)
+    runs = (result.missed_in_a_row, result.missed_without_notice_in_a_row, result.apologies_in_a_row)
+    assert runs == (3, 1, 0)
     assert result.last_attended == AS_OF - 3 * WEEK
 
 

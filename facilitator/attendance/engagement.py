@@ -245,8 +245,8 @@ def _status(history: History, e: Engagement, as_of: date, *, withdrawn: bool, pa
         return EngagementStatus.AT_RISK, (f"Came to {came} of the last {len(recent)} sessions, "
                                           f"{recent.count(MISSED)} missed without notice.")
     if e.apologies_in_a_row:
-        plural = "s" if e.apologies_in_a_row > 1 else ""
-        return EngagementStatus.ENGAGED, f"Sent apologies for the last {e.apologies_in_a_row} session{plural}."
+        run = e.apologies_in_a_row
+        return EngagementStatus.ENGAGED, f"Sent apologies for the last {run} session{'s' if run > 1 else ''}."
     return EngagementStatus.ENGAGED, "Attending regularly."
 
 

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, func, select
+from flask import current_app
+from sqlalchemy import String, case, cast, exists, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
@@ -24,6 +25,7 @@ from facilitator.attendance.engagement import (
     CAME_WITHOUT_SENIOR,
     MISSED,
     NO_HISTORY,
+    WITH_NOTICE,
     Engagement,
     EngagementStatus,
     History,
@@ -43,6 +45,7 @@ from facilitator.attendance.filters import (
     member_periods,
     session_filter,
 )
+from facilitator.attendance.reasons import ReasonMonth, apology_reasons
 from facilitator.extensions import db
 from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
 from facilitator.models.attendance import (
@@ -51,6 +54,7 @@ from facilitator.models.attendance import (
     AttendanceStatus,
     ReportVersion,
 )
+from facilitator.models.engagement import HomePause
 
 SENIOR_FIRST = {"manager": 0, "team_leader": 1, "senior_manager": 2}
 
@@ -123,6 +127,7 @@ class Report:
     as_of: date
     blocks: list[GroupBlock]
     charted: int | None = None  # the latest sessions of each group in the charts (None: all)
+    apology_reasons: list[ReasonMonth] = field(default_factory=list)  # with the charts only
 
     @property
     def rows(self) -> list[HomeRow]:
@@ -133,8 +138,9 @@ class Report:
         """Disengaged first, then at risk; longest run of misses first."""
         rows = [r for r in self.rows if r.engagement.status.needs_attention]
         order = {EngagementStatus.DISENGAGED: 0, EngagementStatus.AT_RISK: 1}
-        return sorted(rows, key=lambda r: (order[r.engagement.status], -r.engagement.missed_in_a_row,
-                                           r.home.name.casefold()))
+        return sorted(rows, key=lambda r: (order[r.engagement.status],
+                                           -r.engagement.missed_without_notice_in_a_row,
+                                           -r.engagement.missed_in_a_row, r.home.name.casefold()))
 
     @property
     def charts_cut_short(self) -> bool:
@@ -151,8 +157,8 @@ def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charte
     """Engagement of every home of the chosen groups (and region) as of the end of the range.
 
     ``charted`` is how many of each group's latest sessions the heatmap and the attendance chart
-    show (None: every session in the range; 0: no charts, for the API and the home page). The
-    engagement itself always counts every session in the range.
+    show (None: every session in the range; 0: no charts nor apology reasons, for the API and the
+    home page). The engagement itself always counts every session in the range.
 
     Each group's part comes from the report cache when nothing in it changed since it was
     computed (``report_cache``); the parts that did are computed together, in a fixed number of
@@ -171,7 +177,8 @@ def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charte
                 blocks[group.id] = fresh[group.id]
                 cache.put(key, fresh[group.id])
     shown = [block for block in blocks.values() if block is not None and (block.rows or block.sessions)]
-    return Report(filters, as_of, shown, charted)
+    reasons = apology_reasons(filters, zone=zone, now=now) if charted != 0 else []
+    return Report(filters, as_of, shown, charted, reasons)
 
 
 def _part_keys(filters: Filters, now: datetime, as_of: date,
@@ -197,12 +204,16 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     blocks = {group_id: GroupBlock(group) for group_id, group in groups.items()}
     periods = member_periods(filters, as_of)
     histories = _histories(filters, zone, now)
+    paused = _paused_homes(as_of)
+    run = int(current_app.config["APOLOGY_RUN_AT_RISK"])
     for (group_id, home), spans in periods.items():
         history, ratings = histories.get((group_id, home.id), (NO_HISTORY, ()))
         withdrawn = not any(is_current(span, as_of) for span in spans)
-        blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home,
-                                             assess_history(history, as_of=as_of, withdrawn=withdrawn),
-                                             previous_status(history, withdrawn=withdrawn), {},
+        engagement = assess_history(history, as_of=as_of, withdrawn=withdrawn, paused=home.id in paused,
+                                    apology_run_at_risk=run)
+        blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home, engagement,
+                                             previous_status(history, withdrawn=withdrawn,
+                                                             apology_run_at_risk=run), {},
                                              rating=rating_trend(ratings)))
     if charted != 0:
         _chart(blocks, periods, filters, zone, now, charted)
@@ -231,7 +242,8 @@ def _start_time_postgresql(element: _StartTime, compiler: Any, **kw: Any) -> str
     return f"to_char({compiler.process(element.clauses, **kw)}, 'HH24:MI')"
 
 
-_CODE = case((AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
+_CODE = case((AttendanceEntry.status == AttendanceStatus.EXCUSED, WITH_NOTICE),
+             (AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
              (AttendanceEntry.senior_present.is_(None), CAME),
              (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
 
@@ -251,8 +263,8 @@ def _histories(filters: Filters, zone: ZoneInfo,
         select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","),
                func.aggregate_strings(rated, ","))
         .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-        .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
-               AttendanceEntry.status != AttendanceStatus.EXCUSED, member)
+        .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None), member,
+               ~paused_on(AttendanceEntry.home_id, day))
         .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
     if filters.region:
         statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
@@ -265,6 +277,18 @@ def _histories(filters: Filters, zone: ZoneInfo,
         scores = sorted((ratings or "").split(","))
         histories[(group_id, home_id)] = (history, tuple(int(r[-1]) for r in scores if r))
     return histories
+
+
+def paused_on(home_id: Any, day: Any) -> Any:
+    """SQL: a pause of ``home_id`` covers ``day`` (each a column or a value). Such a session is not
+    expected of the home."""
+    return exists().where(HomePause.home_id == home_id, HomePause.starts_on <= day, HomePause.ends_on >= day)
+
+
+def _paused_homes(as_of: date) -> set[int]:
+    """The homes a pause covers on ``as_of`` (one statement)."""
+    return set(db.session.scalars(select(HomePause.home_id).where(HomePause.starts_on <= as_of,
+                                                                  HomePause.ends_on >= as_of)))
 
 
 def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], list[Span]], filters: Filters,
