@@ -1,5 +1,6 @@
 """A home's engagement with its group, from the register. One function decides the status:
-:func:`assess_history` (:func:`assess` builds its input from marks).
+``_status``, which :func:`assess_history` and :func:`previous_status` call (:func:`assess` builds
+their input from marks).
 
 The register is the one source of what happened: *excused* is a session **missed with notice**
 (an apology through the home's link, or the facilitator typed excused after a phone call),
@@ -38,7 +39,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from facilitator.models.attendance import ATTENDED_STATUSES, AttendanceStatus
@@ -176,7 +177,7 @@ def _run(codes: str, letters: str) -> int:
 def assess_history(history: History, *, as_of: date, withdrawn: bool = False, paused: bool = False,
                    apology_run_at_risk: int = APOLOGY_RUN_AT_RISK) -> Engagement:
     """:func:`assess` on a :class:`History` (sessions after ``as_of`` are ignored); ``paused``: a
-    pause of the home covers ``as_of``. The one place the status is decided."""
+    pause of the home covers ``as_of``."""
     history = history.until(as_of.isoformat())
     codes = history.codes
     expected = len(codes)
@@ -186,24 +187,23 @@ def assess_history(history: History, *, as_of: date, withdrawn: bool = False, pa
     last_came = expected - 1 - missed_in_a_row
     with_senior = codes.count(CAME_WITH_SENIOR)
     known = with_senior + codes.count(CAME_WITHOUT_SENIOR)
-    engagement = Engagement(
+    status, reason = _status(history, as_of, withdrawn=withdrawn, paused=paused,
+                             apology_run_at_risk=apology_run_at_risk)
+    return Engagement(
         expected=expected,
         attended=attended,
         rate=attended / expected if expected else None,
         last_attended=date.fromisoformat(history.days[last_came]) if last_came >= 0 else None,
         missed_in_a_row=missed_in_a_row,
-        status=EngagementStatus.NEW,
+        status=status,
         senior_share=with_senior / known if known else None,
         recent=tuple(code in CAME_CODES for code in codes[-RECENT_WINDOW:]),
-        reason="",
+        reason=reason,
         apologies=apologies,
         commitment=(expected - missed) / expected if expected else None,
         missed_without_notice_in_a_row=_run(codes, MISSED),
         apologies_in_a_row=_run(codes, WITH_NOTICE),
     )
-    status, reason = _status(history, engagement, as_of, withdrawn=withdrawn, paused=paused,
-                             apology_run_at_risk=apology_run_at_risk)
-    return replace(engagement, status=status, reason=reason)
 
 
 def previous_status(history: History, *, withdrawn: bool = False,
@@ -214,12 +214,14 @@ def previous_status(history: History, *, withdrawn: bool = False,
     latest = history.days[-1]
     before = bisect_left(history.days, latest)
     earlier = History(history.days[:before], history.codes[:before])
-    return assess_history(earlier, as_of=date.fromisoformat(latest) - timedelta(days=1),
-                          apology_run_at_risk=apology_run_at_risk).status
+    as_of = date.fromisoformat(latest) - timedelta(days=1)
+    return _status(earlier, as_of, withdrawn=False, paused=False, apology_run_at_risk=apology_run_at_risk)[0]
 
 
-def _status(history: History, e: Engagement, as_of: date, *, withdrawn: bool, paused: bool,
+def _status(history: History, as_of: date, *, withdrawn: bool, paused: bool,
             apology_run_at_risk: int) -> tuple[EngagementStatus, str]:
+    """The one place the status is decided (the rules in the module's docstring, in order), from
+    the expected sessions on or before ``as_of``."""
     codes = history.codes
     if withdrawn:
         return EngagementStatus.WITHDRAWN, "Has left the group."
@@ -227,7 +229,7 @@ def _status(history: History, e: Engagement, as_of: date, *, withdrawn: bool, pa
         return EngagementStatus.PAUSED, "Paused: not expected at sessions until the pause ends."
     if len(codes) < NEW_BELOW:
         return EngagementStatus.NEW, "Fewer than 2 sessions so far."
-    unnoticed = e.missed_without_notice_in_a_row
+    unnoticed = _run(codes, MISSED)
     if unnoticed >= DISENGAGED_MISSES:
         return EngagementStatus.DISENGAGED, f"Missed the last {unnoticed} sessions without notice."
     window_start = (as_of - QUIET_PERIOD).isoformat()
@@ -237,16 +239,17 @@ def _status(history: History, e: Engagement, as_of: date, *, withdrawn: bool, pa
         return EngagementStatus.DISENGAGED, "Has not attended or sent apologies for 6 weeks."
     if unnoticed >= AT_RISK_MISSES:
         return EngagementStatus.AT_RISK, f"Missed the last {unnoticed} sessions without notice."
-    if e.apologies_in_a_row >= apology_run_at_risk:
-        return EngagementStatus.AT_RISK, f"Apologies for {e.apologies_in_a_row} sessions in a row."
+    said_sorry = _run(codes, WITH_NOTICE)
+    if said_sorry >= apology_run_at_risk:
+        return EngagementStatus.AT_RISK, f"Apologies for {said_sorry} sessions in a row."
     recent = codes[-RECENT_WINDOW:]
     came = len(recent) - recent.count(MISSED) - recent.count(WITH_NOTICE)
     if came < RECENT_MIN_RATE * len(recent) and recent.count(MISSED) >= RECENT_AT_RISK_MISSES:
         return EngagementStatus.AT_RISK, (f"Came to {came} of the last {len(recent)} sessions, "
                                           f"{recent.count(MISSED)} missed without notice.")
-    if e.apologies_in_a_row:
-        run = e.apologies_in_a_row
-        return EngagementStatus.ENGAGED, f"Sent apologies for the last {run} session{'s' if run > 1 else ''}."
+    if said_sorry:
+        plural = "s" if said_sorry > 1 else ""
+        return EngagementStatus.ENGAGED, f"Sent apologies for the last {said_sorry} session{plural}."
     return EngagementStatus.ENGAGED, "Attending regularly."
 
 

@@ -14,23 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import String, case, cast, exists, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import expression
+from sqlalchemy import func, select
 
 from facilitator.attendance import report_cache
 from facilitator.attendance.engagement import (
-    CAME,
-    CAME_WITH_SENIOR,
-    CAME_WITHOUT_SENIOR,
-    MISSED,
     NO_HISTORY,
-    WITH_NOTICE,
     Engagement,
     EngagementStatus,
-    History,
     RatingTrend,
     assess_history,
+    paused_on,
     previous_status,
     rating_trend,
 )
@@ -40,21 +33,20 @@ from facilitator.attendance.filters import (
     Span,
     as_of_date,
     group_filter,
-    home_filter,
     is_current,
     member_periods,
     session_filter,
 )
+from facilitator.attendance.histories import load_histories, pauses_by_home
 from facilitator.attendance.reasons import ReasonMonth, apology_reasons
 from facilitator.extensions import db
-from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
+from facilitator.models import Contact, Group, MeetingSession
 from facilitator.models.attendance import (
     ATTENDED_STATUSES,
     AttendanceEntry,
     AttendanceStatus,
     ReportVersion,
 )
-from facilitator.models.engagement import HomePause
 
 SENIOR_FIRST = {"manager": 0, "team_leader": 1, "senior_manager": 2}
 
@@ -203,8 +195,10 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
                     zone: ZoneInfo, charted: int | None) -> dict[int, GroupBlock]:
     blocks = {group_id: GroupBlock(group) for group_id, group in groups.items()}
     periods = member_periods(filters, as_of)
-    histories = _histories(filters, zone, now)
-    paused = _paused_homes(as_of)
+    pauses = pauses_by_home()
+    spans_by_id = {(group_id, home.id): spans for (group_id, home), spans in periods.items()}
+    histories = load_histories(filters, zone, now, spans_by_id, pauses)
+    paused = {home_id for home_id, spans in pauses.items() if paused_on(spans, as_of)}
     run = int(current_app.config["APOLOGY_RUN_AT_RISK"])
     for (group_id, home), spans in periods.items():
         history, ratings = histories.get((group_id, home.id), (NO_HISTORY, ()))
@@ -222,73 +216,6 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     _attach_contacts([row for block in blocks.values() for row in block.rows
                       if row.engagement.status.needs_attention])
     return blocks
-
-
-class _StartTime(expression.FunctionElement[str]):
-    """A session's UTC start time as text, "HH:MM": it orders the sessions of one day."""
-
-    type = String()
-    name = "start_time"
-    inherit_cache = True
-
-
-@compiles(_StartTime)
-def _start_time_sqlite(element: _StartTime, compiler: Any, **kw: Any) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 12, 5)"  # stored as "YYYY-MM-DD HH:MM:SS..."
-
-
-@compiles(_StartTime, "postgresql")
-def _start_time_postgresql(element: _StartTime, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'HH24:MI')"
-
-
-_CODE = case((AttendanceEntry.status == AttendanceStatus.EXCUSED, WITH_NOTICE),
-             (AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
-             (AttendanceEntry.senior_present.is_(None), CAME),
-             (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
-
-
-def _histories(filters: Filters, zone: ZoneInfo,
-               now: datetime) -> dict[tuple[int, int], tuple[History, tuple[int, ...]]]:
-    """Every home's History in each chosen group and its engagement ratings (oldest first), from
-    one row per group and home: the database joins the expected sessions into one string
-    ("YYYY-MM-DDHH:MM" and a letter per session), and the rated ones into another (the rating's
-    digit for the letter), which are sorted here."""
-    day = MeetingSession.starts_on
-    when = cast(day, String) + _StartTime(MeetingSession.starts_at)
-    item = when + _CODE
-    rated = case((AttendanceEntry.engagement.is_not(None), when + cast(AttendanceEntry.engagement, String)))
-    member = Membership.current_exists(MeetingSession.group_id, AttendanceEntry.home_id, day)
-    statement = (
-        select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","),
-               func.aggregate_strings(rated, ","))
-        .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-        .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None), member,
-               ~paused_on(AttendanceEntry.home_id, day))
-        .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
-    if filters.region:
-        statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
-                     .where(*home_filter(filters)))
-    histories = {}
-    for group_id, home_id, joined, ratings in db.session.execute(statement):
-        items = joined.split(",")
-        items.sort()
-        history = History([i[:10] for i in items], "".join([i[-1] for i in items]))
-        scores = sorted((ratings or "").split(","))
-        histories[(group_id, home_id)] = (history, tuple(int(r[-1]) for r in scores if r))
-    return histories
-
-
-def paused_on(home_id: Any, day: Any) -> Any:
-    """SQL: a pause of ``home_id`` covers ``day`` (each a column or a value). Such a session is not
-    expected of the home."""
-    return exists().where(HomePause.home_id == home_id, HomePause.starts_on <= day, HomePause.ends_on >= day)
-
-
-def _paused_homes(as_of: date) -> set[int]:
-    """The homes a pause covers on ``as_of`` (one statement)."""
-    return set(db.session.scalars(select(HomePause.home_id).where(HomePause.starts_on <= as_of,
-                                                                  HomePause.ends_on >= as_of)))
 
 
 def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], list[Span]], filters: Filters,
@@ -328,9 +255,7 @@ def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], lis
 
 def _attach_contacts(rows: Sequence[HomeRow]) -> None:
     """The person to call at each home needing attention: a manager first, then a team leader."""
-    ids = {row.home.id for row in rows}
-    if not ids:
-        return
+    ids = {row.home.id for row in rows}  # run even when empty: a fixed number of statements
     best: dict[int, PersonToCall] = {}
     for home_id, name, email, role in db.session.execute(
             select(Contact.home_id, Contact.name, Contact.email, Contact.role)
