@@ -5,8 +5,10 @@ At full scale (``Spec()``): 1,000 care homes with 3,000 contacts, 40 groups of 2
 facilitators, 5 leads, 5 supervisors; 100 weekly sessions per group (96 past, one that started
 five minutes ago, three to come), a register for every past session (about 96,000 attendance
 rows, with homes that drift away, join late, leave, or come when they can), 20,000 join records,
-5,000 confidential notes sealed with the notes crypto (``facilitator.supervision.crypto``) and a
-monthly supervision record per facilitator.
+5,000 confidential notes sealed with the notes crypto (``facilitator.supervision.crypto``), a
+monthly supervision record per facilitator, and issue 18's apologies (about one absence in six
+becomes excused with an Apology row), pauses (one home in 40) and open follow-ups
+(``bench/seed_engagement.py``).
 
 Links are stored as the app stores them: only the SHA-256 of each join, personal-link, session and
 API token. The raw values are handed back in a :class:`World` so the benchmark and the load test
@@ -34,6 +36,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bench.seed_engagement import seed_engagement
 from bench.seed_journey import seed_assessments
 from facilitator.auth import mfa, totp
 from facilitator.models import (
@@ -234,6 +237,7 @@ class _Seeder:
         self._sessions(groups)
         self._memberships(groups)
         self._registers(groups, contacts)
+        seed_engagement(self.c, self.insert, self.ids.take, self.rng, self.now, contacts)
         join_links = self._invitations(groups, contacts)
         contact_tokens = self._contact_tokens(contacts)
         self._notes(groups)
@@ -651,7 +655,7 @@ def _agreement(agreement_id: int, home_id: int, agreed: date, now: datetime) -> 
 def summary(world: World) -> str:
     counts = world.counts
     names = ("care_homes", "contacts", "groups", "meeting_sessions", "attendance_entries", "join_records",
-             "session_notes", "invitation_tokens")
+             "session_notes", "invitation_tokens", "apologies", "home_pauses", "follow_ups")
     return ", ".join(f"{counts.get(n, 0):,} {n}" for n in names)
 
 

@@ -178,6 +178,9 @@ CHECKS: dict[str, Check] = {
     "REPORT_CACHE_SIZE": lambda key, value: _require(
         str(value).strip().isdigit(),
         f"{key} must be a whole number, 0 or more (got {str(value).strip()!r})"),
+    "APOLOGY_RUN_AT_RISK": lambda key, value: _require(
+        str(value).strip().isdigit() and int(str(value).strip()) >= 1,
+        f"{key} must be a whole number, 1 or more (got {str(value).strip()!r})"),
     "RATELIMIT_TOKEN_SLOW": _rate_limit,
     "RATELIMIT_TOKEN_UNKNOWN": _rate_limit,
     "RATELIMIT_WEBHOOK": _rate_limit,

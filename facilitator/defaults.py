@@ -140,6 +140,8 @@ DEFAULTS: dict[str, Any] = {
     # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
     # change to them is committed; 0 computes every report afresh.
     "REPORT_CACHE_SIZE": 512,
+    # A home that sent apologies for this many sessions in a row (or more) is "at risk".
+    "APOLOGY_RUN_AT_RISK": 3,
     # Attendance is imported automatically this many minutes after a Zoom or Teams session ends.
     "ATTENDANCE_IMPORT_DELAY_MINUTES": 10,
     # Sessions that ended within this many days are imported automatically if not yet done.

@@ -57,14 +57,15 @@ def sql_counts(since: datetime | None = None) -> dict[tuple[int, int], dict[str,
     rows = db.session.execute(sa.text("""
         SELECT s.group_id, e.home_id,
                SUM(CASE WHEN e.status IN ('present', 'late', 'left_early') THEN 1 ELSE 0 END) AS attended,
-               SUM(CASE WHEN e.status <> 'excused' THEN 1 ELSE 0 END) AS expected,
+               COUNT(*) AS expected,
+               SUM(CASE WHEN e.status = 'excused' THEN 1 ELSE 0 END) AS apologies,
                MAX(CASE WHEN e.status IN ('present', 'late', 'left_early') THEN s.starts_at END) AS last
           FROM attendance_entries e JOIN meeting_sessions s ON s.id = e.session_id
          WHERE s.status <> 'cancelled' AND e.status IS NOT NULL AND s.starts_at >= :since
          GROUP BY s.group_id, e.home_id"""), {"since": (since or datetime(2000, 1, 1, tzinfo=UTC))
                                               .astimezone(UTC).replace(tzinfo=None)})
-    return {(r.group_id, r.home_id): {"attended": r.attended, "expected": r.expected, "last": r.last}
-            for r in rows}
+    return {(r.group_id, r.home_id): {"attended": r.attended, "expected": r.expected, "last": r.last,
+                                      "apologies": r.apologies} for r in rows}
 
 
 def test_the_dashboard_and_api_figures_equal_an_independent_count(app, make, demo):
@@ -79,6 +80,9 @@ def test_the_dashboard_and_api_figures_equal_an_independent_count(app, make, dem
         expected = counted[(home["group_id"], home["home_id"])]
         assert (home["expected"], home["attended"]) == (expected["expected"], expected["attended"])
         assert home["rate"] == round(expected["attended"] / expected["expected"], 4)
+        assert home["apologies"] == expected["apologies"]
+        came_or_said = expected["attended"] + expected["apologies"]
+        assert home["commitment"] == round(came_or_said / expected["expected"], 4)
         last = expected["last"]
         last_day = (last if isinstance(last, datetime) else datetime.fromisoformat(str(last)))
         assert home["last_attended"] == last_day.replace(tzinfo=UTC).astimezone(

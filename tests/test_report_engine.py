@@ -18,6 +18,7 @@ from facilitator.attendance.engagement import Mark, assess
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, Membership
 from facilitator.models.attendance import AttendanceEntry, AttendanceStatus
+from facilitator.models.engagement import HomePause
 from tests.support.attendance import session_for
 from tests.support.factories import Auth
 
@@ -67,8 +68,18 @@ def random_world(make: Any, rng: random.Random) -> list[Group]:
                         db.session.add(AttendanceEntry(
                             session_id=session.id, home_id=home.id, comment="",
                             status=rng.choice(STATUSES), senior_present=rng.choice([True, False, None])))
+    # Two pauses: one over the autumn (its sessions are not expected), one covering today (paused).
+    db.session.add_all([HomePause(home=homes[4], starts_on=date(2025, 10, 1), ends_on=date(2025, 12, 15),
+                                  reason="outbreak"),
+                        HomePause(home=homes[5], starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 10),
+                                  reason="inspection")])
     db.session.commit()
     return groups
+
+
+def pauses_of(home_id: int) -> list[tuple[date, date]]:
+    return [(p.starts_on, p.ends_on) for p in db.session.scalars(sa.select(HomePause).where(
+        HomePause.home_id == home_id))]
 
 
 def reference(group: Group, as_of: date, now: datetime) -> dict[int, tuple[Any, Any, dict[int, str]]]:
@@ -94,16 +105,19 @@ def reference(group: Group, as_of: date, now: datetime) -> dict[int, tuple[Any, 
             if entry is not None and entry.status is not None:
                 marks.append(Mark(day, entry.status, entry.senior_present))
         withdrawn = not any(p.is_member_on(as_of) for p in periods)
-        result[home_id] = (assess(marks, as_of=as_of, withdrawn=withdrawn), previous(marks, withdrawn), cells)
+        pauses = pauses_of(home_id)
+        result[home_id] = (assess(marks, as_of=as_of, withdrawn=withdrawn, pauses=pauses),
+                           previous(marks, withdrawn, pauses), cells)
     return result
 
 
-def previous(marks: list[Mark], withdrawn: bool) -> Any:
-    expected = [m for m in marks if m.status != AttendanceStatus.EXCUSED]
+def previous(marks: list[Mark], withdrawn: bool, pauses: list[tuple[date, date]]) -> Any:
+    """The status before the latest expected session: a session inside a pause is not expected."""
+    expected = [m for m in marks if not any(first <= m.on <= last for first, last in pauses)]
     if withdrawn or not expected:
         return None
     latest = expected[-1].on
-    return assess([m for m in marks if m.on < latest], as_of=latest - timedelta(days=1)).status
+    return assess([m for m in expected if m.on < latest], as_of=latest - timedelta(days=1)).status
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -129,6 +143,8 @@ def test_the_aggregated_report_equals_the_rules_over_every_row(app, make, seed):
             assert (column.expected, column.attended) == (
                 len(counted), sum(m in ("present", "late", "left_early") for m in counted))
     assert compared > 300  # the histories are long enough to mean something
+    statuses = {row.home.name: row.engagement.status for row in report.rows}
+    assert statuses["Home 05"] == "paused"
 
 
 def test_a_date_range_and_a_region_give_the_same_as_the_rules(app, make):

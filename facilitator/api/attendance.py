@@ -130,9 +130,13 @@ class HomeEngagementOut(Output):
     attended: int
     rate: float | None
     last_attended: date | None
-    missed_in_a_row: int
-    status: str
+    missed_in_a_row: int  # not attended, with or without notice
+    status: str  # engaged, at_risk, disengaged, withdrawn, new or paused
     senior_share: float | None
+    apologies: int = 0  # expected sessions missed with notice (excused) in the period
+    commitment: float | None = None  # (attended + apologies) / expected; rate is attended / expected
+    missed_without_notice_in_a_row: int = 0
+    paused: bool = False  # a pause of the home covers the day the report is as of
     protected_time: bool
     rating_count: int = 0  # engagement ratings in the period
     rating_average: float | None = None
@@ -249,6 +253,8 @@ def _home_out(row: report.HomeRow) -> HomeEngagementOut:
         attended=e.attended, rate=round(e.rate, 4) if e.rate is not None else None,
         last_attended=e.last_attended, missed_in_a_row=e.missed_in_a_row, status=e.status.value,
         senior_share=round(e.senior_share, 4) if e.senior_share is not None else None,
+        apologies=e.apologies, commitment=round(e.commitment, 4) if e.commitment is not None else None,
+        missed_without_notice_in_a_row=e.missed_without_notice_in_a_row, paused=e.paused,
         protected_time=row.home.protected_time_agreed, **_rating_out(row.rating))
 
 

@@ -14,6 +14,7 @@ from flask import Flask
 from facilitator.attendance import charts
 from facilitator.attendance.engagement import EngagementStatus
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, EntrySource, IgnoredAs
+from facilitator.models.engagement import ApologyReason
 from facilitator.providers import hub
 
 
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Names and drawings the pages use (no query: each draws what its view loaded).
     app.jinja_env.globals.update(
+        apology_reason=ApologyReason,
         attendance_status=AttendanceStatus,
         engagement_rating=EngagementRating,
         engagement_status=EngagementStatus,

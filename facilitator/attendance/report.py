@@ -13,22 +13,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import expression
+from flask import current_app
+from sqlalchemy import func, select
 
 from facilitator.attendance import report_cache
 from facilitator.attendance.engagement import (
-    CAME,
-    CAME_WITH_SENIOR,
-    CAME_WITHOUT_SENIOR,
-    MISSED,
     NO_HISTORY,
     Engagement,
     EngagementStatus,
-    History,
     RatingTrend,
     assess_history,
+    paused_on,
     previous_status,
     rating_trend,
 )
@@ -38,13 +33,14 @@ from facilitator.attendance.filters import (
     Span,
     as_of_date,
     group_filter,
-    home_filter,
     is_current,
     member_periods,
     session_filter,
 )
+from facilitator.attendance.histories import load_histories, pauses_by_home
+from facilitator.attendance.reasons import ReasonMonth, apology_reasons
 from facilitator.extensions import db
-from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
+from facilitator.models import Contact, Group, MeetingSession
 from facilitator.models.attendance import (
     ATTENDED_STATUSES,
     AttendanceEntry,
@@ -123,6 +119,7 @@ class Report:
     as_of: date
     blocks: list[GroupBlock]
     charted: int | None = None  # the latest sessions of each group in the charts (None: all)
+    apology_reasons: list[ReasonMonth] = field(default_factory=list)  # with the charts only
 
     @property
     def rows(self) -> list[HomeRow]:
@@ -133,8 +130,9 @@ class Report:
         """Disengaged first, then at risk; longest run of misses first."""
         rows = [r for r in self.rows if r.engagement.status.needs_attention]
         order = {EngagementStatus.DISENGAGED: 0, EngagementStatus.AT_RISK: 1}
-        return sorted(rows, key=lambda r: (order[r.engagement.status], -r.engagement.missed_in_a_row,
-                                           r.home.name.casefold()))
+        return sorted(rows, key=lambda r: (order[r.engagement.status],
+                                           -r.engagement.missed_without_notice_in_a_row,
+                                           -r.engagement.missed_in_a_row, r.home.name.casefold()))
 
     @property
     def charts_cut_short(self) -> bool:
@@ -151,8 +149,8 @@ def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charte
     """Engagement of every home of the chosen groups (and region) as of the end of the range.
 
     ``charted`` is how many of each group's latest sessions the heatmap and the attendance chart
-    show (None: every session in the range; 0: no charts, for the API and the home page). The
-    engagement itself always counts every session in the range.
+    show (None: every session in the range; 0: no charts nor apology reasons, for the API and the
+    home page). The engagement itself always counts every session in the range.
 
     Each group's part comes from the report cache when nothing in it changed since it was
     computed (``report_cache``); the parts that did are computed together, in a fixed number of
@@ -171,7 +169,8 @@ def engagement_report(filters: Filters, *, now: datetime, zone: ZoneInfo, charte
                 blocks[group.id] = fresh[group.id]
                 cache.put(key, fresh[group.id])
     shown = [block for block in blocks.values() if block is not None and (block.rows or block.sessions)]
-    return Report(filters, as_of, shown, charted)
+    reasons = apology_reasons(filters, zone=zone, now=now) if charted != 0 else []
+    return Report(filters, as_of, shown, charted, reasons)
 
 
 def _part_keys(filters: Filters, now: datetime, as_of: date,
@@ -196,13 +195,19 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
                     zone: ZoneInfo, charted: int | None) -> dict[int, GroupBlock]:
     blocks = {group_id: GroupBlock(group) for group_id, group in groups.items()}
     periods = member_periods(filters, as_of)
-    histories = _histories(filters, zone, now)
+    pauses = pauses_by_home()
+    spans_by_id = {(group_id, home.id): spans for (group_id, home), spans in periods.items()}
+    histories = load_histories(filters, zone, now, spans_by_id, pauses)
+    paused = {home_id for home_id, spans in pauses.items() if paused_on(spans, as_of)}
+    run = int(current_app.config["APOLOGY_RUN_AT_RISK"])
     for (group_id, home), spans in periods.items():
         history, ratings = histories.get((group_id, home.id), (NO_HISTORY, ()))
         withdrawn = not any(is_current(span, as_of) for span in spans)
-        blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home,
-                                             assess_history(history, as_of=as_of, withdrawn=withdrawn),
-                                             previous_status(history, withdrawn=withdrawn), {},
+        engagement = assess_history(history, as_of=as_of, withdrawn=withdrawn, paused=home.id in paused,
+                                    apology_run_at_risk=run)
+        blocks[group_id].rows.append(HomeRow(blocks[group_id].group, home, engagement,
+                                             previous_status(history, withdrawn=withdrawn,
+                                                             apology_run_at_risk=run), {},
                                              rating=rating_trend(ratings)))
     if charted != 0:
         _chart(blocks, periods, filters, zone, now, charted)
@@ -211,60 +216,6 @@ def _compute_blocks(filters: Filters, groups: dict[int, GroupRef], *, as_of: dat
     _attach_contacts([row for block in blocks.values() for row in block.rows
                       if row.engagement.status.needs_attention])
     return blocks
-
-
-class _StartTime(expression.FunctionElement[str]):
-    """A session's UTC start time as text, "HH:MM": it orders the sessions of one day."""
-
-    type = String()
-    name = "start_time"
-    inherit_cache = True
-
-
-@compiles(_StartTime)
-def _start_time_sqlite(element: _StartTime, compiler: Any, **kw: Any) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 12, 5)"  # stored as "YYYY-MM-DD HH:MM:SS..."
-
-
-@compiles(_StartTime, "postgresql")
-def _start_time_postgresql(element: _StartTime, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'HH24:MI')"
-
-
-_CODE = case((AttendanceEntry.status.not_in(ATTENDED_STATUSES), MISSED),
-             (AttendanceEntry.senior_present.is_(None), CAME),
-             (AttendanceEntry.senior_present.is_(True), CAME_WITH_SENIOR), else_=CAME_WITHOUT_SENIOR)
-
-
-def _histories(filters: Filters, zone: ZoneInfo,
-               now: datetime) -> dict[tuple[int, int], tuple[History, tuple[int, ...]]]:
-    """Every home's History in each chosen group and its engagement ratings (oldest first), from
-    one row per group and home: the database joins the expected sessions into one string
-    ("YYYY-MM-DDHH:MM" and a letter per session), and the rated ones into another (the rating's
-    digit for the letter), which are sorted here."""
-    day = MeetingSession.starts_on
-    when = cast(day, String) + _StartTime(MeetingSession.starts_at)
-    item = when + _CODE
-    rated = case((AttendanceEntry.engagement.is_not(None), when + cast(AttendanceEntry.engagement, String)))
-    member = Membership.current_exists(MeetingSession.group_id, AttendanceEntry.home_id, day)
-    statement = (
-        select(MeetingSession.group_id, AttendanceEntry.home_id, func.aggregate_strings(item, ","),
-               func.aggregate_strings(rated, ","))
-        .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
-        .where(*session_filter(filters, zone, now), AttendanceEntry.status.is_not(None),
-               AttendanceEntry.status != AttendanceStatus.EXCUSED, member)
-        .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
-    if filters.region:
-        statement = (statement.join(CareHome, CareHome.id == AttendanceEntry.home_id)
-                     .where(*home_filter(filters)))
-    histories = {}
-    for group_id, home_id, joined, ratings in db.session.execute(statement):
-        items = joined.split(",")
-        items.sort()
-        history = History([i[:10] for i in items], "".join([i[-1] for i in items]))
-        scores = sorted((ratings or "").split(","))
-        histories[(group_id, home_id)] = (history, tuple(int(r[-1]) for r in scores if r))
-    return histories
 
 
 def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], list[Span]], filters: Filters,
@@ -304,9 +255,7 @@ def _chart(blocks: dict[int, GroupBlock], periods: dict[tuple[int, HomeRef], lis
 
 def _attach_contacts(rows: Sequence[HomeRow]) -> None:
     """The person to call at each home needing attention: a manager first, then a team leader."""
-    ids = {row.home.id for row in rows}
-    if not ids:
-        return
+    ids = {row.home.id for row in rows}  # run even when empty: a fixed number of statements
     best: dict[int, PersonToCall] = {}
     for home_id, name, email, role in db.session.execute(
             select(Contact.home_id, Contact.name, Contact.email, Contact.role)

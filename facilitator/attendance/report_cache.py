@@ -2,7 +2,9 @@
 
 Correctness first: a part is keyed on the group's :class:`ReportVersion` counter (and the counter
 of group 0, for care homes and contacts), which :func:`bump_versions` raises in the same flush as
-any change to a register, session, membership, group, care home or contact. A facilitator who has
+any change to a register, session, membership, group, care home or contact, a home's pause
+(group 0: a pause changes the home in every group) or an apology (its session's group). A change
+made without the ORM (a bulk ``update()``) calls :func:`groups_changed` itself. A facilitator who has
 just saved a register therefore never sees the report from before it: the save's transaction
 raised the counter the next read compares. The key also holds the start of the group's latest
 session that has begun (a session starting changes the report without any write), the day the
@@ -25,8 +27,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from facilitator.extensions import db
 from facilitator.models import CareHome, Contact, Group, MeetingSession, Membership
 from facilitator.models.attendance import AttendanceEntry, AttendanceRegister, ReportVersion
+from facilitator.models.engagement import Apology, HomePause
 
 EVERY_GROUP = 0
 
@@ -69,13 +73,13 @@ def parts() -> PartCache:
 
 def _group_of(session: Session, obj: Any) -> int | None:
     """The group whose report ``obj`` appears in (EVERY_GROUP for homes and contacts), if any."""
-    if isinstance(obj, CareHome | Contact):
+    if isinstance(obj, CareHome | Contact | HomePause):
         return EVERY_GROUP
     if isinstance(obj, Group):
         return obj.id
     if isinstance(obj, MeetingSession | Membership):
         return obj.group_id if obj.group_id is not None else getattr(obj.group, "id", None)
-    if isinstance(obj, AttendanceEntry | AttendanceRegister):
+    if isinstance(obj, AttendanceEntry | AttendanceRegister | Apology):
         meeting = obj.session if obj.session_id is None else session.get(MeetingSession, obj.session_id)
         return meeting.group_id if meeting is not None else None
     return None
@@ -92,8 +96,16 @@ def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
     """Raise the counters of the groups whose report this flush changes (one statement)."""
     with session.no_autoflush:
         groups = _touched_groups(session, chain(session.new, session.dirty, session.deleted))
+    groups_changed(groups, session)
+
+
+def groups_changed(group_ids: Iterable[int], session: Session | None = None) -> None:
+    """Raise the counters of these groups (``EVERY_GROUP``: every group) in ``session``'s
+    transaction (the app's by default), so that no worker shows their report from before."""
+    groups = set(group_ids)
     if not groups:
         return
+    session = session if session is not None else db.session
     table = ReportVersion.__table__
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values([{"group_id": g, "version": 1} for g in sorted(groups)])
