@@ -112,6 +112,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed_join": P,
     "join.feed_calendar": P,
     "join.feed_series_join": P,
+    "join.home_device_test": P,
     "conditions.sponsor": P,
     "api.group_readiness": READERS,
     "api.update_readiness": BOOKERS,  # facilitators only for groups they facilitate
