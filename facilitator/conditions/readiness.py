@@ -134,13 +134,16 @@ def _items(row: MembershipReadiness | None, agreements: list[Agreement], started
     }
 
 
-def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> MembershipReadiness:
-    """Change what the facilitator records for the home's current membership (every problem at once)."""
+def current_record(group: Group, home_id: int) -> MembershipReadiness | None:
+    """What was recorded for the home's current membership of the group (None: nothing yet).
+    A home that is not a current member is refused, as in :func:`record_readiness`."""
+    membership = _current_membership(group, home_id)
+    return _recorded([membership.id]).get(membership.id)
+
+
+def readiness_problems(home_id: int, changes: dict[str, Any]) -> dict[str, str]:
+    """Every problem with the changes at once, by field (nothing changes; None values are blanks)."""
     today = local_today()
-    membership = db.session.scalar(select(Membership).where(
-        Membership.group_id == group.id, Membership.home_id == home_id, Membership.is_member_on(today)))
-    if membership is None:
-        raise DomainError("This home is not a member of this group.", {"home_id": "Not a current member."})
     problems = {name: "Choose a date between 1900 and today." for name in ("visited_on", "met_manager_on")
                 if changes.get(name) is not None and not FIRST_DAY <= changes[name] <= today}
     champion_id = changes.get("champion_contact_id")
@@ -148,6 +151,13 @@ def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> Mem
         contact = db.session.get(Contact, champion_id)
         if contact is None or contact.home_id != home_id or not contact.is_active:
             problems["champion_contact_id"] = "Not an active contact of this home."
+    return problems
+
+
+def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> MembershipReadiness:
+    """Change what the facilitator records for the home's current membership (every problem at once)."""
+    membership = _current_membership(group, home_id)
+    problems = readiness_problems(home_id, changes)
     if problems:
         raise DomainError("Some fields are not valid.", problems)
     row = _recorded([membership.id]).get(membership.id) or MembershipReadiness(membership_id=membership.id)
@@ -159,3 +169,12 @@ def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> Mem
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _current_membership(group: Group, home_id: int) -> Membership:
+    membership = db.session.scalar(select(Membership).where(
+        Membership.group_id == group.id, Membership.home_id == home_id,
+        Membership.is_member_on(local_today())))
+    if membership is None:
+        raise DomainError("This home is not a member of this group.", {"home_id": "Not a current member."})
+    return membership
