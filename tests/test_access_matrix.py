@@ -112,6 +112,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "join.feed_join": P,
     "join.feed_calendar": P,
     "join.feed_series_join": P,
+    "join.home_device_test": P,
     "conditions.sponsor": P,
     "api.group_readiness": READERS,
     "api.update_readiness": BOOKERS,  # facilitators only for groups they facilitate
@@ -120,6 +121,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.create_agreement": BOOKERS,  # facilitators only for homes of groups they facilitate
     "api.send_agreement": BOOKERS,
     "api.record_paper": BOOKERS,
+    # The staff screens of agreements and readiness: as the API, object-level in
+    # tests/test_conditions_screens.py.
+    "conditions.new_agreement": BOOKERS,
+    "conditions.send_agreement": BOOKERS,
+    "conditions.record_paper": BOOKERS,
+    "conditions.edit_readiness": BOOKERS,
     "join.home_assessment_pack": P,
     "join.home_action_plan": P,
     "join.home_assessment_pdf": P,

@@ -136,3 +136,27 @@ def test_0021_makes_every_protected_time_date_an_accepted_recorded_agreement(tmp
             assert {k: (date.fromisoformat(str(v)) if v else None) for k, v in back.items()} == days
             assert kept == 4
             db.engine.dispose()
+
+
+def test_0023_adds_device_tests_and_going_down_drops_only_it(tmp_path):
+    import sqlalchemy as sa
+
+    with dbsetup.database(tmp_path, "device_tests") as database:
+        app = create_app(base_config(database), instance_path=str(tmp_path / "inst"))
+        with app.app_context():
+            upgrade(revision="0022")
+            assert "device_tests" not in sa.inspect(db.engine).get_table_names()
+            upgrade(revision="0023")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO care_homes (id, name, region, local_authority, notes, "
+                                     "created_at) VALUES (1, 'Home', '', NULL, '', '2026-01-01')"))
+                conn.execute(sa.text("INSERT INTO device_tests (home_id, provider, browser_family, device, "
+                                     "tested_at) VALUES (1, 'zoom', 'Safari', 'iPad', :at)"),
+                             {"at": "2026-03-10 12:00:00"})
+                assert conn.execute(sa.text("SELECT COUNT(*) FROM device_tests")).scalar() == 1
+            downgrade(revision="0022")
+            tables = sa.inspect(db.engine).get_table_names()
+            assert "device_tests" not in tables and "care_homes" in tables
+            with db.engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT COUNT(*) FROM care_homes")).scalar() == 1
+            db.engine.dispose()

@@ -40,7 +40,16 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.followups import queries as followup_queries
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
-from facilitator.models import CareHome, Contact, Group, Membership, Role, User, can_see_group
+from facilitator.models import (
+    CareHome,
+    Contact,
+    Group,
+    Membership,
+    Role,
+    User,
+    can_manage_group,
+    can_see_group,
+)
 from facilitator.supervision.http import request_origin
 
 bp = Blueprint("admin", __name__)
@@ -178,10 +187,10 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    readable = can_read_home(g.user, home.id)
+    readable, manages = can_read_home(g.user, home.id), can_manage_home(g.user, home.id, local_today())
     return render_template("admin/home.html", home=home, memberships=list(memberships), can_print=readable,
                            partner_contacts=partner_queries.home_contacts(home.id),
-                           can_record_contact=can_manage_home(g.user, home.id, local_today()),
+                           can_record_contact=manages, can_manage=manages,
                            agreements=agreement_queries.home_agreements(home.id) if readable else [],
                            follow_ups=followup_queries.home_history(g.user, home.id), today=local_today())
 
@@ -252,7 +261,7 @@ def _group_page(group: Group, add_form: AddMemberForm | None = None, status: int
                            end_form=EndMembershipForm(left_on=local_today()),
                            failed_end_form=end_form, failed_end_home_id=end_home_id,
                            sessions_panel=booking_queries.panel(group, g.user),
-                           readiness=checklist), status
+                           readiness=checklist, can_record_readiness=can_manage_group(g.user, group)), status
 
 
 @bp.route("/groups/<int:group_id>")

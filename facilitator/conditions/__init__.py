@@ -2,10 +2,11 @@
 
 Protected-time agreements: ``agreements`` (lifecycle), ``links`` (the sponsor's link),
 ``reminders``, ``letter`` (the printed letter), ``queries`` and ``views`` (the sponsor's page and
-the letter); ``readiness``, each membership's checklist. Partner organisations: ``areas`` is the
-one list of Scotland's council areas; ``partners`` holds the directory's rules and writes,
-``partner_queries`` its reads, ``partner_import`` the all-or-nothing CSV import and
-``partner_views`` the screens. All on the area's one blueprint (``blueprint``).
+the letter); ``readiness``, each membership's checklist, and ``device_tests`` ("Test this iPad");
+``staff_views`` and ``staff_forms``, the staff screens of agreements and readiness. Partner
+organisations: ``areas`` is the one list of Scotland's council areas; ``partners`` holds the
+directory's rules and writes, ``partner_queries`` its reads, ``partner_import`` the all-or-nothing
+CSV import and ``partner_views`` the screens. All on the area's one blueprint (``blueprint``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from facilitator.models import Specialism
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.conditions import partner_views, views  # noqa: F401 - their routes are on bp
+    from facilitator.conditions import partner_views, staff_views, views  # noqa: F401 - routes on bp
     from facilitator.conditions.blueprint import bp
 
     app.register_blueprint(bp)

@@ -58,23 +58,33 @@ def default_text(home: CareHome, agreement: Agreement) -> str:
     return render_template("conditions/agreement_text.txt", home=home, agreement=agreement).strip()
 
 
-def _sponsor(home: CareHome, data: AgreementData) -> tuple[Contact | None, str, str]:
+def sponsor_problems(home: CareHome, data: AgreementData) -> dict[str, str]:
+    """What is wrong with the sponsor, by field (nothing changes): a contact of the home who is an
+    active manager or senior manager, or else a name and an email."""
     if data.sponsor_contact_id is not None:
         contact = db.session.get(Contact, data.sponsor_contact_id)
         if contact is None or contact.home_id != home.id:
-            raise DomainError("The sponsor must be a contact of this home.",
-                              {"sponsor_contact_id": "Not a contact of this home."})
+            return {"sponsor_contact_id": "Not a contact of this home."}
         if contact.role not in SPONSOR_ROLES or not contact.is_active:
-            raise DomainError("The sponsor must be an active manager or senior manager.",
-                              {"sponsor_contact_id": "Choose an active manager or senior manager."})
-        return contact, contact.name, contact.email
+            return {"sponsor_contact_id": "Choose an active manager or senior manager."}
+        return {}
     problems = {}
     if not data.sponsor_name.strip():
         problems["sponsor_name"] = "Name the sponsor, or choose a contact of the home."
     if "@" not in data.sponsor_email:
         problems["sponsor_email"] = "Enter the sponsor's email address."
+    return problems
+
+
+def _sponsor(home: CareHome, data: AgreementData) -> tuple[Contact | None, str, str]:
+    problems = sponsor_problems(home, data)
     if problems:
-        raise DomainError("Name the senior sponsor.", problems)
+        chosen = "sponsor_contact_id" in problems
+        raise DomainError("The sponsor must be an active manager or senior manager of this home." if chosen
+                          else "Name the senior sponsor.", problems)
+    if data.sponsor_contact_id is not None:
+        contact = db.session.get(Contact, data.sponsor_contact_id)
+        return contact, contact.name, contact.email
     return None, data.sponsor_name.strip(), data.sponsor_email.strip().lower()
 
 
@@ -172,16 +182,22 @@ def accept_agreement(agreement: Agreement, typed_name: str, address: str) -> Agr
 def record_paper(agreement: Agreement, signed_on: date, signed_by: str) -> Agreement:
     """The facilitator records the letter that came back signed."""
     _refuse_unless_open(agreement, "recorded as signed")
-    problems = {}
-    if not " ".join(signed_by.split()):
-        problems["signed_by"] = "Enter who signed it."
-    if not FIRST_DAY <= signed_on <= local_today():
-        problems["signed_on"] = "Enter the day it was signed (not in the future)."
+    problems = paper_problems(signed_on, signed_by)
     if problems:
         raise DomainError("Some fields are not valid.", problems)
     _agreed(agreement, AgreementStatus.SIGNED_ON_PAPER, signed_on, " ".join(signed_by.split())[:200])
     db.session.flush()
     return agreement
+
+
+def paper_problems(signed_on: date | None, signed_by: str) -> dict[str, str]:
+    """Every problem with a signed letter's record at once (None: no day given)."""
+    problems = {}
+    if not " ".join(signed_by.split()):
+        problems["signed_by"] = "Enter who signed it."
+    if signed_on is None or not FIRST_DAY <= signed_on <= local_today():
+        problems["signed_on"] = "Enter the day it was signed (not in the future)."
+    return problems
 
 
 def _agreed(agreement: Agreement, status: AgreementStatus, on: date, by: str) -> None:

@@ -3,8 +3,9 @@
 Seven items; those the data can answer tick themselves: the sponsor is named and the agreement
 accepted (the home's agreements), the first assessment started (its rounds). The facilitator
 records the visit, the meeting with the manager face to face and the champion (a contact of the
-home) on the membership. "Device tested" needs the home page's "Test this iPad" button, which is
-not built yet: it stays not done, "not recorded yet". A home with every item done is ready.
+home) on the membership. "Device tested" ticks itself when the home presses "Test this iPad" on its
+page (``device_tests``): on the day of its latest test, with its browser ("Safari on iPad"),
+whichever provider's test meeting it opened. A home with every item done is ready.
 
 Reads take a handful of statements whatever the number of homes.
 """
@@ -18,7 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from facilitator.clock import FIRST_DAY, local_today, now_utc
+from facilitator.clock import FIRST_DAY, as_local, local_today, now_utc
+from facilitator.conditions.device_tests import latest_tests
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import (
@@ -27,6 +29,7 @@ from facilitator.models import (
     AgreementStatus,
     Assessment,
     Contact,
+    DeviceTest,
     Group,
     Membership,
     MembershipReadiness,
@@ -75,10 +78,12 @@ def group_readiness(group: Group, today: date | None = None) -> list[HomeReadine
     recorded = _recorded([m.id for m in members])
     agreements = _current_agreements(home_ids)
     started = _first_rounds(home_ids)
+    tested = latest_tests(home_ids)
     homes = []
     for m in sorted(members, key=lambda m: (m.home.name, m.home_id)):
         homes.append(HomeReadiness(m.home_id, m.home.name, _items(
-            recorded.get(m.id), agreements.get(m.home_id, []), started.get(m.home_id), today)))
+            recorded.get(m.id), agreements.get(m.home_id, []), started.get(m.home_id), tested.get(m.home_id),
+            today)))
     return homes
 
 
@@ -109,7 +114,7 @@ def _first_rounds(home_ids: list[int]) -> dict[int, date]:
 
 
 def _items(row: MembershipReadiness | None, agreements: list[Agreement], started: date | None,
-           today: date) -> dict[str, Item]:
+           tested: DeviceTest | None, today: date) -> dict[str, Item]:
     champion = row.champion if row is not None else None
     agreed = next((a for a in agreements if a.status in AGREED_STATUSES and a.review_on >= today), None)
     sponsor = next((a.sponsor_name for a in agreements if a.sponsor_name), None)
@@ -123,18 +128,22 @@ def _items(row: MembershipReadiness | None, agreements: list[Agreement], started
         "agreement": Item(agreed is not None, agreed.agreed_on if agreed else None,
                           f"review on {agreed.review_on:%-d %B %Y}" if agreed else waiting),
         "champion": Item(bool(champion and champion.is_active), detail=champion.name if champion else None),
-        "device_tested": Item(False, detail=NOT_RECORDED),
+        "device_tested": Item(tested is not None, as_local(tested.tested_at).date() if tested else None,
+                              tested.family if tested else NOT_RECORDED),
         "first_assessment": Item(started is not None, started, None if started else NOT_RECORDED),
     }
 
 
-def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> MembershipReadiness:
-    """Change what the facilitator records for the home's current membership (every problem at once)."""
+def current_record(group: Group, home_id: int) -> MembershipReadiness | None:
+    """What was recorded for the home's current membership of the group (None: nothing yet).
+    A home that is not a current member is refused, as in :func:`record_readiness`."""
+    membership = _current_membership(group, home_id)
+    return _recorded([membership.id]).get(membership.id)
+
+
+def readiness_problems(home_id: int, changes: dict[str, Any]) -> dict[str, str]:
+    """Every problem with the changes at once, by field (nothing changes; None values are blanks)."""
     today = local_today()
-    membership = db.session.scalar(select(Membership).where(
-        Membership.group_id == group.id, Membership.home_id == home_id, Membership.is_member_on(today)))
-    if membership is None:
-        raise DomainError("This home is not a member of this group.", {"home_id": "Not a current member."})
     problems = {name: "Choose a date between 1900 and today." for name in ("visited_on", "met_manager_on")
                 if changes.get(name) is not None and not FIRST_DAY <= changes[name] <= today}
     champion_id = changes.get("champion_contact_id")
@@ -142,6 +151,13 @@ def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> Mem
         contact = db.session.get(Contact, champion_id)
         if contact is None or contact.home_id != home_id or not contact.is_active:
             problems["champion_contact_id"] = "Not an active contact of this home."
+    return problems
+
+
+def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> MembershipReadiness:
+    """Change what the facilitator records for the home's current membership (every problem at once)."""
+    membership = _current_membership(group, home_id)
+    problems = readiness_problems(home_id, changes)
     if problems:
         raise DomainError("Some fields are not valid.", problems)
     row = _recorded([membership.id]).get(membership.id) or MembershipReadiness(membership_id=membership.id)
@@ -153,3 +169,12 @@ def record_readiness(group: Group, home_id: int, changes: dict[str, Any]) -> Mem
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _current_membership(group: Group, home_id: int) -> Membership:
+    membership = db.session.scalar(select(Membership).where(
+        Membership.group_id == group.id, Membership.home_id == home_id,
+        Membership.is_member_on(local_today())))
+    if membership is None:
+        raise DomainError("This home is not a member of this group.", {"home_id": "Not a current member."})
+    return membership

@@ -50,11 +50,23 @@ def is_link_scanner(user_agent: str) -> bool:
     return not user_agent.strip() or bool(_SCANNERS.search(user_agent))
 
 
+OTHER_BROWSER = "Other browser"
+
+
+def browser_family(user_agent: str) -> str:
+    """"Safari", "Chrome", "Edge", "Firefox", "Samsung Internet", "Opera" or "Other browser"."""
+    return next((name for pattern, name in _BROWSERS if pattern.search(user_agent)), OTHER_BROWSER)
+
+
+def device_family(user_agent: str) -> str:
+    """"iPad", "iPhone", "Android", "Windows", "Mac", "ChromeOS", "Linux", or "" when unknown."""
+    return next((name for pattern, name in _DEVICES if pattern.search(user_agent)), "")
+
+
 @lru_cache(maxsize=1024)
 def user_agent_family(user_agent: str) -> str:
     """"Safari on iPad", "Chrome on Windows": enough to help a home, nothing more is kept."""
-    browser = next((name for pattern, name in _BROWSERS if pattern.search(user_agent)), "Other browser")
-    device = next((name for pattern, name in _DEVICES if pattern.search(user_agent)), "")
+    browser, device = browser_family(user_agent), device_family(user_agent)
     return f"{browser} on {device}" if device else browser
 
 

@@ -18,13 +18,23 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import NotFound
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import as_local, now_utc, zone_name
-from facilitator.conditions import partner_queries
+from facilitator.conditions import device_tests, partner_queries
 from facilitator.config import reminder_offsets
 from facilitator.extensions import csrf, db
 from facilitator.invites import events, queries, series, series_render, services
@@ -56,6 +66,7 @@ from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries
 from facilitator.providers import hub
+from facilitator.security import csp_with_form_targets
 from integrations.ical import build_feed
 from integrations.icslint import lint
 
@@ -241,7 +252,8 @@ def home(token: str) -> Any:
     coming = coming_sessions(sessions, now)
     groups = queries.groups_of_sessions([c.session for c in coming] + past[::-1])
     reach = [(group, people) for group in groups if (people := queries.facilitators_of(group))]
-    return render_template(
+    tests = device_tests.test_meetings(contact.home_id, as_local(now).date())
+    response = make_response(render_template(
         "join/home.html", contact=contact, home=contact.home, token=token, now=now, upcoming=coming,
         reach=reach, partners=partner_queries.covering(contact.home.local_authority),
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
@@ -249,7 +261,11 @@ def home(token: str) -> Any:
         webcal=webcal_url(feed) if feed else None,
         reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when(),
         plan=action_queries.open_plans([contact.home_id])[contact.home_id], today=as_local(now).date(),
-        just_done=request.args.get("done"), printed_rounds=pack_queries.completed_rounds(contact.home_id))
+        just_done=request.args.get("done"), printed_rounds=pack_queries.completed_rounds(contact.home_id),
+        test_meetings=tests, last_test=device_tests.latest_tests([contact.home_id]).get(contact.home_id)))
+    if tests:
+        response.headers["Content-Security-Policy"] = csp_with_form_targets(m.url for m in tests)
+    return response
 
 
 @bp.route("/h/<token>/sessions/<int:session_id>")

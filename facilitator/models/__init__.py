@@ -7,6 +7,7 @@ from facilitator.models.agreements import (
     AgreementReminder,
     AgreementSource,
     AgreementStatus,
+    DeviceTest,
     MembershipReadiness,
 )
 from facilitator.models.assessments import (
@@ -96,7 +97,7 @@ __all__ = [
     "DECLINED_NOTE", "Apology", "ApologyReason", "ApologySource", "FollowUp", "FollowUpChannel",
     "FollowUpContact", "FollowUpOutcome", "FollowUpState", "HomePause", "PauseReason",
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
-    "MembershipReadiness",
+    "DeviceTest", "MembershipReadiness",
     "ActionDigestSend",
     "ActionStatus",
     "HomeAction",

@@ -18,7 +18,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from facilitator.clock import system_now
@@ -123,6 +133,31 @@ class MembershipReadiness(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 
     champion: Mapped[Contact | None] = relationship()
+
+
+class DeviceTest(Base):
+    """A home pressed "Test this iPad" on its page: it opened its provider's own test meeting.
+
+    Only the browser and the kind of device are kept (``facilitator.join.joins``), never the whole
+    User-Agent. The readiness item "device tested" reads the home's latest one."""
+
+    __tablename__ = "device_tests"
+    __table_args__ = (Index("ix_device_tests_home_id_tested_at", "home_id", "tested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    home_id: Mapped[int] = mapped_column(ForeignKey("care_homes.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    provider: Mapped[str] = mapped_column(String(10))
+    browser_family: Mapped[str] = mapped_column(String(30))  # "Safari", "Samsung Internet", "Other browser"
+    device: Mapped[str] = mapped_column(String(30), default="")  # "iPad", "Android"; "" when unknown
+    tested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+
+    contact: Mapped[Contact | None] = relationship()
+
+    @property
+    def family(self) -> str:
+        """"Safari on iPad", as a join's browser is shown."""
+        return f"{self.browser_family} on {self.device}" if self.device else self.browser_family
 
 
 # The old field, answered from the agreements: the day the home's current one was agreed.

@@ -160,6 +160,10 @@ class ProviderHub:
     def join_hint(self, name: str) -> str:
         return self._fact(name, "join_hint", MeetingProvider.join_hint)
 
+    def test_meeting_url(self, name: str) -> str | None:
+        """Where "Test this iPad" leads for a group on this provider (None: nowhere)."""
+        return self._fact(name, "test_meeting_url", None)
+
     # Hosts and their daily cap ----------------------------------------------------------------
 
     def host_for(self, name: str, users: Iterable[User | None]) -> str | None:

@@ -90,6 +90,10 @@ class MeetingProvider(ABC):
     join_hint: str = ("The meeting opens in this tab, in place of this page. If asked, allow the camera "
                       "and microphone.")
 
+    # The provider's own public test meeting, opened by a home's "Test this iPad" button; None
+    # when the provider has none (the button is not offered).
+    test_meeting_url: str | None = None
+
     @abstractmethod
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:
         """Schedule ``meeting``. After ``ProviderUnavailable(maybe_sent=True)`` call

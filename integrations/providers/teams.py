@@ -73,6 +73,8 @@ class TeamsProvider(MeetingProvider):
     required_keys = ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_ORGANIZER")
     imports_attendance = True
     join_target = "Microsoft Teams"
+    # test_meeting_url stays None: no public page of Microsoft's that opens a test meeting without
+    # signing in could be confirmed (Teams' test call is inside the signed-in app).
     join_hint = ('Teams opens in its app if it is installed; otherwise choose "Continue on this '
                  'browser". If asked, allow the camera and microphone.')
 

@@ -99,6 +99,7 @@ class ZoomProvider(MeetingProvider):
     default_host_key = "ZOOM_HOST_USER"
     host_user_attribute = "zoom_host_user"
     join_target = "Zoom"
+    test_meeting_url = "https://zoom.us/test"  # Zoom's own test meeting: sound, microphone, camera
     join_hint = ("Zoom opens in its app if it is installed, otherwise in the browser. If asked, allow "
                  "the camera and microphone.")
 
