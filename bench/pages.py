@@ -208,6 +208,12 @@ def assessment_pack_pdf(v: Visit) -> Call:
     return Call("GET", f"/homes/{home_id}/assessment-pack.pdf", user=facilitator_of(v.world, group))
 
 
+@page("assessment_page")
+def assessment_page(v: Visit) -> Call:
+    """A contact opens their home's self-assessment on the home's iPad (its third round open)."""
+    return Call("GET", f"/h/{v.world.home_link}/assessment", headers={"User-Agent": IPAD})
+
+
 def register_path(group: GroupInfo) -> str:
     """Today's register of the group: the session in progress."""
     return f"/sessions/{group.current_session_id}/register"

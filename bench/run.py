@@ -22,6 +22,7 @@ unless ``--out`` says so. All traffic goes to 127.0.0.1.
     python -m bench.run                      # SQLite, 10% and 100%
     python -m bench.run --postgres           # PostgreSQL (FACILITATOR_BENCH_DATABASE_URL or local)
     python -m bench.run --small --out /tmp/r.json
+    python -m bench.run --pages progress_all,assessment_page   # those pages only, results printed
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import secrets
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,10 @@ from bench.seed import Spec, World  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PAGE_NAMES = ("dashboard", "engagement_all", "engagement_group", "csv", "feed", "join", "register_open",
-              "register_save", "facilitator_home", "calendar", "assessment_pack_pdf", "progress_all")
+              "register_save", "facilitator_home", "calendar", "assessment_pack_pdf", "progress_all",
+              "assessment_page")
 TARGETS_MS = {"dashboard": 300, "engagement_all": 300, "feed": 50, "register_save": 100,
-              "assessment_pack_pdf": 2000, "progress_all": 300}
+              "assessment_pack_pdf": 2000, "progress_all": 300, "assessment_page": 100}
 # Pages built from the engagement report, which each worker caches per group until a change to
 # the group is committed: they are measured a second time with the cache off ("uncached").
 REPORT_PAGES = ("dashboard", "engagement_all", "engagement_group", "facilitator_home")
@@ -66,10 +68,16 @@ class Plan:
     concurrency: int = 50
     warmup_seconds: float = 2.0
     page_budget: float = 120.0  # seconds per page; a slower page stops after 5 requests
+    pages: tuple[str, ...] = PAGE_NAMES  # ``--pages``: a subset skips the HTTP measurements
+
+    @property
+    def every_page(self) -> bool:
+        return self.pages == PAGE_NAMES
 
 
-def full_plan(requests: int) -> Plan:
-    return Plan({"10%": Spec.at(0.1), "100%": Spec()}, requests, throughput_seconds=5.0, csv_downloads=3)
+def full_plan(requests: int, names: tuple[str, ...] = PAGE_NAMES) -> Plan:
+    return Plan({"10%": Spec.at(0.1), "100%": Spec()}, requests, throughput_seconds=5.0, csv_downloads=3,
+                pages=names)
 
 
 def small_plan() -> Plan:
@@ -112,7 +120,7 @@ def run_scale(label: str, spec: Spec, target: Target, plan: Plan, workdir: Path)
     counter = pages.StatementCounter()
     client = pages.AppClient(app)
     figures: dict[str, Any] = {}
-    for name in PAGE_NAMES:
+    for name in plan.pages:
         measured = pages.measure(name, world, client, counter, plan.requests, budget=plan.page_budget)
         figures[name] = measured.as_dict()
         if len(measured.samples) < plan.requests:
@@ -126,7 +134,8 @@ def run_scale(label: str, spec: Spec, target: Target, plan: Plan, workdir: Path)
         db.session.remove()
         db.engine.dispose()
     uncached(figures, world, target, plan, app_config(target, secret_key, notes_keys, workdir), instance)
-
+    if not plan.every_page:
+        return {"pages": figures, "seed_seconds": round(seed_seconds, 1)}
     env = servers.app_env(target.url, target.schema, secret_key, notes_keys, instance)
     csv_figures, join_figures = served(world, app, env, plan, workdir, f"{target.name}-{label}")
     return {"pages": figures, "csv": csv_figures, "join_redirect": join_figures,
@@ -142,7 +151,7 @@ def uncached(figures: dict[str, Any], world: World, target: Target, plan: Plan, 
     app = create_app({**config, "REPORT_CACHE_SIZE": 0}, instance_path=str(instance))
     counter = pages.StatementCounter()
     client = pages.AppClient(app)
-    for name in REPORT_PAGES:
+    for name in (n for n in REPORT_PAGES if n in plan.pages):
         measured = pages.measure(name, world, client, counter, plan.requests, budget=plan.page_budget)
         figures[name]["uncached"] = measured.as_dict()
         say(f"[{target.name}] {name:<17} uncached p50 {measured.p50_ms:7.1f} ms  "
@@ -247,13 +256,13 @@ def verdicts(scale: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
     for name, figures in scale["pages"].items():
         if figures["statements"] > MAX_STATEMENTS:
             misses.append(f"{name}: {figures['statements']} statements (at most {MAX_STATEMENTS})")
-        if other is not None and other["pages"][name]["statements"] != figures["statements"]:
+        if other is not None and other["pages"].get(name, figures)["statements"] != figures["statements"]:
             misses.append(f"{name}: statements differ between scales "
                           f"({other['pages'][name]['statements']} and {figures['statements']})")
         limit = TARGETS_MS.get(name)
         if limit and other is not None and figures["p95_ms"] > limit:
             misses.append(f"{name}: p95 {figures['p95_ms']} ms (target {limit} ms)")
-    if other is not None:
+    if other is not None and "csv" in scale:
         csv = scale["csv"]
         if csv["first_byte_ms"] > 500 or csv["total_ms"] > 5000 or csv["memory_growth_mb"] > 50:
             misses.append(f"csv: first byte {csv['first_byte_ms']} ms (500), "
@@ -279,17 +288,18 @@ def table(data: dict[str, Any]) -> str:
             f = data[db][scale]["pages"].get(name, {}).get("uncached")
             cells.append(f"{f['p50_ms']:.0f} / {f['p95_ms']:.0f} ms, {f['statements']} st" if f else "–")
         lines.append(f"| {name}, report cache off | " + " | ".join(cells) + " |")
-    rows = {
-        "csv over HTTP: first byte / whole / memory": lambda r: (
+    rows = {  # label: (the figures it needs, its cell); a --pages run has no HTTP figures
+        "csv over HTTP: first byte / whole / memory": ("csv", lambda r: (
             f"{r['csv']['first_byte_ms']:.0f} / {r['csv']['total_ms']:.0f} ms, "
-            f"+{r['csv']['memory_growth_mb']:.0f} MB"),
-        "join redirect/s: app / bare Flask (ratio)": lambda r: (
+            f"+{r['csv']['memory_growth_mb']:.0f} MB")),
+        "join redirect/s: app / bare Flask (ratio)": ("join_redirect", lambda r: (
             f"{r['join_redirect']['rps']:.0f} / {r['join_redirect']['bare_flask_rps']:.0f} "
-            f"({r['join_redirect']['ratio']:.0%})"),
-        "seeding": lambda r: f"{r['seed_seconds']:.1f} s",
+            f"({r['join_redirect']['ratio']:.0%})")),
+        "seeding": ("seed_seconds", lambda r: f"{r['seed_seconds']:.1f} s"),
     }
-    for label, cell in rows.items():
-        lines.append(f"| {label} | " + " | ".join(cell(data[db][scale]) for db, scale in columns) + " |")
+    for label, (key, cell) in rows.items():
+        lines.append(f"| {label} | " + " | ".join(cell(data[db][scale]) if key in data[db][scale] else "–"
+                                                 for db, scale in columns) + " |")
     return "\n".join(lines)
 
 
@@ -366,6 +376,16 @@ def write_load_section(path: Path, key: str, body: str) -> None:
     path.write_text(text.rstrip("\n") + "\n")
 
 
+def page_list(value: str) -> tuple[str, ...]:
+    """``--pages``: names from PAGE_NAMES, comma-separated, kept in the table's order."""
+    wanted = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = wanted - set(PAGE_NAMES)
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(f"unknown pages {', '.join(sorted(unknown)) or '(none)'}; "
+                                         f"the pages are {', '.join(PAGE_NAMES)}")
+    return tuple(name for name in PAGE_NAMES if name in wanted)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -374,8 +394,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              f"{DEFAULT_PG}); a schema of its own is created and dropped")
     parser.add_argument("--small", action="store_true", help="tiny scales and few requests (seconds)")
     parser.add_argument("--requests", type=int, default=30, help="measured requests per page (default 30)")
+    parser.add_argument("--pages", type=page_list, default=PAGE_NAMES, metavar="NAME,NAME",
+                        help="measure only these pages (no HTTP measurements; writes no results "
+                             "unless --out is given)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="results file (default bench/results.json; --small: none unless given)")
+                        help="results file (default bench/results.json; --small or --pages: none "
+                             "unless given)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "instance" / "bench",
                         help="databases, logs and instance folders (default instance/bench)")
     return parser.parse_args(argv)
@@ -383,8 +407,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = small_plan() if args.small else full_plan(max(30, args.requests))
-    out = args.out if args.out is not None else (None if args.small else ROOT / "bench" / "results.json")
+    plan = (replace(small_plan(), pages=args.pages) if args.small
+            else full_plan(max(30, args.requests), args.pages))
+    default_out = None if args.small or not plan.every_page else ROOT / "bench" / "results.json"
+    out = args.out if args.out is not None else default_out
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     if args.postgres is not None:
@@ -399,11 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         seed.drop_schema(target.url, target.schema)
     data = merge(out, target.name, results) if out else {target.name: results}
-    print(table({target.name: results} if args.small else data))
+    print(table({target.name: results} if args.small or not plan.every_page else data))
     misses = verdicts(results["100%"], results["10%"])
     print("\n".join(["", "Targets missed:",
                      *(f"- {m}" for m in misses)]) if misses else "\nEvery target met.")
-    if out and not args.small:
+    if out and not args.small and plan.every_page:
         write_markdown(ROOT / "bench" / "RESULTS.md", data)
     return 0
 

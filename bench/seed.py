@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bench.seed_engagement import seed_engagement
-from bench.seed_journey import seed_assessments
+from bench.seed_journey import seed_journey
 from facilitator.auth import mfa, totp
 from facilitator.models import (
     Agreement,
@@ -158,6 +158,7 @@ class World:
     groups: list[GroupInfo]
     contact_tokens: list[str]  # one feed link per contact: /feeds/<token>.ics
     join_links: list[JoinLink]  # every invited contact's link to the session in progress
+    home_link: str = ""  # one contact's home page link, /h/<token> (bench/seed_journey.py)
     counts: dict[str, int] = field(default_factory=dict)
 
     def facilitator(self, user_id: int) -> Staff:
@@ -232,7 +233,8 @@ class _Seeder:
     def run(self) -> World:
         staff = self._users()
         homes, contacts = self._homes()
-        seed_assessments(self.insert, self.ids.take, [h["id"] for h in homes], self.rng, self.now)
+        home_link = seed_journey(self.insert, self.ids.take, homes, contacts, self.rng, self.now,
+                                 self.now.astimezone(self.zone).date())
         groups = self._groups(staff, homes)
         self._sessions(groups)
         self._memberships(groups)
@@ -251,7 +253,8 @@ class _Seeder:
                               [s["id"] for s in g["sessions"][:self.spec.current_index]],
                               [s["id"] for s in g["sessions"][self.spec.current_index + 1:]])
                     for g in groups],
-            contact_tokens=contact_tokens, join_links=join_links, counts=dict(self.counts))
+            contact_tokens=contact_tokens, join_links=join_links, home_link=home_link,
+            counts=dict(self.counts))
 
     # People ------------------------------------------------------------------------------------
 
