@@ -82,7 +82,7 @@ def test_a_status_change_opens_a_follow_up_escalated_once_after_ten_days_then_cl
     (follow_up,) = _follow_ups()
     assert (follow_up.home_id, follow_up.group_id) == (world.home.id, world.group.id)
     assert follow_up.status == "at_risk"
-    assert follow_up.reason == "Missed the last 2 sessions." and follow_up.state == "open"
+    assert follow_up.reason == "Missed the last 2 sessions without notice." and follow_up.state == "open"
     assert worker.run_once().opened == 0  # the pass finds it open: no second one
 
     set_now(app, NOW + timedelta(days=9, hours=23))

@@ -58,8 +58,6 @@ class Waiting:
 def waiting(follow_ups: Iterable[FollowUp]) -> list[Waiting]:
     """Of ``follow_ups``, the open ones with no contact since their clock started (one statement)."""
     rows = [f for f in follow_ups if f.state == FollowUpState.OPEN]
-    if not rows:
-        return []
     ids = [f.id for f in rows]
     last = {follow_up_id: when for follow_up_id, when in db.session.execute(
         select(FollowUpContact.follow_up_id, func.max(FollowUpContact.logged_at))
