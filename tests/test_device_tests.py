@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.invites.tokens import current_contact_token
-from facilitator.join.joins import browser_family, device_family
 from facilitator.models import DeviceTest, LinkKind
+from facilitator.user_agents import browser_family, device_family
 from tests.support.factories import csrf_token
 
 IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from facilitator.admin import services as admin
 from facilitator.extensions import db
-from facilitator.join.joins import is_link_scanner, user_agent_family
 from facilitator.models import ContactToken, InvitationToken, JoinRecord, MeetingSession
+from facilitator.user_agents import is_link_scanner, user_agent_family
 from integrations.icslint import lint
 from tests.support.invites import (
     BASE,

@@ -25,6 +25,7 @@ from facilitator.attendance import export, imports, report, worker
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register as register_rules
 from facilitator.attendance.blueprint import bp
+from facilitator.attendance.follow_up_clock import no_contact_days
 from facilitator.attendance.forms import (
     AcceptImportForm,
     AssignForm,
@@ -37,7 +38,6 @@ from facilitator.attendance.register import RegisterConflict, RegisterView, RowI
 from facilitator.clock import local_today, now_utc, zone
 from facilitator.errors import DomainError, form_again
 from facilitator.extensions import db
-from facilitator.followups import queries as followup_queries
 from facilitator.forms import choices, flash_refusal, show_errors
 from facilitator.journey import action_queries
 from facilitator.models import MeetingSession, Role, SessionStatus, can_manage_group
@@ -263,7 +263,7 @@ def _report(template: str, **extra: Any) -> Any:
         return render_template(template, form=form, report=None, generated=now_utc(), **extra), 422
     charted = None if filters.group_id is not None else CHARTED_SESSIONS
     engagement = report.engagement_report(filters, now=now_utc(), zone=zone(), charted=charted)
-    no_contact = followup_queries.no_contact_days((r.group.id, r.home.id) for r in engagement.attention)
+    no_contact = no_contact_days((r.group.id, r.home.id) for r in engagement.attention)
     return render_template(template, form=form, report=engagement, generated=now_utc(), no_contact=no_contact,
                            **extra)
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from facilitator.clock import now_utc
 from facilitator.errors import NotFoundError
 from facilitator.extensions import db
-from facilitator.join.joins import browser_family, device_family
 from facilitator.models import Contact, DeviceTest, Group, Membership
 from facilitator.providers import hub
+from facilitator.user_agents import browser_family, device_family
 
 
 @dataclass(frozen=True)

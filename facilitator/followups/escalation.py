@@ -12,62 +12,19 @@ once more. Concurrent passes are decided by a conditional UPDATE (``facilitator.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
-from flask import current_app, render_template
-from sqlalchemy import func, or_, select
+from flask import render_template
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from facilitator import queue
-from facilitator.clock import now_utc, zone_name
+from facilitator.attendance.follow_up_clock import Waiting, escalate_after, waiting
+from facilitator.clock import now_utc
 from facilitator.extensions import db
 from facilitator.invites.render import base_url
 from facilitator.invites.services import queue_plain_email
-from facilitator.models import FollowUp, FollowUpContact, FollowUpState, Role, User
-from facilitator.recurrence import local_moment
-
-
-def escalate_after() -> timedelta:
-    return timedelta(days=int(current_app.config["FOLLOW_UP_ESCALATE_DAYS"]))
-
-
-def waiting_since(follow_up: FollowUp) -> datetime:
-    """When the follow-up's clock started: its opening, or the morning its snooze ended."""
-    if follow_up.snooze_until is None or follow_up.state != FollowUpState.OPEN:
-        return follow_up.opened_at
-    woke = local_moment(follow_up.snooze_until, time.min, zone_name())
-    return max(follow_up.opened_at, woke)
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """An open follow-up with no contact logged since its clock started."""
-
-    follow_up: FollowUp
-    since: datetime
-
-    def days(self, now: datetime) -> int:
-        return (now - self.since).days
-
-    def overdue(self, now: datetime) -> bool:
-        return now - self.since >= escalate_after()
-
-
-def waiting(follow_ups: Iterable[FollowUp]) -> list[Waiting]:
-    """Of ``follow_ups``, the open ones with no contact since their clock started (one statement)."""
-    rows = [f for f in follow_ups if f.state == FollowUpState.OPEN]
-    ids = [f.id for f in rows]
-    last = {follow_up_id: when for follow_up_id, when in db.session.execute(
-        select(FollowUpContact.follow_up_id, func.max(FollowUpContact.logged_at))
-        .where(FollowUpContact.follow_up_id.in_(ids)).group_by(FollowUpContact.follow_up_id))}
-    found = []
-    for follow_up in rows:
-        since = waiting_since(follow_up)
-        if last.get(follow_up.id) is None or last[follow_up.id] < since:
-            found.append(Waiting(follow_up, since))
-    return found
+from facilitator.models import FollowUp, FollowUpState, Role, User
 
 
 def overdue(now: datetime | None = None) -> list[Waiting]:

@@ -7,16 +7,13 @@ Who: the facilitators of the follow-up's group and admins act on it; leads read 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from facilitator.access import visible_group_ids
-from facilitator.clock import now_utc
 from facilitator.extensions import db
-from facilitator.followups.escalation import waiting
 from facilitator.invites.queries import home_sessions
 from facilitator.models import (
     FollowUp,
@@ -67,20 +64,6 @@ def follow_ups_for(user: User, *, state: str | None = None, group_id: int | None
 def home_history(user: User, home_id: int) -> list[FollowUp]:
     """A home's follow-ups in the groups ``user`` sees, for its page."""
     return follow_ups_for(user, home_id=home_id)
-
-
-def no_contact_days(pairs: Iterable[tuple[int, int]],
-                    now: datetime | None = None) -> dict[tuple[int, int], int]:
-    """For each (group id, home id) with an overdue open follow-up: its days without contact.
-    Always the same two statements, whether or not any home needs attention (the dashboard's
-    statement count stays constant)."""
-    wanted = set(pairs)
-    now = now or now_utc()
-    rows = db.session.scalars(select(FollowUp).where(
-        FollowUp.state == FollowUpState.OPEN, FollowUp.group_id.in_({g for g, _ in wanted}),
-        FollowUp.home_id.in_({h for _, h in wanted})))
-    days = {(w.follow_up.group_id, w.follow_up.home_id): w.days(now) for w in waiting(rows) if w.overdue(now)}
-    return {pair: n for pair, n in days.items() if pair in wanted}
 
 
 def next_session(follow_up: FollowUp, now: datetime) -> MeetingSession | None:

@@ -9,11 +9,11 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, url_for
 
 from facilitator.access import MANAGERS, READERS, allow, get_or_404
+from facilitator.attendance.follow_up_clock import waiting
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.followups import missed_you, queries, services
 from facilitator.followups.blueprint import bp
-from facilitator.followups.escalation import waiting
 from facilitator.followups.forms import CloseForm, ContactForm, MissedYouForm, SnoozeForm, page_forms
 from facilitator.forms import flash_refusal, show_errors, validate_all
 from facilitator.models import FollowUp

@@ -55,18 +55,13 @@ from facilitator.invites.tokens import (
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
-from facilitator.join.joins import (
-    coming_sessions,
-    is_link_scanner,
-    join_state,
-    series_occurrence,
-    user_agent_family,
-)
+from facilitator.join.joins import coming_sessions, join_state, series_occurrence
 from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries
 from facilitator.providers import hub
 from facilitator.security import csp_with_form_targets
+from facilitator.user_agents import is_link_scanner, user_agent_family
 from integrations.ical import build_feed
 from integrations.icslint import lint
 
