@@ -14,6 +14,7 @@ from flask import Flask
 from facilitator.attendance import charts
 from facilitator.attendance.engagement import EngagementStatus
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, EntrySource, IgnoredAs
+from facilitator.models.engagement import ApologyReason, PauseReason
 from facilitator.providers import hub
 
 
@@ -32,11 +33,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Names and drawings the pages use (no query: each draws what its view loaded).
     app.jinja_env.globals.update(
+        apology_reason=ApologyReason,
         attendance_status=AttendanceStatus,
         engagement_rating=EngagementRating,
         engagement_status=EngagementStatus,
         entry_source_label=entry_source_label,
         ignored_as=IgnoredAs,
+        pause_reason=PauseReason,
         heatmap=charts.heatmap,
         attendance_chart=charts.attendance_chart,
         sparkline=charts.sparkline,
