@@ -205,6 +205,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "journey.edit_action": BOOKERS,
     "journey.set_action_status": BOOKERS,
     "join.home_action_done": P,
+    "join.home_apology": P,
+    "join.home_apology_withdraw": P,
     "api.list_actions": READERS,
     "api.create_action": BOOKERS,
     "api.update_action": BOOKERS,

@@ -14,7 +14,7 @@ from flask import Flask
 from facilitator.attendance import charts
 from facilitator.attendance.engagement import EngagementStatus
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, EntrySource, IgnoredAs
-from facilitator.models.engagement import ApologyReason
+from facilitator.models.engagement import ApologyReason, PauseReason
 from facilitator.providers import hub
 
 
@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         engagement_status=EngagementStatus,
         entry_source_label=entry_source_label,
         ignored_as=IgnoredAs,
+        pause_reason=PauseReason,
         heatmap=charts.heatmap,
         attendance_chart=charts.attendance_chart,
         sparkline=charts.sparkline,

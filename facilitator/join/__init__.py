@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    # actions, assessment, device_test and paper_links add their routes to views.bp
-    from facilitator.join import actions, assessment, device_test, paper_links, views  # noqa: F401
+    # actions, apologies, assessment, device_test and paper_links add their routes to views.bp
+    from facilitator.join import actions, apologies, assessment, device_test, paper_links, views  # noqa: F401
 
     app.register_blueprint(views.bp)

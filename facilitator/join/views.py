@@ -33,6 +33,7 @@ from werkzeug.exceptions import NotFound
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, allow
+from facilitator.attendance.apologies import standing_for_sessions
 from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.conditions import device_tests, partner_queries
 from facilitator.config import reminder_offsets
@@ -250,6 +251,7 @@ def home(token: str) -> Any:
     tests = device_tests.test_meetings(contact.home_id, as_local(now).date())
     response = make_response(render_template(
         "join/home.html", contact=contact, home=contact.home, token=token, now=now, upcoming=coming,
+        apologised=set(standing_for_sessions([c.session.id for c in coming], contact.home_id)),
         reach=reach, partners=partner_queries.covering(contact.home.local_authority),
         past=[(s, session_time(s, now), attendance.get(s.id, NOT_RECORDED)) for s in reversed(past)],
         attended_count=sum(1 for _, came in attendance.values() if came), feed=feed,
