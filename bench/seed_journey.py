@@ -33,7 +33,8 @@ ACTION_PLAN = (("done", -60), ("done", -20), ("dropped", None), ("in_progress", 
 ACTION_TITLES = ("Name a trauma-informed champion", "Make a quiet room", "Share the toolkit with night staff",
                  "Add reflective practice to handovers", "Review the restraint policy",
                  "Ask residents about their routines", "Plan protected time for the team",
-                 "Walk the building with a resident", "Talk incidents through as a team", "Train new starters")
+                 "Walk the building with a resident", "Talk incidents through as a team",
+                 "Train new starters")
 OWNER_ROLES = ("manager", "team_leader")
 
 Insert = Callable[[Any, list[dict[str, Any]]], None]
