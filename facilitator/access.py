@@ -13,8 +13,17 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
 
+from facilitator.clock import local_today
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, Membership, Role, User, can_see_group, group_facilitators
+from facilitator.models import (
+    CareHome,
+    MeetingSession,
+    Membership,
+    Role,
+    User,
+    can_see_group,
+    group_facilitators,
+)
 from facilitator.models.base import can_be_row_id
 
 # Who may reach a view: every role set the app's views declare, defined here once.
@@ -133,6 +142,22 @@ def can_read_home(user: User | None, home_id: int) -> bool:
     if user is not None and user.is_active and user.role == Role.LEAD:
         return True
     return can_manage_home(user, home_id)
+
+
+def managed_home(home_id: int) -> CareHome:
+    """A home the signed-in user writes the present records of (its agreements, partner contacts,
+    readiness: ``can_manage_home`` on today's date); 404 if there is none, 403 if not theirs."""
+    home = get_or_404(CareHome, home_id)
+    if not can_manage_home(g.user, home.id, local_today()):
+        abort(403)
+    return home
+
+
+def managed_record(model: type, ident: int) -> Any:
+    """A row of one home (an agreement, say) whose home the signed-in user manages today."""
+    record = get_or_404(model, ident)
+    managed_home(record.home_id)
+    return record
 
 
 def session_or_404(session_id: int) -> MeetingSession:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import abort, g
+from flask import g
 from pydantic import Field
 
-from facilitator.access import MANAGERS, READERS, can_manage_home, get_or_404
+from facilitator.access import MANAGERS, READERS, get_or_404, managed_home, managed_record
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.clock import local_today
@@ -74,19 +74,6 @@ class PaperSigned(Input):
     signed_by: str = Field(min_length=1, max_length=200)
 
 
-def _writable_home(home_id: int) -> CareHome:
-    home = get_or_404(CareHome, home_id)
-    if not can_manage_home(g.user, home.id, local_today()):
-        abort(403)
-    return home
-
-
-def _writable(agreement_id: int) -> Agreement:
-    agreement = get_or_404(Agreement, agreement_id)
-    _writable_home(agreement.home_id)
-    return agreement
-
-
 @operation("/homes/<int:home_id>/agreements", "GET", roles=READERS,
            summary="A home's protected-time agreements, newest first", response=AgreementList)
 def list_agreements(home_id: int) -> AgreementList:
@@ -98,7 +85,7 @@ def list_agreements(home_id: int) -> AgreementList:
            summary="Draft a protected-time agreement", body=AgreementCreate, response=AgreementOut,
            status=201)
 def create_agreement(home_id: int, body: AgreementCreate) -> AgreementOut:
-    home = _writable_home(home_id)
+    home = managed_home(home_id)
     data = agreements.AgreementData(**body.model_dump())
     return AgreementOut.of(agreements.create_agreement(home, data, g.user))
 
@@ -106,11 +93,11 @@ def create_agreement(home_id: int, body: AgreementCreate) -> AgreementOut:
 @operation("/agreements/<int:agreement_id>/send", "POST", roles=MANAGERS,
            summary="Email the sponsor their link to the agreement", response=AgreementOut)
 def send_agreement(agreement_id: int) -> AgreementOut:
-    return AgreementOut.of(agreements.send_agreement(_writable(agreement_id)))
+    return AgreementOut.of(agreements.send_agreement(managed_record(Agreement, agreement_id)))
 
 
 @operation("/agreements/<int:agreement_id>/paper", "POST", roles=MANAGERS,
            summary="Record the agreement as signed on paper", body=PaperSigned, response=AgreementOut)
 def record_paper(agreement_id: int, body: PaperSigned) -> AgreementOut:
-    agreement = _writable(agreement_id)
+    agreement = managed_record(Agreement, agreement_id)
     return AgreementOut.of(agreements.record_paper(agreement, body.signed_on, body.signed_by))

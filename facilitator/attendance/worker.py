@@ -28,7 +28,7 @@ from facilitator.clock import now_utc
 from facilitator.database import write_intent
 from facilitator.errors import DomainError
 from facilitator.extensions import db
-from facilitator.join.joins import join_opens
+from facilitator.invites.joins import join_opens
 from facilitator.models import MeetingSession, SessionStatus, User
 from facilitator.models.attendance import AttendanceImport, ImportState, LiveInterval
 from facilitator.providers import hub

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
-from facilitator.access import ADMIN, MANAGERS, READERS, allow, can_manage_home, get_or_404
+from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, managed_home
 from facilitator.clock import local_today
 from facilitator.conditions import partner_import, partner_queries, partners
 from facilitator.conditions.areas import COUNCIL_AREAS
@@ -68,9 +68,7 @@ def import_partners() -> Any:
 @bp.route("/homes/<int:home_id>/partner-contacts/new", methods=["GET", "POST"])
 @allow(MANAGERS)
 def new_partner_contact(home_id: int) -> Any:
-    home = get_or_404(CareHome, home_id)
-    if not can_manage_home(g.user, home.id, local_today()):
-        abort(403)
+    home = managed_home(home_id)
     form = PartnerContactForm(contacted_on=local_today())
     form.partner_id.choices = _partner_choices(home)
     if not validate_all(form, lambda: partners.contact_problems(form.contact_data())):

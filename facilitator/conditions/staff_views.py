@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from facilitator.access import MANAGERS, allow, can_manage_home, get_or_404
+from facilitator.access import MANAGERS, allow, get_or_404, managed_home, managed_record
 from facilitator.clock import local_today
 from facilitator.conditions import agreements, readiness
 from facilitator.conditions.blueprint import bp
@@ -22,19 +22,6 @@ from facilitator.conditions.staff_forms import AgreementForm, PaperForm, Readine
 from facilitator.errors import DomainError
 from facilitator.forms import choices, flash_refusal, show_errors, validate_all
 from facilitator.models import Agreement, CareHome, Group, can_manage_group
-
-
-def _managed_home(home_id: int) -> CareHome:
-    home = get_or_404(CareHome, home_id)
-    if not can_manage_home(g.user, home.id, local_today()):
-        abort(403)
-    return home
-
-
-def _managed_agreement(agreement_id: int) -> Agreement:
-    agreement = get_or_404(Agreement, agreement_id)
-    _managed_home(agreement.home_id)
-    return agreement
 
 
 def _status(form: FlaskForm) -> int:
@@ -66,7 +53,7 @@ def _sponsor_choices(home: CareHome) -> list[Any]:
 def new_agreement(home_id: int) -> Any:
     """A draft; its wording comes prefilled from the template and, left unchanged, is written with
     the figures entered."""
-    home, today = _managed_home(home_id), local_today()
+    home, today = managed_home(home_id), local_today()
     form = AgreementForm(starts_on=today)
     form.sponsor_contact_id.choices = _sponsor_choices(home)
     valid = validate_all(form, lambda: {**agreements.agreement_problems(form.agreement_data(today)),
@@ -98,7 +85,7 @@ def _prefill(form: AgreementForm, home: CareHome, today: date) -> None:
 @allow(MANAGERS)
 def send_agreement(agreement_id: int) -> Any:
     """A button on the home's page (CSRF is checked for every form post, app-wide)."""
-    agreement = _managed_agreement(agreement_id)
+    agreement = managed_record(Agreement, agreement_id)
     try:
         agreements.send_agreement(agreement)
     except DomainError as exc:
@@ -111,7 +98,7 @@ def send_agreement(agreement_id: int) -> Any:
 @bp.route("/agreements/<int:agreement_id>/paper", methods=["GET", "POST"])
 @allow(MANAGERS)
 def record_paper(agreement_id: int) -> Any:
-    agreement = _managed_agreement(agreement_id)
+    agreement = managed_record(Agreement, agreement_id)
     form = PaperForm(signed_by=agreement.sponsor_name)
     context = {"form": form, "agreement": agreement, "home": agreement.home}
     def problems() -> dict[str, str]:

@@ -39,6 +39,7 @@ from facilitator.conditions import device_tests, partner_queries
 from facilitator.config import reminder_offsets
 from facilitator.extensions import csrf, db
 from facilitator.invites import events, queries, series, series_render, services
+from facilitator.invites.joins import coming_sessions, join_state, series_occurrence
 from facilitator.invites.render import (
     PRODID,
     base_url,
@@ -56,7 +57,6 @@ from facilitator.invites.tokens import (
     known_contact_token,
 )
 from facilitator.invites.wording import local_clock, reminder_phrase, session_time, starts_in
-from facilitator.join.joins import coming_sessions, join_state, series_occurrence
 from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries

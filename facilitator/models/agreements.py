@@ -138,7 +138,7 @@ class MembershipReadiness(Base):
 class DeviceTest(Base):
     """A home pressed "Test this iPad" on its page: it opened its provider's own test meeting.
 
-    Only the browser and the kind of device are kept (``facilitator.join.joins``), never the whole
+    Only the browser and the kind of device are kept (``facilitator.user_agents``), never the whole
     User-Agent. The readiness item "device tested" reads the home's latest one."""
 
     __tablename__ = "device_tests"

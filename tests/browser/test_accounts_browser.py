@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.browser import conftest as browser_support
@@ -67,7 +68,7 @@ def test_set_up_two_step_sign_in_then_sign_in_with_a_code(live, tab):
     secret = base64.b32decode(key + "=" * (-len(key) % 8))
     page.get_by_label("Code from your app").fill("000000")
     page.get_by_role("button", name="Turn on two-step sign-in").click()
-    assert page.locator("#code-error").is_visible()
+    expect(page.locator("#code-error")).to_be_visible()
     checked(page, "setup-error")
     page.get_by_label("Code from your app").fill(current_code(secret))
     page.get_by_role("button", name="Turn on two-step sign-in").click()
@@ -78,7 +79,7 @@ def test_set_up_two_step_sign_in_then_sign_in_with_a_code(live, tab):
     page.get_by_role("link", name="I have saved my codes").click()
     page.wait_for_url(f"{live.url}/")
     page.get_by_role("link", name="Your account").click()
-    assert page.get_by_role("heading", name="Your account").is_visible()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     checked(page, "account")
 
     page.get_by_role("button", name="Sign out", exact=True).click()
@@ -98,7 +99,7 @@ def test_forgotten_password_pages(live, tab):
     checked(page, "forgot")
     page.get_by_label("Email").fill("someone@example.org")
     page.get_by_role("button", name="Send the link").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     checked(page, "forgot-sent")
     page.goto(f"{live.url}/password/reset?token=made-up")
     assert page.get_by_role("heading", name="This link has expired").is_visible()

@@ -83,7 +83,7 @@ def test_recording_supervision_and_the_lead_overview_are_accessible(live_server,
     assert page.locator(".confidential").inner_text() == REFLECTION_TEXT
     assert serious_accessibility_problems(page) == []
     page.get_by_role("link", name="Supervision", exact=True).click()
-    assert page.get_by_text("Your next supervision is due by").is_visible()
+    expect(page.get_by_text("Your next supervision is due by")).to_be_visible()
     assert serious_accessibility_problems(page) == []
 
     context = browser.new_context()
@@ -91,7 +91,7 @@ def test_recording_supervision_and_the_lead_overview_are_accessible(live_server,
     try:
         sign_in(lead_page, live_server, lead.email, PASSWORD)
         lead_page.get_by_role("link", name="Supervision cadence", exact=True).click()
-        assert lead_page.get_by_role("cell", name="Ailsa Fraser").is_visible()
+        expect(lead_page.get_by_role("cell", name="Ailsa Fraser")).to_be_visible()
         assert leaked(lead_page.content()) == [] and "Boundaries" not in lead_page.content()
         assert serious_accessibility_problems(lead_page) == []
     finally:

@@ -1,5 +1,5 @@
-"""Opening a join link: the join window, who counts as a person, what to store about the browser;
-the order and state of a home page's coming sessions."""
+"""The join window: when a session's link opens and where it leads; the order and state of a home
+page's coming sessions."""
 
 from __future__ import annotations
 
