@@ -378,7 +378,7 @@ def test_reminders_go_24_hours_and_1_hour_before_exactly_once(app, group):
         assert mail.msg["Subject"] == "Reminder: Peer Support and Learning, Tuesday 4 March at 10:00"
         assert "starts in 1 day" in mail.text and WHEN in mail.text
         (join,) = mail.links(f"{BASE}/j/")
-        (stop,) = mail.links(f"{BASE}/h/")
+        (stop,) = set(mail.links(f"{BASE}/h/"))
         assert mail.msg["List-Unsubscribe"] == f"<{stop}/reminders>"
         assert mail.msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert f"{stop}/reminders" in mail.text and f"{stop}/reminders" in mail.html
@@ -460,6 +460,22 @@ def test_a_contact_stops_reminders_with_one_click(app, client, group):
     add_session(group, starts_at=START + timedelta(days=14))
     _, sent = deliver(app)
     assert mail.to in {m.to for m in sent}
+
+
+def test_the_invitation_and_the_reminder_carry_a_we_cant_make_it_link_to_that_session(app, client, group):
+    """Issue 18: one tap from either email opens the home's apology page for that session."""
+    session = add_session(group)
+    _, invitations = deliver(app)
+    set_now(app, START - timedelta(hours=24))
+    _, reminders = deliver(app)
+    assert invitations and reminders
+    for mail in (*invitations, *reminders):
+        (home,) = set(mail.links(f"{BASE}/h/"))
+        apology = f"{home}/sessions/{session.id}/apology"
+        assert apology in mail.text and apology in mail.html
+        assert "We can't make it" in mail.text and "We can't make it</a>" in mail.html
+        page = client.get(apology.removeprefix(BASE))
+        assert page.status_code == 200 and session.title in page.get_data(as_text=True)
 
 
 def test_the_reminders_page_shows_and_only_a_post_changes(app, client, group):

@@ -229,7 +229,7 @@ def _context(session: MeetingSession, contact: Contact, links: Links, now: datet
         "contact": contact, "home": contact.home, "session": session, "group": session.group,
         "when": session_time(session, now), "links": links, "provider": provider_label(session),
         "window": int(current_app.config["JOIN_WINDOW_MINUTES"]),
-        "facilitators": queries.facilitators_of(session.group),
+        "facilitators": queries.facilitators_of(session.group), "apology": apology_url(links, session),
     }
 
 
@@ -245,7 +245,7 @@ def missed_you_subject(session: MeetingSession, now: datetime) -> str:
 def missed_you_context(session: MeetingSession, contact: Contact, links: Links,
                        now: datetime) -> dict[str, object]:
     """A follow-up's "We missed you" (the preview renders it with stand-in links)."""
-    return {**_context(session, contact, links, now), "apology": apology_url(links, session)}
+    return _context(session, contact, links, now)
 
 
 def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,
