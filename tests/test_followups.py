@@ -106,6 +106,22 @@ def test_a_status_change_opens_a_follow_up_escalated_once_after_ten_days_then_cl
     assert [f.state for f in _follow_ups()] == ["closed"]
 
 
+def test_a_home_that_came_back_is_not_escalated(app, world):
+    """Attending again before the ten days run out takes the home off "needing attention": its
+    follow-up stays with the facilitators and the leads are not told."""
+    for index, status in enumerate(("present", "present", "absent", "absent")):
+        world.record(index, status)
+    (follow_up,) = _follow_ups()
+    later = add_session(world.group, title="Week 5", starts_at=NOW + timedelta(days=1), book=False)
+    world.sessions.append(later)
+    set_now(app, NOW + timedelta(days=2))
+    world.record(4, "present")
+    set_now(app, NOW + timedelta(days=11))
+    assert worker.run_once().escalated == 0 and _escalations() == []
+    db.session.refresh(follow_up)
+    assert follow_up.state == "open" and follow_up.escalated_at is None
+
+
 def test_a_closed_follow_up_reopens_after_a_later_session_still_missed(app, world):
     for index, status in enumerate(("present", "present", "absent", "absent")):
         world.record(index, status)
@@ -137,7 +153,9 @@ def test_one_follow_up_open_per_home_and_group(app, world):
 
 
 def test_a_snooze_ends_and_the_clock_starts_again(app, world):
-    follow_up = opening.open_follow_up(world.group.id, world.home.id, "at_risk", "Missed two.", now_utc())
+    for index, status in enumerate(("present", "present", "absent", "absent")):
+        world.record(index, status)
+    (follow_up,) = _follow_ups()
     services.change_state(follow_up, {"state": "snoozed", "snooze_until": date(2025, 3, 20)},
                           by=world.facilitator)
     transaction.commit()

@@ -12,6 +12,7 @@ once more. Concurrent passes are decided by a conditional UPDATE (``facilitator.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from flask import render_template
@@ -36,14 +37,18 @@ def overdue(now: datetime | None = None) -> list[Waiting]:
     return sorted((w for w in waiting(opened) if w.overdue(now)), key=lambda w: w.since)
 
 
-def escalate_due(now: datetime | None = None) -> int:
+def escalate_due(now: datetime | None = None, needing: Collection[tuple[int, int]] | None = None) -> int:
     """Tell the leads of each overdue follow-up not yet escalated for its current clock; returns
-    how many follow-ups were escalated. Flushes; the caller commits."""
+    how many follow-ups were escalated. ``needing``: the (group, home) pairs that still need
+    attention — a home that came back (or was paused) since its follow-up opened is left to its
+    facilitators, not escalated. Flushes; the caller commits."""
     now = now or now_utc()
     leads = list(db.session.scalars(select(User).where(User.role == Role.LEAD, User.is_active)
                                     .order_by(User.name, User.id)))
     escalated = 0
     for item in overdue(now):
+        if needing is not None and (item.follow_up.group_id, item.follow_up.home_id) not in needing:
+            continue
         not_yet = or_(FollowUp.escalated_at.is_(None), FollowUp.escalated_at < item.since)
         if queue.take(FollowUp, item.follow_up.id, [not_yet], {"escalated_at": now}):
             item.follow_up.escalated_at = now

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,12 +33,20 @@ Pair = tuple[int, int]  # (group_id, home_id)
 MAX_REASON = 300
 
 
-def open_missing(group_id: int | None = None, now: datetime | None = None) -> int:
+def needing_attention(group_id: int | None = None, now: datetime | None = None) -> dict[Pair, Any]:
+    """The engagement report's rows of homes needing attention now, by (group, home)."""
+    rows = report.engagement_report(Filters(group_id=group_id), now=now or now_utc(), zone=zone(),
+                                    charted=0).attention
+    return {(row.group.id, row.home.id): row for row in rows}
+
+
+def open_missing(group_id: int | None = None, now: datetime | None = None,
+                 needing: dict[Pair, Any] | None = None) -> int:
     """Open a follow-up for each home needing attention that has none; returns how many were
-    opened. ``group_id``: that group's homes only. Flushes; the caller commits."""
+    opened. ``group_id``: that group's homes only; ``needing``: :func:`needing_attention`, when the
+    caller has it already. Flushes; the caller commits."""
     now = now or now_utc()
-    rows = report.engagement_report(Filters(group_id=group_id), now=now, zone=zone(), charted=0).attention
-    wanted = {(row.group.id, row.home.id): row for row in rows}
+    wanted = dict(needing if needing is not None else needing_attention(group_id, now))
     for pair in _followed(wanted):
         del wanted[pair]
     return sum(open_follow_up(group_id, home_id, row.engagement.status.value, row.engagement.reason, now)

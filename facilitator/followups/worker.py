@@ -29,8 +29,9 @@ def run_once() -> queue.RunReport:
     now = now_utc()
     with write_intent():
         result.add("woken", count=services.wake_snoozed(local_today()))
-        result.add("opened", count=opening.open_missing(now=now))
-        result.add("escalated", count=escalation.escalate_due(now))
+        needing = opening.needing_attention(now=now)
+        result.add("opened", count=opening.open_missing(now=now, needing=needing))
+        result.add("escalated", count=escalation.escalate_due(now, needing))
         transaction.commit()
     return result
 
