@@ -23,6 +23,7 @@ from facilitator.api import (  # noqa: F401
     invitations,
     notes,
     partners,
+    plans,
     readiness,
     series,
     sessions,

@@ -21,6 +21,7 @@ from facilitator.invites.queries import invite_summary
 from facilitator.invites.series_render import page_state
 from facilitator.invites.states import session_emails
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
+from facilitator.plans import queries as plan_queries
 from facilitator.providers import ProviderHub, hub
 from facilitator.replies.queries import home_replies
 
@@ -138,7 +139,8 @@ def session_page(session_id: int) -> Any:
                            series=queries.series_sessions(session), can_manage=session.can_manage(g.user),
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),
                            invites=invite_summary(session), emails=session_emails(session.id, now_utc()),
-                           replies=home_replies(session.id), series_invites=page_state(session))
+                           replies=home_replies(session.id), series_invites=page_state(session),
+                           plan=plan_queries.plan_of(session.id), summary=plan_queries.summary_of(session.id))
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ here by ``fill_plain`` when the row is queued, so the worker only sends it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,8 @@ from facilitator.models import (
     ReminderSend,
     SessionStatus,
 )
+from facilitator.models.plans import SessionPlan
+from facilitator.plans import queries as plan_queries
 from facilitator.providers import hub
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail
@@ -93,11 +96,15 @@ def provider_label(session: MeetingSession) -> str:
     return hub().join_target(session.provider)
 
 
-def description(session: MeetingSession, now: datetime, home_name: str = "") -> str:
+def description(session: MeetingSession, now: datetime, home_name: str = "",
+                plans: Mapping[int, SessionPlan] | None = None) -> str:
+    """The event's DESCRIPTION (plain text; the ical builder escapes it), with the session's plan.
+    ``plans``: the plans of many sessions read at once (a feed, a series); else it is read here."""
     lines = [f"{session.group.name}: Peer Support and Learning session"]
     if home_name:
         lines.append(f"For {home_name}")
     lines.append(f"When: {session_time(session, now)}")
+    lines += plan_lines(plan_queries.plan_of(session.id) if plans is None else plans.get(session.id))
     if session.dial_in:
         lines.append(f"Join by phone: {session.dial_in}")
     if session.passcode:
@@ -105,9 +112,16 @@ def description(session: MeetingSession, now: datetime, home_name: str = "") -> 
     return "\n".join(lines)
 
 
+def plan_lines(plan: SessionPlan | None) -> list[str]:
+    if plan is None or plan.is_empty:
+        return []
+    lines = [f"Plan for this session: {plan.theme}"] if plan.theme else []
+    return lines + ([f"Agenda:\n{plan.agenda}"] if plan.agenda else [])
+
+
 def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequence: int | None = None,
-               recipient: str = "", home_name: str = "",
-               organizer: tuple[str, str] | None = None) -> EventData:
+               recipient: str = "", home_name: str = "", organizer: tuple[str, str] | None = None,
+               plans: Mapping[int, SessionPlan] | None = None) -> EventData:
     """The session as a calendar event: the UID's one organizer and, unless ``sequence`` is
     given (an email's own, or a feed's read in bulk), the highest SEQUENCE sent for it."""
     try:
@@ -118,7 +132,7 @@ def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequ
     return EventData(
         uid=session.ical_uid, sequence=events.current_sequence(session) if sequence is None else sequence,
         start=session.starts_at, end=session.ends_at, summary=session.title,
-        description=description(session, now, home_name), location_url=link,
+        description=description(session, now, home_name, plans), location_url=link,
         organizer_email=organizer_email, organizer_name=organizer_name,
         status="CANCELLED" if cancelled else "CONFIRMED")
 
@@ -142,6 +156,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return _digest_skip(message, now)
     if kind == MessageKind.MISSED_YOU:
         return _missed_you_skip(message, now)
+    if kind == MessageKind.SUMMARY:
+        return _summary_skip(message)
     if message.series_id is not None:
         return series.why_skip(message)
     session = message.session
@@ -173,6 +189,14 @@ def _missed_you_skip(message: OutboxMessage, now: datetime) -> str | None:
         return "The contact is inactive or has another address now."
     if session is None or session.status != SessionStatus.SCHEDULED or now >= session.starts_at:
         return "The session it invites to was cancelled or has started."
+    return None
+
+
+def _summary_skip(message: OutboxMessage) -> str | None:
+    if not message.contact.is_active or message.contact.email != message.to_email:
+        return "The contact is inactive or has another address now."
+    if message.session is None or plan_queries.summary_of(message.session.id) is None:
+        return "The session or its summary no longer exists."
     return None
 
 
@@ -213,6 +237,10 @@ def render(message: OutboxMessage, now: datetime) -> None:
         return
     session = message.session
     assert session is not None
+    if kind == MessageKind.SUMMARY:
+        fill_content(message, now, summary_subject(session, now), "summary",
+                     summary_context(session, contact, contact_links(contact), now))
+        return
     join_token = mint_join_token(session, contact) if kind != MessageKind.CANCEL else None
     links = contact_links(contact, join_token)
     if kind == MessageKind.REMINDER:
@@ -230,6 +258,7 @@ def _context(session: MeetingSession, contact: Contact, links: Links, now: datet
         "when": session_time(session, now), "links": links, "provider": provider_label(session),
         "window": int(current_app.config["JOIN_WINDOW_MINUTES"]),
         "facilitators": queries.facilitators_of(session.group), "apology": apology_url(links, session),
+        "plan": plan_queries.plan_of(session.id),
     }
 
 
@@ -246,6 +275,22 @@ def missed_you_context(session: MeetingSession, contact: Contact, links: Links,
                        now: datetime) -> dict[str, object]:
     """A follow-up's "We missed you" (the preview renders it with stand-in links)."""
     return _context(session, contact, links, now)
+
+
+def summary_subject(session: MeetingSession, now: datetime) -> str:
+    return f"Summary: {session.title}, {short_when(session, now)}"
+
+
+def summary_context(session: MeetingSession, contact: Contact, links: Links,
+                    now: datetime) -> dict[str, object]:
+    """A session's summary as a contact of ``contact.home`` gets it: the text, and that home's
+    open actions (the preview renders it with stand-in links)."""
+    today = as_local(now).date()
+    return {"contact": contact, "home": contact.home, "session": session, "group": session.group,
+            "when": session_time(session, now), "links": links, "today": today,
+            "summary": plan_queries.summary_of(session.id),
+            "actions": action_queries.open_plans([contact.home_id])[contact.home_id],
+            "facilitators": queries.facilitators_of(session.group)}
 
 
 def _render_calendar(message: OutboxMessage, session: MeetingSession, contact: Contact, links: Links,

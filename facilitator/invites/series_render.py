@@ -2,7 +2,8 @@
 
 :func:`series_data` turns a contact's occurrences of a series into the master (the rule from
 their first occurrence to their last, with ``EXDATE`` for each date the rule gives that is not
-one of theirs) and one override per occurrence moved, lengthened or retitled on its own.
+one of theirs) and one override per occurrence moved, lengthened or retitled on its own, or
+with a plan of its own (issue 19: its DESCRIPTION carries the theme and agenda).
 :func:`render_series_message` fills in an outbox row for the series (see ``invites.series``).
 """
 
@@ -19,6 +20,7 @@ from facilitator.invites import events, queries, render, series
 from facilitator.invites.tokens import mint_series_token
 from facilitator.invites.wording import session_time, short_when, zone_label
 from facilitator.models import Contact, MeetingSession, MessageKind, Method, OutboxMessage, Series
+from facilitator.plans import queries as plan_queries
 from facilitator.recurrence import monthly_rule, week_of_month
 from integrations import ical_series
 from integrations.ical import Attendee
@@ -72,10 +74,11 @@ def series_data(of: Series, sessions: list[MeetingSession], link: str | None, no
     rule = _rule(of)
     given = {s for s in slots if rule.gives(as_local(s, of.timezone).date())}
     rdates = tuple(s for s in slots if s not in given and s in taken)
+    plans = plan_queries.plans_for(s.id for s in sessions)
     overrides = tuple(
         Occurrence(recurrence_id=s.series_slot_at, start=s.starts_at, end=s.ends_at, summary=s.title,
-                   description=render.description(s, now, home_name))
-        for s in sessions if s.series_slot_at is not None and _differs(of, s))
+                   description=render.description(s, now, home_name, plans))
+        for s in sessions if s.series_slot_at is not None and (_differs(of, s) or s.id in plans))
     return SeriesData(
         uid=of.ical_uid, sequence=sequence, zone=of.timezone, rule=_ending(rule, of, slots, bool(rdates)),
         start=first,

@@ -60,6 +60,7 @@ from facilitator.invites.wording import local_clock, reminder_phrase, session_ti
 from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries
+from facilitator.plans import queries as plan_queries
 from facilitator.providers import hub
 from facilitator.security import csp_with_form_targets
 from facilitator.user_agents import is_link_scanner, user_agent_family
@@ -360,8 +361,9 @@ def feed(token: str) -> Any:
     base = base_url()
     singles, grouped = series_render.by_series(sessions)
     organizers, sequences = events.feed_organizers(singles), events.current_sequences(singles)
+    plans = plan_queries.plans_for(s.id for s in singles)
     copies = [event_data(s, f"{base}/feeds/{token}/sessions/{s.id}", stamp, sequence=sequences[s.id],
-                         home_name=home_.name, organizer=organizers[s.id]) for s in singles]
+                         home_name=home_.name, organizer=organizers[s.id], plans=plans) for s in singles]
     whole = series_render.feed_components(grouped, lambda of: f"{base}/feeds/{token}/series/{of.id}", stamp,
                                           home_.name)
     ics = build_feed(home_.name, copies, prodid=PRODID, now=stamp, timezone=zone_name(), extra=whole)

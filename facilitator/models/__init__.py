@@ -80,6 +80,7 @@ from facilitator.models.meetings import (
     SyncState,
 )
 from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
+from facilitator.models.plans import SessionPlan, SessionSummary
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
 from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
@@ -158,6 +159,8 @@ __all__ = [
     "Series",
     "SeriesToken",
     "SessionNote",
+    "SessionPlan",
+    "SessionSummary",
     "SessionStatus",
     "SupervisionAction",
     "SupervisionFormat",

@@ -1,0 +1,65 @@
+"""A session's plan and its summary (issue 19).
+
+The plan (a theme and a short agenda) goes out with the invitation and shows on the homes'
+pages. The summary is written after the session and sent to every home of the group: it is
+**not** the confidential session note (``SessionNote``, sealed and audited) and is never built
+from one. ``sent_at`` is the ledger of its one sending: a conditional ``UPDATE ... WHERE sent_at
+IS NULL`` decides which of two concurrent sends goes ahead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from facilitator.clock import system_now
+from facilitator.models.base import Base, UTCDateTime
+from facilitator.models.meetings import MeetingSession
+from facilitator.models.users import User
+
+THEME_MAX = 200
+AGENDA_MAX = 2000
+SUMMARY_MAX = 5000
+
+
+class SessionPlan(Base):
+    __tablename__ = "session_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
+                                            unique=True)
+    theme: Mapped[str] = mapped_column(String(THEME_MAX), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    session: Mapped[MeetingSession] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.theme or self.agenda)
+
+
+class SessionSummary(Base):
+    __tablename__ = "session_summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
+                                            unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    queued: Mapped[int] = mapped_column(default=0)  # emails queued when it was sent
+
+    session: Mapped[MeetingSession] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
