@@ -235,6 +235,15 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.log_follow_up_contact": BOOKERS,
     "api.update_follow_up": BOOKERS,
     "api.send_missed_you": BOOKERS,
+    # Session plans and summaries (issue 19): the group's facilitators and admins (object-level:
+    # tests/test_plans_summaries.py).
+    "plans.plan": BOOKERS,
+    "plans.summary": BOOKERS,
+    "plans.summary_preview": BOOKERS,
+    "plans.summary_send": BOOKERS,
+    "api.put_plan": BOOKERS,
+    "api.put_summary": BOOKERS,
+    "api.send_summary": BOOKERS,
 }
 
 ROLES = ["anonymous", "admin", "lead", "facilitator", "supervisor"]

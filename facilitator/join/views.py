@@ -260,10 +260,21 @@ def home(token: str) -> Any:
         reminders_on=not queries.is_opted_out(contact.id), reminder_when=_reminder_when(),
         plan=action_queries.open_plans([contact.home_id])[contact.home_id], today=as_local(now).date(),
         just_done=request.args.get("done"), printed_rounds=pack_queries.completed_rounds(contact.home_id),
-        test_meetings=tests, last_test=device_tests.latest_tests([contact.home_id]).get(contact.home_id)))
+        test_meetings=tests, last_test=device_tests.latest_tests([contact.home_id]).get(contact.home_id),
+        between=_between_sessions([c.session for c in coming], past, now)))
     if tests:
         response.headers["Content-Security-Policy"] = csp_with_form_targets(m.url for m in tests)
     return response
+
+
+def _between_sessions(upcoming: list[MeetingSession], past: list[MeetingSession],
+                      now: datetime) -> dict[str, Any]:
+    """The home page's plans of the sessions coming up and summaries of those gone (issue 19)."""
+    plans = plan_queries.plans_for(s.id for s in upcoming)
+    summaries = plan_queries.sent_summaries_for(s.id for s in past)
+    return {"plans": [(s, session_time(s, now), plans[s.id]) for s in upcoming if s.id in plans],
+            "summaries": [(s, session_time(s, now), summaries[s.id]) for s in reversed(past)
+                          if s.id in summaries]}
 
 
 @bp.route("/h/<token>/sessions/<int:session_id>")
