@@ -45,6 +45,7 @@ from facilitator.models import (
     User,
 )
 from facilitator.models.users import PasswordResetToken
+from facilitator.plans import services as plans
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
 from tests.support.factories import PASSWORD, Factory
@@ -113,6 +114,7 @@ def seed(live: LiveServer) -> World:
         due_on=local_today() + timedelta(days=30), protected_hours=4))
     create_action(homes[0], ActionData(title="Share the toolkit with night staff", status="done"))
     assessment = _rounds(homes[0])
+    _plan_and_summary(author, upcoming, untaken)
     follow_up = open_follow_up(fife.id, homes[0].id, "at_risk", "Missed the last 2 sessions.",
                                datetime.now(UTC))
     log_contact(follow_up, ContactData("phone", contact.id, "Short of staff this month."), by=author)
@@ -135,6 +137,13 @@ def seed(live: LiveServer) -> World:
                 "series_feed": mint_contact_token(series_contact, LinkKind.FEED), "agreement": sponsor_link})
     db.session.commit()
     return world
+
+
+def _plan_and_summary(author: User, upcoming: MeetingSession, past: MeetingSession) -> None:
+    now = datetime.now(UTC)
+    plans.save_plan(upcoming, plans.PlanData("Saying goodbye well", "1. Check-in\n2. Endings"), author, now)
+    shared = plans.SummaryData("We shared what helps the team after a hard shift.")
+    plans.save_summary(past, shared, author, now)
 
 
 def _series(make: Factory, author: User, soon: datetime) -> tuple[booking.BookingResult, Contact]:
@@ -363,6 +372,10 @@ PAGES = [
     Visit("reschedule-preview", "facilitator", _path("/sessions/{w.upcoming}/reschedule"), "Reschedule",
           then=_reschedule_preview),
     Visit("cancel", "facilitator", _path("/sessions/{w.upcoming}/cancel"), "Cancel"),
+    Visit("session-plan", "facilitator", _path("/sessions/{w.upcoming}/plan"), "Plan for Week 9"),
+    Visit("session-summary", "facilitator", _path("/sessions/{w.untaken}/summary"), "Summary of Week 8"),
+    Visit("session-summary-preview", "facilitator", _path("/sessions/{w.untaken}/summary/preview"),
+          "Preview: summary of Week 8"),
     Visit("invitations", "facilitator", _path("/sessions/{w.upcoming}/invitations"), "Invitations"),
     Visit("registers", "facilitator", _path("/registers"), "Registers"),
     Visit("register", "facilitator", _path("/sessions/{w.taken}/register"), "Register"),
