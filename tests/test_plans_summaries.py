@@ -17,16 +17,19 @@ from email import message_from_bytes, policy
 
 import icalendar
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from facilitator import transaction
 from facilitator.attendance import register
 from facilitator.attendance.register import RowInput
 from facilitator.clock import now_utc
+from facilitator.errors import ConflictError
 from facilitator.extensions import db
 from facilitator.invites import hooks
 from facilitator.invites.outbox import run_once
+from facilitator.invites.tokens import mint_contact_token
 from facilitator.models import HomeAction, Membership, MessageKind, OutboxMessage, SessionSummary
+from facilitator.plans import services
 from facilitator.supervision import services as notes
 from tests.support.factories import ApiClient, Auth, Factory, csrf_token
 from tests.support.invites import BASE, JOINED, NOW, add_session, deliver, invites_config
@@ -203,6 +206,36 @@ def test_summary_rules_and_the_session_page(app):
     assert api.put(base, json={"text": "changed"}).status_code == 409  # it went as it is
     page = signed_in(app, world, world.lead).get(f"/sessions/{world.session.id}")
     assert SUMMARY in page.text and "4 emails queued" in page.text and no_canary(page.text)
+
+
+def test_of_two_sends_at_once_the_conditional_update_lets_one_through(app):
+    """The other send read the summary unsent, then this one's UPDATE finds it sent: refused, and
+    nothing queued by it (the row in memory still says unsent, as the slower request's would)."""
+    world = World(app)
+    services.save_summary(world.session, services.SummaryData(SUMMARY), world.facilitator, now_utc())
+    db.session.commit()
+    summary = db.session.scalar(select(SessionSummary))
+    db.session.execute(update(SessionSummary).values(sent_at=NOW - timedelta(minutes=1), queued=4)
+                       .execution_options(synchronize_session=False))
+    assert summary.sent_at is None
+    with pytest.raises(ConflictError, match="already sent, on 25 February 2025 at 11:59"):
+        services.send_summary(world.session, world.facilitator, NOW)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_draft_summary_is_not_on_the_homes_page(app):
+    world = World(app)
+    services.save_summary(world.session, services.SummaryData(SUMMARY), world.facilitator, now_utc())
+    token = mint_contact_token(world.stays.contacts[0])
+    db.session.commit()
+    page = app.test_client().get(f"/h/{token}")
+    assert page.status_code == 200 and SUMMARY not in page.text
+    services.send_summary(world.session, world.facilitator, now_utc())
+    db.session.commit()
+    assert SUMMARY in app.test_client().get(f"/h/{token}").text
+    left = mint_contact_token(world.left.contacts[0])
+    db.session.commit()
+    assert SUMMARY not in app.test_client().get(f"/h/{left}").text  # it had left before the session
 
 
 def test_a_summary_waits_for_the_session_to_take_place(app):
