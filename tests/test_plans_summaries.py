@@ -343,3 +343,4 @@ def test_a_plan_of_one_occurrence_of_a_series_goes_as_its_override(app):
         assert f"Plan for this session: {THEME}" in str(override["DESCRIPTION"])
         (master,) = [e for e in events if "RECURRENCE-ID" not in e]
         assert THEME not in str(master["DESCRIPTION"])
+        assert f"Tuesday 18 March, 10:00–11:30 (UK time). Plan for this session: {THEME}" in mail.text

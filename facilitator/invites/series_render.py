@@ -20,6 +20,7 @@ from facilitator.invites import events, queries, render, series
 from facilitator.invites.tokens import mint_series_token
 from facilitator.invites.wording import session_time, short_when, zone_label
 from facilitator.models import Contact, MeetingSession, MessageKind, Method, OutboxMessage, Series
+from facilitator.models.plans import SessionPlan
 from facilitator.plans import queries as plan_queries
 from facilitator.recurrence import monthly_rule, week_of_month
 from integrations import ical_series
@@ -204,13 +205,20 @@ def _context(of: Series, contact: Contact, links: render.Links, now: datetime,
              sessions: list[MeetingSession]) -> dict[str, object]:
     upcoming = [s for s in sessions if s.ends_at > now]
     first = upcoming[0] if upcoming else None
+    plans = plan_queries.plans_for(s.id for s in upcoming)
     return {
         "contact": contact, "home": contact.home, "group": of.group, "title": of.title, "links": links,
-        "rule_words": rule_words(of), "occurrences": [session_time(s, now) for s in upcoming],
+        "rule_words": rule_words(of), "occurrences": [_with_theme(session_time(s, now), plans.get(s.id))
+                                                      for s in upcoming],
         "provider": render.provider_label(first) if first else "the meeting",
         "window": int(render.current_app.config["JOIN_WINDOW_MINUTES"]),
         "facilitators": queries.facilitators_of(of.group),
     }
+
+
+def _with_theme(when: str, plan: SessionPlan | None) -> str:
+    """An occurrence in the email's list, with its plan's theme when it has one."""
+    return f"{when}. Plan for this session: {plan.theme}" if plan is not None and plan.theme else when
 
 
 def _fill(message: OutboxMessage, of: Series, kind: MessageKind, context: dict[str, object], calendar: bytes,
