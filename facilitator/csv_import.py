@@ -22,6 +22,7 @@ from facilitator.errors import BadInput
 
 MAX_ROWS = 2000
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+DATE_PROBLEM = "Enter the date as YYYY-MM-DD or DD/MM/YYYY."
 
 
 @dataclass

@@ -20,10 +20,8 @@ from facilitator.conditions.partners import (
     partner_problems,
     save_partner,
 )
-from facilitator.csv_import import ImportResult, RowCheck, RowError, parse_date, read_rows, values
+from facilitator.csv_import import DATE_PROBLEM, ImportResult, RowCheck, parse_date, read_rows, values
 from facilitator.models import Partner
-
-__all__ = ["COLUMNS", "ImportResult", "RowError", "import_partners"]
 
 REQUIRED = ("name", "areas", "specialisms")
 OPTIONAL = ("referral_route", "website", "phone", "email", "last_checked_on")
@@ -47,7 +45,7 @@ def _row_data(cells: dict[str, str]) -> tuple[PartnerData, dict[str, str]]:
     try:
         last_checked = parse_date(checked) if checked else None
     except ValueError:
-        last_checked, problems["last_checked_on"] = None, "Enter the date as YYYY-MM-DD or DD/MM/YYYY."
+        last_checked, problems["last_checked_on"] = None, DATE_PROBLEM
     data = PartnerData(
         name=cells.get("name", ""), specialisms=values(cells.get("specialisms", "")),
         areas=list(COUNCIL_AREAS) if [a.lower() for a in areas] == [ALL_AREAS] else areas,

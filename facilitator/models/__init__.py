@@ -80,8 +80,8 @@ from facilitator.models.meetings import (
     SyncState,
 )
 from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
-from facilitator.models.resources import KsfLevel, Publisher, Resource, ResourceFormat, ResourceTopic
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
+from facilitator.models.resources import KsfLevel, Publisher, Resource, ResourceFormat, ResourceTopic
 from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
     AuditChainHead,
