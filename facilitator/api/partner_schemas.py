@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field
 
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.conditions.areas import COUNCIL_AREAS, area_key, unknown_area_message
-from facilitator.conditions.partner_import import ImportResult
+from facilitator.csv_import import ImportResult
 from facilitator.models import Partner, PartnerContact, Specialism
 
 SPECIALISMS = [s.value for s in Specialism]

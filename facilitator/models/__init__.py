@@ -82,6 +82,7 @@ from facilitator.models.meetings import (
 from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
 from facilitator.models.plans import SessionPlan, SessionSummary
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
+from facilitator.models.resources import KsfLevel, Publisher, Resource, ResourceFormat, ResourceTopic
 from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
     AuditChainHead,
@@ -119,6 +120,11 @@ __all__ = [
     "PartnerArea",
     "PartnerContact",
     "PartnerSpecialism",
+    "KsfLevel",
+    "Publisher",
+    "Resource",
+    "ResourceFormat",
+    "ResourceTopic",
     "Specialism",
     "AttendanceEntry",
     "AttendanceImport",

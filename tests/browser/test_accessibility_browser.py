@@ -48,6 +48,7 @@ from facilitator.models.users import PasswordResetToken
 from facilitator.plans import services as plans
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
+from tests.support import snapshot
 from tests.support.factories import PASSWORD, Factory
 from tests.support.invites import add_session
 from tests.support.notes import NOTE_TEXT, WEB, write_record
@@ -75,6 +76,14 @@ class World:
         if name in self.tokens:
             return self.tokens[name]
         raise AttributeError(name)
+
+
+_KEPT: dict = {}
+
+
+def seeded(live: LiveServer) -> World:
+    """:func:`seed`, once per process; later tests get its rows back (``tests/support/snapshot``)."""
+    return snapshot.seeded_once(_KEPT, live.app, lambda: seed(live))
 
 
 def seed(live: LiveServer) -> World:
@@ -494,7 +503,7 @@ def open_as(page: Page, live: LiveServer, world: World, visit: Visit) -> None:
 
 @pytest.mark.parametrize("visit", PAGES, ids=[v.name for v in PAGES])
 def test_the_page_has_no_serious_accessibility_problem(live_server, request, visit):
-    world = seed(live_server)
+    world = seeded(live_server)
     page = request.getfixturevalue("ipad_page" if visit.ipad else "page")
     open_as(page, live_server, world, visit)
     assert serious_accessibility_problems(page) == []
@@ -597,7 +606,7 @@ def tab_through(page: Page) -> list[str]:
 
 
 def test_the_register_form_by_keyboard_alone(live_server, page):
-    world = seed(live_server)
+    world = seeded(live_server)
     sign_in(page, live_server, ACCOUNTS["facilitator"], PASSWORD)
     page.goto(f"{live_server.url}/sessions/{world.untaken}/register")
     stops = tab_through(page)
@@ -637,7 +646,7 @@ def test_the_register_form_by_keyboard_alone(live_server, page):
 
 
 def test_the_booking_form_by_keyboard_alone(live_server, page):
-    world = seed(live_server)
+    world = seeded(live_server)
     sign_in(page, live_server, ACCOUNTS["facilitator"], PASSWORD)
     page.goto(f"{live_server.url}/groups/{world.group}/sessions/new")
     before = tab_through(page)
