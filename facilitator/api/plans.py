@@ -35,7 +35,8 @@ class PlanOut(Output):
 
     @classmethod
     def of(cls, plan: SessionPlan) -> PlanOut:
-        return cls(session_id=plan.session_id, theme=plan.theme, agenda=plan.agenda, resource_ids=[],
+        return cls(session_id=plan.session_id, theme=plan.theme, agenda=plan.agenda,
+                   resource_ids=[r.id for r in plan.resources],
                    updated_at=plan.updated_at)
 
 
@@ -55,7 +56,8 @@ class SummaryOut(Output):
 
     @classmethod
     def of(cls, summary: SessionSummary) -> SummaryOut:
-        return cls(session_id=summary.session_id, text=summary.text, resource_ids=[],
+        return cls(session_id=summary.session_id, text=summary.text,
+                   resource_ids=[r.id for r in summary.resources],
                    updated_at=summary.updated_at, sent_at=summary.sent_at, queued=summary.queued)
 
 

@@ -116,7 +116,10 @@ def plan_lines(plan: SessionPlan | None) -> list[str]:
     if plan is None or plan.is_empty:
         return []
     lines = [f"Plan for this session: {plan.theme}"] if plan.theme else []
-    return lines + ([f"Agenda:\n{plan.agenda}"] if plan.agenda else [])
+    lines += [f"Agenda:\n{plan.agenda}"] if plan.agenda else []
+    if plan.resources:
+        lines += ["Resources:"] + [f"- {r.title}: {r.url}" for r in plan.resources]
+    return lines
 
 
 def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequence: int | None = None,

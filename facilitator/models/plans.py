@@ -11,17 +11,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facilitator.clock import system_now
 from facilitator.models.base import Base, UTCDateTime
 from facilitator.models.meetings import MeetingSession
+from facilitator.models.resources import Resource
 from facilitator.models.users import User
 
 THEME_MAX = 200
 AGENDA_MAX = 2000
 SUMMARY_MAX = 5000
+
+# The library's resources a plan or a summary points the homes to.
+plan_resources = Table(
+    "plan_resources",
+    Base.metadata,
+    Column("plan_id", ForeignKey("session_plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+)
+summary_resources = Table(
+    "summary_resources",
+    Base.metadata,
+    Column("summary_id", ForeignKey("session_summaries.id", ondelete="CASCADE"), primary_key=True),
+    Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class SessionPlan(Base):
@@ -37,10 +52,11 @@ class SessionPlan(Base):
 
     session: Mapped[MeetingSession] = relationship()
     updated_by: Mapped[User | None] = relationship()
+    resources: Mapped[list[Resource]] = relationship(secondary=plan_resources, order_by=Resource.title)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.theme or self.agenda)
+        return not (self.theme or self.agenda or self.resources)
 
 
 class SessionSummary(Base):
@@ -59,6 +75,7 @@ class SessionSummary(Base):
     session: Mapped[MeetingSession] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+    resources: Mapped[list[Resource]] = relationship(secondary=summary_resources, order_by=Resource.title)
 
     @property
     def is_sent(self) -> bool:

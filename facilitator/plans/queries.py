@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, OutboxMessage, SessionPlan, SessionSummary
+from facilitator.models import MeetingSession, OutboxMessage, Resource, SessionPlan, SessionSummary
 from facilitator.models.invites import CALENDAR_KINDS
 
 
@@ -25,7 +26,8 @@ def plans_for(session_ids: Iterable[int]) -> dict[int, SessionPlan]:
     ids = list(session_ids)
     if not ids:
         return {}
-    rows = db.session.scalars(select(SessionPlan).where(SessionPlan.session_id.in_(ids)))
+    rows = db.session.scalars(select(SessionPlan).where(SessionPlan.session_id.in_(ids))
+                              .options(selectinload(SessionPlan.resources)))
     return {p.session_id: p for p in rows if not p.is_empty}
 
 
@@ -35,8 +37,17 @@ def sent_summaries_for(session_ids: Iterable[int]) -> dict[int, SessionSummary]:
     if not ids:
         return {}
     rows = db.session.scalars(select(SessionSummary).where(
-        SessionSummary.session_id.in_(ids), SessionSummary.sent_at.is_not(None)))
+        SessionSummary.session_id.in_(ids), SessionSummary.sent_at.is_not(None))
+        .options(selectinload(SessionSummary.resources)))
     return {s.session_id: s for s in rows}
+
+
+def known_resources(resource_ids: Iterable[int]) -> dict[int, Resource]:
+    """Resource id → the library's resource, for those of these ids that exist."""
+    ids = set(resource_ids)
+    if not ids:
+        return {}
+    return {r.id: r for r in db.session.scalars(select(Resource).where(Resource.id.in_(ids)))}
 
 
 def invitations_went_out(session: MeetingSession) -> bool:

@@ -25,7 +25,15 @@ from facilitator.extensions import db
 from facilitator.invites import hooks
 from facilitator.invites import queries as invite_queries
 from facilitator.invites.services import new_message
-from facilitator.models import Contact, MeetingSession, MessageKind, SessionPlan, SessionSummary, User
+from facilitator.models import (
+    Contact,
+    MeetingSession,
+    MessageKind,
+    Resource,
+    SessionPlan,
+    SessionSummary,
+    User,
+)
 from facilitator.models.plans import AGENDA_MAX, SUMMARY_MAX, THEME_MAX
 from facilitator.plans import queries
 
@@ -50,8 +58,15 @@ def _too_long(value: str, limit: int) -> str | None:
 
 
 def _resource_problem(resource_ids: Sequence[int]) -> str | None:
-    # The resource library is not on this branch yet: no id is known.
-    return "Unknown resource." if resource_ids else None
+    unknown = sorted(set(resource_ids) - queries.known_resources(resource_ids).keys())
+    if not unknown:
+        return None
+    return f"No resource of the library has the id {', '.join(str(i) for i in unknown)}."
+
+
+def _resources(resource_ids: Sequence[int]) -> list[Resource]:
+    known = queries.known_resources(resource_ids)
+    return [known[i] for i in dict.fromkeys(resource_ids)]
 
 
 def _collect(**checks: str | None) -> dict[str, str]:
@@ -86,9 +101,11 @@ def save_plan(session: MeetingSession, data: PlanData, user: User, now: datetime
     _refuse(plan_problems(data))
     _writable(session)
     plan = queries.plan_of(session.id) or SessionPlan(session_id=session.id)
-    theme, agenda = data.theme.strip(), data.agenda.strip()
-    changed = (plan.theme or "", plan.agenda or "") != (theme, agenda)
+    theme, agenda, resources = data.theme.strip(), data.agenda.strip(), _resources(data.resource_ids)
+    before = (plan.theme or "", plan.agenda or "", {r.id for r in plan.resources})
+    changed = before != (theme, agenda, {r.id for r in resources})
     plan.theme, plan.agenda, plan.updated_at, plan.updated_by_id = theme, agenda, now, user.id
+    plan.resources = resources
     db.session.add(plan)
     db.session.flush()
     if changed and session.starts_at > now and queries.invitations_went_out(session):
@@ -106,6 +123,7 @@ def save_summary(session: MeetingSession, data: SummaryData, user: User, now: da
     if summary.sent_at is not None:
         raise _already_sent(summary)
     summary.text, summary.updated_at, summary.updated_by_id = data.text.strip(), now, user.id
+    summary.resources = _resources(data.resource_ids)
     db.session.add(summary)
     db.session.flush()
     return summary

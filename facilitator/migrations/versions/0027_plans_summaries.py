@@ -2,7 +2,7 @@
 sent once to every home of the group, never the confidential note. New tables only.
 
 Revision ID: 0027
-Revises: 0023 (for now: 0026 once the resource library and indicators are merged)
+Revises: 0025 (for now: 0026 once the indicators are merged)
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0023'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
@@ -46,7 +46,24 @@ def upgrade():
     sa.UniqueConstraint('session_id', name=op.f('uq_session_summaries_session_id'))
     )
 
+    op.create_table('plan_resources',
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['session_plans.id'], name=op.f('fk_plan_resources_plan_id_session_plans'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_plan_resources_resource_id_resources'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('plan_id', 'resource_id', name=op.f('pk_plan_resources'))
+    )
+    op.create_table('summary_resources',
+    sa.Column('summary_id', sa.Integer(), nullable=False),
+    sa.Column('resource_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_summary_resources_resource_id_resources'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['summary_id'], ['session_summaries.id'], name=op.f('fk_summary_resources_summary_id_session_summaries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('summary_id', 'resource_id', name=op.f('pk_summary_resources'))
+    )
+
 
 def downgrade():
+    op.drop_table('summary_resources')
+    op.drop_table('plan_resources')
     op.drop_table('session_summaries')
     op.drop_table('session_plans')
