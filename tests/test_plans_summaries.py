@@ -28,8 +28,9 @@ from facilitator.extensions import db
 from facilitator.invites import hooks
 from facilitator.invites.outbox import run_once
 from facilitator.invites.tokens import mint_contact_token
-from facilitator.models import HomeAction, Membership, MessageKind, OutboxMessage, SessionSummary
+from facilitator.models import HomeAction, Membership, MessageKind, OutboxMessage, Resource, SessionSummary
 from facilitator.plans import services
+from facilitator.resources.services import ResourceData, save_resource
 from facilitator.supervision import services as notes
 from tests.support.factories import ApiClient, Auth, Factory, csrf_token
 from tests.support.invites import BASE, JOINED, NOW, add_session, deliver, invites_config
@@ -114,6 +115,14 @@ def app(make_app):
         yield app
 
 
+def add_resource(title: str, url: str) -> Resource:
+    data = ResourceData(title=title, publisher="nes", url=url, format="animation", ksf_level="informed",
+                        topics=["staff wellbeing"])
+    resource = save_resource(data)
+    db.session.commit()
+    return resource
+
+
 def _open_action(home, title: str) -> None:
     db.session.add(HomeAction(home_id=home.id, title=title, due_on=date(2025, 2, 1), status="in_progress"))
     db.session.commit()
@@ -141,7 +150,11 @@ def test_the_summary_goes_once_to_exactly_the_member_homes_contacts_over_smtp_wi
         assert "Never paste anything from your confidential notes" in page.text
         refused = client.post(url, data={"csrf_token": csrf_token(page.text), "text": "x" * 5001})
         assert refused.status_code == 422 and "At most 5000 characters" in refused.text
-        saved = client.post(url, data={"csrf_token": csrf_token(page.text), "text": SUMMARY})
+        resource = add_resource("Looking after yourself at work", "https://learn.example.org/self-care")
+        page = client.get(url)
+        assert "Looking after yourself at work" in page.text  # offered in the multi-select
+        saved = client.post(url, data={"csrf_token": csrf_token(page.text), "text": SUMMARY,
+                                       "resource_ids": [str(resource.id)]})
         assert saved.status_code == 302 and saved.location.endswith(f"{url}/preview")
         preview = client.get(f"{url}/preview")
         assert preview.status_code == 200 and SUMMARY in preview.text and no_canary(preview.text)
@@ -166,6 +179,8 @@ def test_the_summary_goes_once_to_exactly_the_member_homes_contacts_over_smtp_wi
             text = mail.get_body(("plain",)).get_content()
             html = mail.get_body(("html",)).get_content()
             assert SUMMARY in text and no_canary(text) and no_canary(html)
+            assert "- Looking after yourself at work: https://learn.example.org/self-care" in text
+            assert '<a href="https://learn.example.org/self-care">Looking after yourself at work</a>' in html
             assert no_canary(mail.as_string())
             assert re.search(rf"{BASE}/h/[\w-]{{20,}}", text)
             to = mail["To"].addresses[0].addr_spec
@@ -177,6 +192,7 @@ def test_the_summary_goes_once_to_exactly_the_member_homes_contacts_over_smtp_wi
         home_page = app.test_client().get(home_link)
         assert home_page.status_code == 200 and "Summary of Week 3: stress" in home_page.text
         assert SUMMARY in home_page.text and no_canary(home_page.text)
+        assert 'href="https://learn.example.org/self-care"' in home_page.text
         summary = db.session.scalar(select(SessionSummary))
         assert (summary.sent_at, summary.queued, summary.sent_by_id) == (NOW, 4, world.facilitator.id)
 
@@ -280,10 +296,15 @@ def test_the_plan_is_in_the_invitation_and_its_description_and_a_change_sends_an
     assert bad.status_code == 422
     assert set(bad.json["error"]["fields"]) == {"theme", "agenda", "resource_ids"}
     queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    put = api.put(url, json={"theme": THEME, "agenda": AGENDA})
+    video = add_resource("Opening doors, an animation", "https://learn.example.org/opening-doors")
+    unknown = api.put(url, json={"theme": THEME, "resource_ids": [video.id, video.id + 1000]})
+    assert unknown.status_code == 422
+    assert unknown.json["error"]["fields"] == {"resource_ids": f"No resource of the library has the id "
+                                                               f"{video.id + 1000}."}
+    put = api.put(url, json={"theme": THEME, "agenda": AGENDA, "resource_ids": [video.id]})
     assert put.status_code == 200
     assert put.json | {"updated_at": ""} == {"session_id": world.session.id, "theme": THEME, "agenda": AGENDA,
-                                             "resource_ids": [], "updated_at": ""}
+                                             "resource_ids": [video.id], "updated_at": ""}
     # Nothing went out yet: the waiting invitations carry the plan, no update is queued.
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == queued
 
@@ -294,15 +315,19 @@ def test_the_plan_is_in_the_invitation_and_its_description_and_a_change_sends_an
         assert "Plan for this session:</strong> Looking after ourselves; noticing stress, early" in mail.html
         description = str(_event(mail.calendar)["DESCRIPTION"])
         assert f"Plan for this session: {THEME}" in description and AGENDA in description
+        assert "- Opening doors, an animation: https://learn.example.org/opening-doors" in description
+        assert "- Opening doors, an animation: https://learn.example.org/opening-doors" in mail.text
     first_sequence = int(_event(sent[0].calendar)["SEQUENCE"])
 
     home_link = sent[0].links(f"{BASE}/h/")[0].removeprefix(BASE)
     home_page = app.test_client().get(home_link)
     assert f"Plan for this session: {THEME}" in home_page.text
 
-    assert api.put(url, json={"theme": THEME, "agenda": AGENDA}).status_code == 200
+    same = {"theme": THEME, "agenda": AGENDA, "resource_ids": [video.id]}
+    assert api.put(url, json=same).status_code == 200
     assert deliver(app)[1] == []  # the same plan: nothing to say
-    assert api.put(url, json={"theme": "Sleep, and the night shift", "agenda": AGENDA}).status_code == 200
+    changed = {**same, "theme": "Sleep, and the night shift"}
+    assert api.put(url, json=changed).status_code == 200
     _, updates = deliver(app)
     assert sorted(m.to for m in updates) == sorted(world.recipients)
     for mail in updates:

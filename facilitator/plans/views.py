@@ -18,6 +18,7 @@ from facilitator.models import MeetingSession
 from facilitator.plans import preview, queries, services
 from facilitator.plans.blueprint import bp
 from facilitator.plans.forms import PlanForm, SendForm, SummaryForm
+from facilitator.resources.queries import search
 
 
 def _managed(session_id: int) -> MeetingSession:
@@ -40,7 +41,8 @@ def _plan_page(session: MeetingSession, form: PlanForm, status: int) -> Any:
 @allow(MANAGERS)
 def plan(session_id: int) -> Any:
     session = _managed(session_id)
-    form = PlanForm(obj=queries.plan_of(session.id))
+    stored = queries.plan_of(session.id)
+    form = PlanForm(obj=stored).offer(search(), stored.resources if stored else ())
     if not validate_all(form, lambda: services.plan_problems(form.data_typed())):
         return _plan_page(session, form, 422 if form.is_submitted() else 200)
     try:
@@ -59,7 +61,7 @@ def summary(session_id: int) -> Any:
     stored = queries.summary_of(session.id)
     if stored is not None and stored.is_sent:
         return render_template("plans/summary_sent.html", session=session, summary=stored)
-    form = SummaryForm(obj=stored)
+    form = SummaryForm(obj=stored).offer(search(), stored.resources if stored else ())
     if not validate_all(form, lambda: services.summary_problems(form.data_typed())):
         status = 422 if form.is_submitted() else 200
         return render_template("plans/summary.html", session=session, form=form), status
