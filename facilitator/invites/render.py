@@ -39,6 +39,7 @@ from facilitator.models import (
 )
 from facilitator.models.plans import SessionPlan
 from facilitator.plans import queries as plan_queries
+from facilitator.plans.wording import plan_lines
 from facilitator.providers import hub
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail
@@ -110,16 +111,6 @@ def description(session: MeetingSession, now: datetime, home_name: str = "",
     if session.passcode:
         lines.append(f"Passcode: {session.passcode}")
     return "\n".join(lines)
-
-
-def plan_lines(plan: SessionPlan | None) -> list[str]:
-    if plan is None or plan.is_empty:
-        return []
-    lines = [f"Plan for this session: {plan.theme}"] if plan.theme else []
-    lines += [f"Agenda:\n{plan.agenda}"] if plan.agenda else []
-    if plan.resources:
-        lines += ["Resources:"] + [f"- {r.title}: {r.url}" for r in plan.resources]
-    return lines
 
 
 def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequence: int | None = None,
