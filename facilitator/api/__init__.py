@@ -24,6 +24,7 @@ from facilitator.api import (  # noqa: F401
     notes,
     partners,
     readiness,
+    resources,
     series,
     sessions,
     supervision,
