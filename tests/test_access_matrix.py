@@ -222,6 +222,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.import_partners": ADMIN,
     "api.list_partner_contacts": READERS,
     "api.create_partner_contact": BOOKERS,
+    # The resource library (issue 19): facilitators and admins write, leads read.
+    "resources.library": READERS,
+    "resources.edit_resource": BOOKERS,
+    "resources.import_resources": BOOKERS,
+    "api.list_resources": READERS,
+    "api.create_resource": BOOKERS,
+    "api.update_resource": BOOKERS,
     # Follow-ups (issue 18): the group's facilitators and admins act, leads read (object-level:
     # tests/test_followups.py).
     "followups.follow_ups": READERS,
