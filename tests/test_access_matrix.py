@@ -328,6 +328,7 @@ def test_role_matrix(role, make_app):
         ids["step"] = 1
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
+        ids["resource_id"] = MISSING_ROW  # 404 for everyone who may change the library
         ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
         ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)
