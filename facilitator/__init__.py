@@ -31,6 +31,7 @@ from facilitator import (
     plans,
     providers,
     ratelimit,
+    resources,
     security,
     supervision,
     templating,
@@ -49,7 +50,7 @@ INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors,
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.
 AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, journey, conditions,
-         packs, followups, plans)
+         packs, followups, resources, plans)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

@@ -11,7 +11,8 @@ Care homes across Scotland in three PSL groups, one account of each role, and ar
   page is live, their invitations queued in the outbox for the outbox worker;
 - a supervision record long enough ago that the next is due, and a confidential note;
 - a directory of real Scottish partner organisations, each home's council area, and one partner
-  contact (``demo_partners``).
+  contact (``demo_partners``);
+- a dozen real NTTP / NES / Scottish Government learning resources (``demo_resources``).
 
 Each facilitator's sessions are at different times: nobody is double-booked.
 """
@@ -31,6 +32,7 @@ from facilitator.booking import times as booking_times
 from facilitator.booking.clashes import overlaps
 from facilitator.clock import local_today, now_utc, zone, zone_name
 from facilitator.demo_partners import load_partners
+from facilitator.demo_resources import load_resources
 from facilitator.extensions import db
 from facilitator.models import Group, MeetingSession, Role, User
 from facilitator.models.attendance import ImportState
@@ -91,6 +93,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
              for i, (name, region, beds, agreed) in enumerate(HOMES)]
     groups = _groups(users[Role.FACILITATOR], homes)
     load_partners(homes, groups[1].facilitators[0])
+    load_resources(groups[1].facilitators[0])
     for index, group in enumerate(groups):
         _history(group, index)
     _register_to_take(groups[1])

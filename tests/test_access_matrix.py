@@ -222,6 +222,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.import_partners": ADMIN,
     "api.list_partner_contacts": READERS,
     "api.create_partner_contact": BOOKERS,
+    # The resource library (issue 19): facilitators and admins write, leads read.
+    "resources.library": READERS,
+    "resources.edit_resource": BOOKERS,
+    "resources.import_resources": BOOKERS,
+    "api.list_resources": READERS,
+    "api.create_resource": BOOKERS,
+    "api.update_resource": BOOKERS,
     # Follow-ups (issue 18): the group's facilitators and admins act, leads read (object-level:
     # tests/test_followups.py).
     "followups.follow_ups": READERS,
@@ -330,6 +337,7 @@ def test_role_matrix(role, make_app):
         ids["step"] = 1
         ids["token_id"] = MISSING_ROW  # revoking a token that is not theirs changes nothing
         ids["partner_id"] = MISSING_ROW  # 404 for everyone who may change the directory
+        ids["resource_id"] = MISSING_ROW  # 404 for everyone who may change the library
         ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
         ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)

@@ -21,6 +21,7 @@ from facilitator.models import (
     MeetingSession,
     OutboxMessage,
     PartnerContact,
+    Resource,
     Role,
     User,
 )
@@ -94,3 +95,10 @@ def test_every_home_has_a_council_area_with_partners_covering_it_and_one_has_a_p
     contact = db.session.scalar(sa.select(PartnerContact))
     assert contact.partner.name == "Edinburgh Rape Crisis Centre"
     assert contact.recorded_by.role == Role.FACILITATOR
+
+
+def test_the_demo_library_has_a_dozen_resources_by_a_facilitator(demo):
+    resources = list(db.session.scalars(sa.select(Resource)))
+    assert len(resources) == 12
+    assert all(r.created_by.role == Role.FACILITATOR.value and r.url.startswith("https://")
+               for r in resources)

@@ -25,6 +25,7 @@ from facilitator.api import (  # noqa: F401
     partners,
     plans,
     readiness,
+    resources,
     series,
     sessions,
     supervision,
