@@ -369,3 +369,26 @@ def test_a_plan_of_one_occurrence_of_a_series_goes_as_its_override(app):
         (master,) = [e for e in events if "RECURRENCE-ID" not in e]
         assert THEME not in str(master["DESCRIPTION"])
         assert f"Tuesday 18 March, 10:00–11:30 (UK time). Plan for this session: {THEME}" in mail.text
+
+
+def test_the_plan_page_shows_every_problem_at_once_then_saves_with_resources(app):
+    world = World(app, starts_at=NOW + timedelta(days=7))
+    first = add_resource("Opening doors, an animation", "https://learn.example.org/opening-doors")
+    second = add_resource("Sowing seeds, a film", "https://learn.example.org/sowing-seeds")
+    client = signed_in(app, world, world.facilitator)
+    url = f"/sessions/{world.session.id}/plan"
+    page = client.get(url)
+    assert page.status_code == 200 and "Sowing seeds, a film" in page.text
+    refused = client.post(url, data={"csrf_token": csrf_token(page.text), "theme": "t" * 201,
+                                     "agenda": "a" * 2001, "resource_ids": ["999999"]})
+    assert refused.status_code == 422
+    for problem in ("At most 200 characters (this has 201).", "At most 2000 characters (this has 2001).",
+                    "No resource of the library has the id 999999."):
+        assert refused.text.count(problem) == 2  # in the summary at the top and beside its field
+    saved = client.post(url, data={"csrf_token": csrf_token(page.text), "theme": THEME, "agenda": AGENDA,
+                                   "resource_ids": [str(first.id), str(second.id)]})
+    assert saved.status_code == 302
+    session_page = client.get(f"/sessions/{world.session.id}")
+    assert THEME in session_page.text and 'href="https://learn.example.org/sowing-seeds"' in session_page.text
+    again = client.get(url)
+    assert again.text.count("selected") >= 2  # the chosen resources stay chosen
