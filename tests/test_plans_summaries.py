@@ -166,6 +166,8 @@ def test_the_summary_goes_once_to_exactly_the_member_homes_contacts_over_smtp_wi
         assert "on its way to 4 contacts" in sent.text and "Sent on" in sent.text
         again = client.post(f"{url}/send", data=form, follow_redirects=True)
         assert "already sent" in again.text
+        changed = client.post(url, data={"csrf_token": csrf_token(preview.text), "text": "Another text"})
+        assert changed.status_code == 409 and "It goes once, so it can no longer be changed." in changed.text
         api = world.api(app, world.facilitator)
         conflict = api.post(f"/api/v1/sessions/{world.session.id}/summary/send")
         assert conflict.status_code == 409

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from facilitator.access import MANAGERS, allow, session_or_404
 from facilitator.clock import now_utc
@@ -59,8 +59,9 @@ def plan(session_id: int) -> Any:
 def summary(session_id: int) -> Any:
     session = _managed(session_id)
     stored = queries.summary_of(session.id)
-    if stored is not None and stored.is_sent:
-        return render_template("plans/summary_sent.html", session=session, summary=stored)
+    if stored is not None and stored.is_sent:  # it went as it is: a change is refused
+        status = 409 if request.method == "POST" else 200
+        return render_template("plans/summary_sent.html", session=session, summary=stored), status
     form = SummaryForm(obj=stored).offer(search(), stored.resources if stored else ())
     if not validate_all(form, lambda: services.summary_problems(form.data_typed())):
         status = 422 if form.is_submitted() else 200
