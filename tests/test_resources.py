@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from facilitator.demo_resources import RESOURCES, load_resources
 from facilitator.extensions import db
 from facilitator.models import Resource, ResourceTopic
-from facilitator.resources.services import ResourceData, resource_problems
+from facilitator.resources.services import ResourceData, resource_problems, save_resource
 from tests.support.factories import ApiClient, Factory, csrf_token
 
 RESOURCE_KEYS = {"id", "title", "publisher", "url", "format", "ksf_level", "topics", "minutes",
@@ -195,6 +195,16 @@ def test_a_file_with_an_unknown_column_or_the_same_address_twice_imports_nothing
     html = _upload(auth, HEADER + GOOD_ROW + GOOD_ROW).get_data(as_text=True)
     assert "This address is also on row 2." in html
     assert resource_count() == 0
+
+
+def test_an_address_shared_by_several_resources_is_not_guessed_at(auth, make):
+    for title in ("Opening Doors", "Sowing Seeds"):
+        save_resource(ResourceData(**opening_doors(title=title)))
+    db.session.commit()
+    auth.login("admin")
+    html = _upload(auth, HEADER + GOOD_ROW).get_data(as_text=True)
+    assert "Several resources in the library have this address" in html
+    assert sorted(r.title for r in db.session.scalars(select(Resource))) == ["Opening Doors", "Sowing Seeds"]
 
 
 def test_a_lead_cannot_import(auth):

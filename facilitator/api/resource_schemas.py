@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field
 
 from facilitator.api.schemas import Input, Output
 from facilitator.models import Resource
-from facilitator.resources.services import FORMATS, LEVELS, MAX_TOPICS, PUBLISHERS
+from facilitator.resources.services import FORMATS, LEVELS, MAX_TOPIC, MAX_TOPICS, PUBLISHERS
 
 
 def _enum(values: list[str], nullable: bool = False) -> Any:
@@ -27,6 +27,7 @@ def _one_of(values: list[str]) -> Any:
 
 
 Topic = Annotated[str, Field(max_length=200)]
+TOPICS_NOTE = f"Up to {MAX_TOPICS} distinct tags, each up to {MAX_TOPIC} characters (stored lower case)"
 
 
 class ResourceQuery(Input):
@@ -42,7 +43,7 @@ class ResourceCreate(Input):
     url: str = Field(max_length=1000, description="https:// only")
     format: Annotated[str, _enum(FORMATS)]
     ksf_level: Annotated[str, _enum(LEVELS)]
-    topics: list[Topic] = Field(default_factory=list, max_length=MAX_TOPICS * 5)
+    topics: list[Topic] = Field(default_factory=list, max_length=50, description=TOPICS_NOTE)
     minutes: int | None = None
     paper_friendly: bool = False
     description: str = Field(default="", max_length=5000)
@@ -55,7 +56,7 @@ class ResourceUpdate(Input):
     url: str | None = Field(default=None, max_length=1000)
     format: Annotated[str | None, _enum(FORMATS)] = None
     ksf_level: Annotated[str | None, _enum(LEVELS)] = None
-    topics: list[Topic] | None = Field(default=None, max_length=MAX_TOPICS * 5)
+    topics: list[Topic] | None = Field(default=None, max_length=50, description=TOPICS_NOTE)
     minutes: int | None = None
     paper_friendly: bool | None = None
     description: str | None = Field(default=None, max_length=5000)

@@ -4,19 +4,21 @@ header, per-row errors, is ``facilitator.csv_import``).
 Columns, in any order: ``title``, ``publisher``, ``url``, ``format`` and ``ksf_level`` are
 required; ``topics`` (several, separated by ``;``), ``minutes``, ``paper_friendly`` (yes/no),
 ``description`` and ``last_checked_on`` may be left out. A row updates the resource at the same
-address, else adds one.
+address, else adds one; an address shared by several resources in the library is refused (change
+those on their pages).
 """
 
 from __future__ import annotations
 
 from facilitator.csv_import import DATE_PROBLEM, ImportResult, RowCheck, parse_date, read_rows, values
 from facilitator.models import User
-from facilitator.resources.queries import find_by_url
+from facilitator.resources.queries import at_url
 from facilitator.resources.services import ResourceData, resource_problems, save_resource
 
 REQUIRED = ("title", "publisher", "url", "format", "ksf_level")
 OPTIONAL = ("topics", "minutes", "paper_friendly", "description", "last_checked_on")
 COLUMNS = REQUIRED + OPTIONAL
+SHARED_URL = "Several resources in the library have this address; change them on their pages."
 YES, NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0", "")
 
 
@@ -54,6 +56,8 @@ def _row_checker() -> RowCheck:
         problems = {**resource_problems(data), **problems}
         if data.url and (first := seen.setdefault(data.url, number)) != number:
             problems["url"] = f"This address is also on row {first}."
+        elif len(at_url(data.url)) > 1:
+            problems["url"] = SHARED_URL
         return data, problems
 
     return check
@@ -66,7 +70,7 @@ def import_resources(body: bytes, user: User | None = None) -> ImportResult:
         return ImportResult(errors=checked.errors)
     result = ImportResult()
     for data in checked.rows:
-        existing = find_by_url(data.url)
+        existing = next(iter(at_url(data.url)), None)
         save_resource(data, existing, user)
         if existing is None:
             result.created += 1

@@ -36,8 +36,9 @@ def all_topics() -> list[str]:
     return list(db.session.scalars(select(ResourceTopic.topic).distinct().order_by(ResourceTopic.topic)))
 
 
-def find_by_url(url: str) -> Resource | None:
-    return db.session.scalar(select(Resource).where(Resource.url == url.strip()).limit(1))
+def at_url(url: str) -> list[Resource]:
+    """The resources at an address (an import updates the one it finds; several are ambiguous)."""
+    return list(db.session.scalars(select(Resource).where(Resource.url == url.strip()).order_by(Resource.id)))
 
 
 def _escaped(text: str) -> str:

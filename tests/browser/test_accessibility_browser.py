@@ -429,6 +429,8 @@ PAGES = [
     Visit("resources-filtered", "lead", _path("/resources?level=informed&format=animation&q=doors"),
           "Resource library"),
     Visit("resource-new", "facilitator", _path("/resources/new"), "Add a resource"),
+    Visit("resource-new-errors", "facilitator", _path("/resources/new"), "Add a resource", then=_save_empty),
+    Visit("resources-import", "facilitator", _path("/resources/import"), "Import resources"),
     Visit("partner-contact-new", "facilitator", _path("/homes/{w.home}/partner-contacts/new"),
           "Record a contact"),
     Visit("partner-contact-errors", "facilitator", _path("/homes/{w.home}/partner-contacts/new"),
