@@ -21,7 +21,6 @@ from facilitator.attendance.roster import (
     entries_by_home,
     join_evidence,
     member_homes,
-    register_of,
     session_day,
 )
 from facilitator.extensions import db
@@ -98,6 +97,18 @@ def register_view(session: MeetingSession) -> RegisterView:
     paused = paused_on([h.id for h in homes], session_day(session))
     lines = [RegisterLine(h, entries.get(h.id), joins.get(h.id, []), by_home.get(h.id, []),
                           said_sorry.get(h.id, []), paused.get(h.id)) for h in homes]
-    job = db.session.scalar(select(AttendanceImport).where(AttendanceImport.session_id == session.id))
-    return RegisterView(session, register_of(session), lines, [p for p in people if p.is_unmatched],
+    register, job = _register_and_import(session)
+    return RegisterView(session, register, lines, [p for p in people if p.is_unmatched],
                         [p for p in people if p.ignored_as], job)
+
+
+def _register_and_import(session: MeetingSession) -> tuple[AttendanceRegister | None,
+                                                          AttendanceImport | None]:
+    """The session's register and its import job, either or both missing, in one statement (each
+    is one per session)."""
+    register, job = db.session.execute(
+        select(AttendanceRegister, AttendanceImport).select_from(MeetingSession)
+        .outerjoin(AttendanceRegister, AttendanceRegister.session_id == MeetingSession.id)
+        .outerjoin(AttendanceImport, AttendanceImport.session_id == MeetingSession.id)
+        .where(MeetingSession.id == session.id)).one()
+    return register, job
