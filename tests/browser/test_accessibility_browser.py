@@ -100,7 +100,7 @@ def seed(live: LiveServer) -> World:
     for person, answer in zip([*homes[0].contacts, *homes[1].contacts], ("DECLINED", "DECLINED", "ACCEPTED"),
                               strict=True):
         db.session.add(CalendarReply(session_id=upcoming.id, contact_id=person.id, partstat=answer))
-    _apologies_and_a_pause(homes, upcoming, untaken, author)
+    _apologies_and_a_pause(homes, upcoming, author)
     note = notes.create_note(author, taken.id, NOTE_TEXT, WEB, taken.group.memberships[0].home_id, True)
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
@@ -139,15 +139,14 @@ def seed(live: LiveServer) -> World:
     return world
 
 
-def _apologies_and_a_pause(homes: list[CareHome], upcoming: MeetingSession, untaken: MeetingSession,
-                           author: User) -> None:
+def _apologies_and_a_pause(homes: list[CareHome], upcoming: MeetingSession, author: User) -> None:
     """Rowan Court's calendar apology (both its contacts declined, as reading the replies makes
-    it), Seaview House's apology by link, and Seaview paused over the untaken session (issue 18)."""
+    it), Seaview House's apology by link, and Seaview paused over that session's day (issue 18)."""
     now = datetime.now(UTC)
     apologies.sync_calendar_apology(upcoming, homes[0].id, now)
     short_staffed = apologies.ApologyInput("staffing", "Two carers off")
     apologies.send_apology(upcoming, homes[1].contacts[0], short_staffed, now)
-    day = untaken.local_date
+    day = upcoming.local_date
     outbreak = pauses.PauseInput(day - timedelta(days=1), day + timedelta(days=2), "outbreak")
     pauses.add_pause(homes[1].id, outbreak, author, now)
 
