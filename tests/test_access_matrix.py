@@ -195,6 +195,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.get_assessment": READERS,
     "api.update_assessment": BOOKERS,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
     "api.get_attendance": READERS,
+    "api.session_apologies": READERS,
     "api.put_attendance": BOOKERS,
     "api.import_attendance": BOOKERS,
     "api.engagement": READERS,

@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from facilitator import providers
+from facilitator.attendance import apologies, pauses
 from facilitator.auth import services as auth_services
 from facilitator.booking import services as booking
 from facilitator.clock import local_today
@@ -108,6 +109,7 @@ def seed(live: LiveServer) -> World:
     for person, answer in zip([*homes[0].contacts, *homes[1].contacts], ("DECLINED", "DECLINED", "ACCEPTED"),
                               strict=True):
         db.session.add(CalendarReply(session_id=upcoming.id, contact_id=person.id, partstat=answer))
+    _apologies_and_a_pause(homes, upcoming, author)
     note = notes.create_note(author, taken.id, NOTE_TEXT, WEB, taken.group.memberships[0].home_id, True)
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
@@ -144,6 +146,18 @@ def seed(live: LiveServer) -> World:
                 "series_feed": mint_contact_token(series_contact, LinkKind.FEED), "agreement": sponsor_link})
     db.session.commit()
     return world
+
+
+def _apologies_and_a_pause(homes: list[CareHome], upcoming: MeetingSession, author: User) -> None:
+    """Rowan Court's calendar apology (both its contacts declined, as reading the replies makes
+    it), Seaview House's apology by link, and Seaview paused over that session's day (issue 18)."""
+    now = datetime.now(UTC)
+    apologies.sync_calendar_apology(upcoming, homes[0].id, now)
+    short_staffed = apologies.ApologyInput("staffing", "Two carers off")
+    apologies.send_apology(upcoming, homes[1].contacts[0], short_staffed, now)
+    day = upcoming.local_date
+    outbreak = pauses.PauseInput(day - timedelta(days=1), day + timedelta(days=2), "outbreak")
+    pauses.add_pause(homes[1].id, outbreak, author, now)
 
 
 def _series(make: Factory, author: User, soon: datetime) -> tuple[booking.BookingResult, Contact]:
