@@ -272,9 +272,8 @@ def _report(template: str, **extra: Any) -> Any:
 @allow(LEAD_OR_ADMIN)
 def dashboard() -> Any:
     """The engagement report, and the action plans: totals, and the homes most overdue."""
-    today = local_today()
-    return _report("attendance/dashboard.html", plans=action_queries.plan_totals(today),
-                   attention=action_queries.most_overdue(today))
+    plans, attention = action_queries.dashboard_plans(local_today())
+    return _report("attendance/dashboard.html", plans=plans, attention=attention)
 
 
 @bp.route("/reports/attendance/print")

@@ -2,7 +2,7 @@
 home page and the lead's dashboard show (one grouped query each, whatever the number of homes),
 and the overdue actions each owner's weekly digest lists.
 
-The dashboard shows totals and only the homes most overdue (``most_overdue``); every home's row is
+The dashboard shows totals and only the homes most overdue (``dashboard_plans``); every home's row is
 on a page of its own, a page at a time (``homes_with_plans_page``), and in its CSV: a row per home
 for a thousand homes made the dashboard too slow.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
@@ -103,39 +103,60 @@ def _sums(today: date) -> tuple[Any, Any, Any]:
             func.sum(case((overdue_clause(today), 1), else_=0)))
 
 
-def _progress(today: date, query_of: Any) -> list[HomeProgress]:
-    """Per home with a plan, in one grouped query shaped by ``query_of(query, overdue, oldest)``."""
+def _progress_query(today: date) -> tuple[Any, Any, Any]:
+    """SQL: per home with a plan, its progress as ``HomeProgress``'s fields; and the overdue count
+    and oldest overdue due date of the group, to filter and order by."""
     done, open_, late = _sums(today)
     oldest = func.min(case((overdue_clause(today), HomeAction.due_on)))
-    query = (select(CareHome.id, CareHome.name, CareHome.region, done, open_, late, oldest)
+    query = (select(CareHome.id.label("home_id"), CareHome.name.label("home_name"),
+                    CareHome.region.label("region"), done.label("done_n"), open_.label("open_n"),
+                    late.label("overdue_n"), oldest.label("oldest_due"))
              .join(HomeAction, HomeAction.home_id == CareHome.id)
              .group_by(CareHome.id, CareHome.name, CareHome.region))
-    return [HomeProgress(i, name, region, int(d or 0), int(o or 0), int(n or 0), first)
-            for i, name, region, d, o, n, first in db.session.execute(query_of(query, late, oldest))]
+    return query, late, oldest
+
+
+def _home_progress(row: Any) -> HomeProgress:
+    return HomeProgress(row.home_id, row.home_name, row.region, int(row.done_n or 0), int(row.open_n or 0),
+                        int(row.overdue_n or 0), row.oldest_due)
 
 
 def progress_by_home(today: date, home_ids: Iterable[int] | None = None) -> list[HomeProgress]:
     """Per home with an action plan (of ``home_ids``, if given): done, open and overdue, by name."""
-    def shape(query: Any, _late: Any, _oldest: Any) -> Any:
-        query = query.order_by(CareHome.name, CareHome.id)
-        return query if home_ids is None else query.where(CareHome.id.in_(list(home_ids)))
-    return _progress(today, shape)
+    query, _late, _oldest = _progress_query(today)
+    query = query.order_by(CareHome.name, CareHome.id)
+    if home_ids is not None:
+        query = query.where(CareHome.id.in_(list(home_ids)))
+    return [_home_progress(row) for row in db.session.execute(query)]
 
 
-def most_overdue(today: date, limit: int = ATTENTION_ROWS) -> list[HomeProgress]:
-    """The homes with overdue actions that need attention first: the most overdue actions, then
-    the longest overdue; at most ``limit``."""
-    return _progress(today, lambda query, late, oldest: query.having(late > 0).order_by(
-        late.desc(), oldest, CareHome.name, CareHome.id).limit(limit))
+def _most_overdue(today: date, limit: int) -> Any:
+    query, late, oldest = _progress_query(today)
+    return (query.having(late > 0).order_by(late.desc(), oldest, CareHome.name, CareHome.id)
+            .limit(limit).subquery())
 
 
-def plan_totals(today: date) -> PlanTotals:
-    """The dashboard's figures over every home with a plan, in one statement."""
+def _totals(today: date) -> Any:
     done, open_, late = _sums(today)
-    late_home = func.count(func.distinct(case((overdue_clause(today), HomeAction.home_id))))
-    homes, homes_late, d, o, n = db.session.execute(
-        select(func.count(func.distinct(HomeAction.home_id)), late_home, done, open_, late)).one()
-    return PlanTotals(int(homes or 0), int(homes_late or 0), int(d or 0), int(o or 0), int(n or 0))
+    homes_late = func.count(func.distinct(case((overdue_clause(today), HomeAction.home_id))))
+    return select(func.count(func.distinct(HomeAction.home_id)).label("t_homes"), homes_late.label("t_late"),
+                  done.label("t_done"), open_.label("t_open"), late.label("t_overdue")).subquery()
+
+
+def dashboard_plans(today: date, limit: int = ATTENTION_ROWS) -> tuple[PlanTotals, list[HomeProgress]]:
+    """The dashboard's figures over every home with a plan, and the homes that need attention
+    first: those with overdue actions, the most overdue actions first, then the longest overdue;
+    at most ``limit``. One statement (the dashboard's budget is tight): the totals joined to each
+    of those homes, or to one empty row when none is overdue."""
+    top = _most_overdue(today, limit)
+    totals = _totals(today)
+    rows = db.session.execute(
+        select(totals, top).select_from(totals.outerjoin(top, true()))
+        .order_by(top.c.overdue_n.desc(), top.c.oldest_due, top.c.home_name, top.c.home_id)).all()
+    first = rows[0]
+    plans = PlanTotals(int(first.t_homes or 0), int(first.t_late or 0), int(first.t_done or 0),
+                       int(first.t_open or 0), int(first.t_overdue or 0))
+    return plans, [_home_progress(row) for row in rows if row.home_id is not None]
 
 
 def _overdue_count(today: date) -> Any:
