@@ -189,6 +189,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "journey.edit_assessment": BOOKERS,
     "journey.group_progress": READERS,
     "journey.all_progress": LEAD_OR_ADMIN,
+    "journey.all_actions": LEAD_OR_ADMIN,  # every home's action plan, as the dashboard
+    "journey.all_actions_csv": LEAD_OR_ADMIN,
     "api.list_frameworks": READERS,
     "api.list_assessments": READERS,
     "api.create_assessment": BOOKERS,

@@ -283,8 +283,9 @@ def _report(template: str, **extra: Any) -> Any:
 @bp.route("/reports/attendance")
 @allow(LEAD_OR_ADMIN)
 def dashboard() -> Any:
-    """The engagement report, and each home's action plan: done, open and overdue."""
-    return _report("attendance/dashboard.html", progress=action_queries.progress_by_home(local_today()))
+    """The engagement report, and the action plans: totals, and the homes most overdue."""
+    plans, attention = action_queries.dashboard_plans(local_today())
+    return _report("attendance/dashboard.html", plans=plans, attention=attention)
 
 
 @bp.route("/reports/attendance/print")

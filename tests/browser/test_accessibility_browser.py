@@ -445,6 +445,7 @@ PAGES = [
     # A lead.
     Visit("lead-home", "lead", _path("/"), "Welcome"),
     Visit("lead-progress", "lead", _path("/progress"), "Progress of every home"),
+    Visit("lead-all-actions", "lead", _path("/reports/actions"), "All homes' actions"),
     Visit("dashboard", "lead", _path("/reports/attendance"), "Attendance and engagement"),
     Visit("dashboard-filtered", "lead", _path("/reports/attendance"), "Attendance and engagement",
           then=_filter_dashboard),
