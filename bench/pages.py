@@ -180,6 +180,12 @@ def progress_all(v: Visit) -> Call:
     return Call("GET", "/progress", user=lead(v.world))
 
 
+@page("actions_all")
+def actions_all(v: Visit) -> Call:
+    """The lead's page of every home's action plan, most overdue first: a page of homes."""
+    return Call("GET", "/reports/actions?sort=overdue&dir=desc", user=lead(v.world))
+
+
 @page("csv")
 def csv(v: Visit) -> Call:
     """The attendance CSV of everything, streamed."""

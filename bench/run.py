@@ -50,9 +50,10 @@ from bench.seed import Spec, World  # noqa: E402
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PAGE_NAMES = ("dashboard", "engagement_all", "engagement_group", "csv", "feed", "join", "register_open",
               "register_save", "facilitator_home", "calendar", "assessment_pack_pdf", "progress_all",
-              "assessment_page")
+              "assessment_page", "actions_all")
 TARGETS_MS = {"dashboard": 300, "engagement_all": 300, "feed": 50, "register_save": 100,
-              "assessment_pack_pdf": 2000, "progress_all": 300, "assessment_page": 100}
+              "assessment_pack_pdf": 2000, "progress_all": 300, "assessment_page": 100,
+              "actions_all": 300}
 # Pages built from the engagement report, which each worker caches per group until a change to
 # the group is committed: they are measured a second time with the cache off ("uncached").
 REPORT_PAGES = ("dashboard", "engagement_all", "engagement_group", "facilitator_home")

@@ -39,12 +39,15 @@ PARTNERS = [
      "08080 10 10 11", "Helpline and support for families worried about someone's alcohol or drug use."),
 ]
 REGION_AREAS = {"Glasgow": "glasgow_city", "Edinburgh": "city_of_edinburgh"}
+CHECKED_WEEKS_AGO = 3  # the directory shows the demo's details as recently confirmed
 
 
 def load_partners(homes: list[CareHome], facilitator: User) -> list[Partner]:
     """The directory, each home's council area from its region, and ``facilitator``'s contact with
     a partner for the first home of theirs in the Lothians (flushes; the caller commits)."""
-    partners = [save_partner(PartnerData(name, areas, specialisms, route, website, phone))
+    checked = local_today() - timedelta(weeks=CHECKED_WEEKS_AGO)
+    partners = [save_partner(PartnerData(name, areas, specialisms, route, website, phone,
+                                         last_checked_on=checked))
                 for name, areas, specialisms, website, phone, route in PARTNERS]
     for home in homes:
         update_home(home, local_authority=REGION_AREAS.get(home.region) or area_key(home.region))

@@ -189,12 +189,15 @@ EXPECTED: dict[str, frozenset[str]] = {
     "journey.edit_assessment": BOOKERS,
     "journey.group_progress": READERS,
     "journey.all_progress": LEAD_OR_ADMIN,
+    "journey.all_actions": LEAD_OR_ADMIN,  # every home's action plan, as the dashboard
+    "journey.all_actions_csv": LEAD_OR_ADMIN,
     "api.list_frameworks": READERS,
     "api.list_assessments": READERS,
     "api.create_assessment": BOOKERS,
     "api.get_assessment": READERS,
     "api.update_assessment": BOOKERS,  # signed by Zoom; without ZOOM_WEBHOOK_SECRET it answers 404
     "api.get_attendance": READERS,
+    "api.session_apologies": READERS,
     "api.put_attendance": BOOKERS,
     "api.import_attendance": BOOKERS,
     "api.engagement": READERS,

@@ -244,15 +244,51 @@ def test_the_facilitators_home_page_counts_overdue_actions_per_group(client, aut
     assert "1 action overdue" in page
 
 
-def test_the_leads_dashboard_counts_done_open_overdue_per_home_in_one_query(client, auth, make, setup):
+def test_the_leads_dashboard_shows_totals_and_only_the_homes_with_overdue_actions(client, auth, make, setup):
     for status, due in (("done", PAST), ("not_started", PAST), ("in_progress", FUTURE), ("dropped", PAST)):
         action(setup["a"], status=status, due_on=due)
     action(setup["b"], status="done")
     rows = {p.home_name: (p.done, p.open, p.overdue) for p in action_queries.progress_by_home(TODAY)}
     assert rows == {"Ardenlea House": (1, 2, 1), "Bellfield Court": (1, 0, 0)}
+    plans, attention = action_queries.dashboard_plans(TODAY)
+    assert plans == action_queries.PlanTotals(homes=2, homes_overdue=1, done=2, open=2, overdue=1)
+    assert [(p.home_name, p.done, p.open, p.overdue, p.oldest_due) for p in attention] == [
+        ("Ardenlea House", 1, 2, 1, PAST)]
     auth.login("lead")
     page = client.get("/reports/attendance").get_data(as_text=True)
-    assert "Action plans" in page and "Bellfield Court" in page
+    plans = page[page.index('id="action-plans"'):]
+    assert "<strong>2</strong> homes have an action plan" in plans
+    assert "<strong>2</strong> actions done" in plans
+    assert "<strong>1</strong> overdue, in 1 home" in plans
+    assert "Ardenlea House" in plans and "1 February 2025" in plans
+    assert "Bellfield Court" not in plans, "nothing overdue: only on the page of every home"
+    assert '<a href="/reports/actions">All homes\' actions</a>' in plans
+
+
+def test_the_dashboard_without_any_plan_or_without_anything_overdue(client, auth, setup):
+    assert action_queries.dashboard_plans(TODAY) == (action_queries.PlanTotals(0, 0, 0, 0, 0), [])
+    auth.login("lead")
+    assert "No home has an action plan yet." in client.get("/reports/attendance").get_data(as_text=True)
+    action(setup["a"], due_on=FUTURE)
+    assert action_queries.dashboard_plans(TODAY) == (action_queries.PlanTotals(1, 0, 0, 1, 0), [])
+    assert "No home has an overdue action." in client.get("/reports/attendance").get_data(as_text=True)
+
+
+def test_the_dashboard_lists_at_most_ten_homes_most_overdue_first(client, auth, make, setup):
+    for n in range(12):
+        home = make.home(f"Home {n:02}")
+        for k in range(n % 4 + 1):
+            action(home, due_on=date(2025, 2, 1 + n), title=f"Action {k}")
+    action(setup["a"], due_on=FUTURE)
+    plans, top = action_queries.dashboard_plans(TODAY)
+    assert (plans.homes, plans.homes_overdue, plans.overdue) == (13, 12, 30)
+    assert [(p.home_name, p.overdue) for p in top] == [
+        ("Home 03", 4), ("Home 07", 4), ("Home 11", 4), ("Home 02", 3), ("Home 06", 3), ("Home 10", 3),
+        ("Home 01", 2), ("Home 05", 2), ("Home 09", 2), ("Home 00", 1)]
+    auth.login("lead")
+    plans = client.get("/reports/attendance").get_data(as_text=True).split('id="action-plans"')[1]
+    assert plans.count("<tr><td>") == 10 and "the 10 most overdue" in plans
+    assert "Home 04" not in plans and "Ardenlea House" not in plans
 
 
 def _statements(work) -> int:
@@ -274,13 +310,15 @@ def test_the_counts_take_the_same_statements_for_more_homes(app, make, setup):
     group_id = setup["group"].id
     db.session.expire_all()
     few = (_statements(lambda: action_queries.progress_by_home(TODAY)),
-           _statements(lambda: action_queries.overdue_by_group([group_id], TODAY)))
+           _statements(lambda: action_queries.overdue_by_group([group_id], TODAY)),
+           _statements(lambda: action_queries.dashboard_plans(TODAY)))
     for n in range(5):
         home = make.home(f"More {n}")
         admin_services.add_member(setup["group"], home.id, JOINED)
         action(home, due_on=PAST)
     db.session.expire_all()
     many = (_statements(lambda: action_queries.progress_by_home(TODAY)),
-            _statements(lambda: action_queries.overdue_by_group([group_id], TODAY)))
-    assert few == many == (1, 1)
+            _statements(lambda: action_queries.overdue_by_group([group_id], TODAY)),
+            _statements(lambda: action_queries.dashboard_plans(TODAY)))
+    assert few == many == (1, 1, 1)
     assert action_queries.overdue_by_group([group_id], TODAY) == {group_id: 6}

@@ -18,7 +18,7 @@ from tests.support.attendance import AFTER, START, entries, form_data, session_f
 from tests.support.factories import Auth, Factory
 
 ENTRY_KEYS = {"home_id", "home_name", "status", "staff_count", "engagement", "minutes_attended", "source",
-              "comment"}
+              "comment", "apology", "paused"}
 
 
 @pytest.fixture
@@ -63,6 +63,7 @@ def test_get_lists_every_member_home_in_the_documented_shape(app, world):
     assert [e["home_name"] for e in body["entries"]] == ["Ardenlea House", "Bellfield Court"]
     assert all(set(e) == ENTRY_KEYS for e in body["entries"])
     assert body["entries"][0]["status"] is None and body["unmatched"] == []
+    assert [(e["apology"], e["paused"]) for e in body["entries"]] == [(None, False)] * 2
 
 
 def test_put_saves_all_rows_and_raises_the_version(app, world):

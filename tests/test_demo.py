@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from facilitator import transaction
 from facilitator.attendance import filters, register, report
-from facilitator.clock import now_utc, zone
+from facilitator.clock import local_today, now_utc, zone
 from facilitator.conditions import partner_queries
 from facilitator.demo import load_demo
 from facilitator.extensions import db
@@ -20,6 +20,7 @@ from facilitator.models import (
     InviteDelivery,
     MeetingSession,
     OutboxMessage,
+    Partner,
     PartnerContact,
     Resource,
     Role,
@@ -92,6 +93,8 @@ def test_every_home_has_a_council_area_with_partners_covering_it_and_one_has_a_p
     homes = list(db.session.scalars(sa.select(CareHome)))
     assert all(h.local_authority for h in homes)
     assert all(partner_queries.covering(h.local_authority) for h in homes)
+    checked = {p.last_checked_on for p in db.session.scalars(sa.select(Partner))}
+    assert checked == {local_today() - timedelta(weeks=3)}
     contact = db.session.scalar(sa.select(PartnerContact))
     assert contact.partner.name == "Edinburgh Rape Crisis Centre"
     assert contact.recorded_by.role == Role.FACILITATOR

@@ -4,14 +4,14 @@ item "device tested" ticking itself from it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.invites.tokens import current_contact_token
-from facilitator.models import DeviceTest, LinkKind
+from facilitator.models import DeviceTest, LinkKind, MeetingSession
 from facilitator.user_agents import browser_family, device_family
 from tests.support.factories import csrf_token
 
@@ -110,3 +110,61 @@ def test_the_latest_test_is_the_one_readiness_shows(client, api, world, app):
     item = api.get(f"/api/v1/groups/{group.id}/readiness").get_json()["homes"][0]["items"]["device_tested"]
     assert item == {"done": True, "on": date(2026, 3, 12).isoformat(),
                     "detail": "Samsung Internet on Android"}
+
+
+TEAMS_JOIN = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_next%40thread.v2/0"
+
+
+def teams_session(group, starts_at: datetime, join_url: str | None = TEAMS_JOIN,
+                  status: str = "scheduled") -> MeetingSession:
+    session = MeetingSession(group=group, title="PSL session", starts_at=starts_at,
+                             ends_at=starts_at + timedelta(minutes=60), timezone="Europe/London",
+                             provider="teams", provider_meeting_id=f"m-{starts_at:%d%H}", join_url=join_url,
+                             status=status, sync_state="synced", sync_action="none")
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+@pytest.fixture
+def teams_home(make):
+    home = make.home("Craigowan Lodge")
+    group = make.group("East PSL", facilitators=[make.user("facilitator")], homes=[home], provider="teams")
+    return group, home
+
+
+def test_a_teams_home_tests_in_its_next_sessions_pre_join_screen(client, api, teams_home):
+    group, home = teams_home
+    teams_session(group, datetime(2026, 3, 9, 10, tzinfo=UTC), join_url="https://teams.microsoft.com/l/past")
+    teams_session(group, datetime(2026, 3, 11, 10, tzinfo=UTC), join_url="javascript:alert(1)")
+    teams_session(group, datetime(2026, 3, 12, 10, tzinfo=UTC), status="cancelled",
+                  join_url="https://teams.microsoft.com/l/cancelled")
+    teams_session(group, datetime(2026, 3, 17, 10, tzinfo=UTC))
+    url, page = page_of(client, home.contacts[0])
+    assert f'action="{url}/device-test"' in page and 'value="teams"' in page
+    assert ("Opens the next session&#39;s Teams screen, where you can check your camera, microphone and "
+            "sound. You won&#39;t join until you press Join now.") in page
+    policy = client.get(url).headers["Content-Security-Policy"]
+    assert "form-action 'self' https://teams.microsoft.com;" in policy
+    response = client.post(f"{url}/device-test", data={"provider": "teams", "csrf_token": csrf_token(page)},
+                           headers={"User-Agent": IPAD})
+    assert response.status_code == 303 and response.headers["Location"] == TEAMS_JOIN
+    (test,) = db.session.scalars(select(DeviceTest)).all()
+    assert (test.home_id, test.provider, test.browser_family, test.device) == (
+        home.id, "teams", "Safari", "iPad")
+    api.as_user(group.facilitators[0])
+    item = api.get(f"/api/v1/groups/{group.id}/readiness").get_json()["homes"][0]["items"]["device_tested"]
+    assert item == {"done": True, "on": "2026-03-10", "detail": "Safari on iPad"}
+
+
+def test_a_teams_home_without_a_booked_session_is_told_the_test_waits_for_one(client, teams_home):
+    group, home = teams_home
+    later = teams_session(group, datetime(2026, 3, 20, 10, tzinfo=UTC), join_url=None)  # not synced yet
+    url, page = page_of(client, home.contacts[0])
+    assert "device-test" in page and f'action="{url}/device-test"' not in page
+    assert "The Microsoft Teams test will be available here once a session is booked." in page
+    assert "form-action 'self';" in client.get(url).headers["Content-Security-Policy"]
+    form = client.get(f"{url}/sessions/{later.id}/apology").get_data(as_text=True)  # a page with a form
+    answer = client.post(f"{url}/device-test", data={"provider": "teams", "csrf_token": csrf_token(form)})
+    assert answer.status_code == 404
+    assert db.session.scalars(select(DeviceTest)).all() == []

@@ -15,6 +15,7 @@ from facilitator.access import PUBLIC, allow
 from facilitator.api import (  # noqa: F401
     actions,
     agreements,
+    apologies,
     assessments,
     attendance,
     followups,

@@ -4,7 +4,7 @@ import from the provider) and every home's engagement."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Response, abort, g, jsonify, request
@@ -15,7 +15,7 @@ from facilitator.access import MANAGERS, READERS, get_or_404, visible_group_ids
 from facilitator.api.core import operation, validation_error
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.attendance import filters as report_filters
-from facilitator.attendance import register, report, worker
+from facilitator.attendance import register, register_page, report, worker
 from facilitator.attendance.engagement import RatingTrend
 from facilitator.attendance.register import MAX_COMMENT, MAX_STAFF, UNSET, RegisterConflict, RowInput
 from facilitator.clock import DAY_RANGE_MESSAGE, day_in_range, now_utc, zone
@@ -23,12 +23,19 @@ from facilitator.errors import DomainError, json_error
 from facilitator.forms import read_json
 from facilitator.models import MeetingSession, can_manage_group
 from facilitator.models.attendance import AttendanceStatus, can_read_register
+from facilitator.models.engagement import Apology
 
 _VERSION = re.compile(r'^\s*(?:W/)?"?([^"\s]*)"?\s*$')
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # text without control characters
 
 
 # Shapes ----------------------------------------------------------------------------------------
+
+class EntryApologyOut(Output):
+    reason: str  # outbreak_or_illness, staffing, technology or other
+    note: str
+    created_at: datetime
+
 
 class EntryOut(Output):
     home_id: int
@@ -39,6 +46,10 @@ class EntryOut(Output):
     minutes_attended: int | None
     source: str | None
     comment: str
+    apology: EntryApologyOut | None = Field(
+        default=None, description="The home's first standing apology for the session (issue 18)")
+    paused: bool = Field(default=False, description="A pause of the home covers the session's date: "
+                                                    "not expected, left out of its engagement")
 
 
 class UnmatchedOut(Output):
@@ -53,7 +64,7 @@ class RegisterOut(Output):
     unmatched: list[UnmatchedOut]
 
     @classmethod
-    def of(cls, view: register.RegisterView) -> RegisterOut:
+    def of(cls, view: register_page.RegisterView) -> RegisterOut:
         entries = []
         for line in view.lines:
             e = line.entry
@@ -61,9 +72,16 @@ class RegisterOut(Output):
                 home_id=line.home.id, home_name=line.home.name, status=e.status if e else None,
                 staff_count=e.staff_count if e else None, engagement=e.engagement if e else None,
                 minutes_attended=e.minutes_attended if e else None, source=e.source if e else None,
-                comment=(e.comment or "") if e else ""))
+                comment=(e.comment or "") if e else "", apology=_apology_out(line.apology),
+                paused=line.pause is not None))
         unmatched = [UnmatchedOut(name=p.name, email=p.email, minutes=p.minutes) for p in view.unmatched]
         return cls(version=view.version, entries=entries, unmatched=unmatched)
+
+
+def _apology_out(apology: Apology | None) -> EntryApologyOut | None:
+    if apology is None:
+        return None
+    return EntryApologyOut(reason=apology.reason, note=apology.note, created_at=apology.created_at)
 
 
 class RowIn(Input):
@@ -159,7 +177,7 @@ def _session(session_id: int, *, write: bool) -> MeetingSession:
 
 
 def _register_response(session: MeetingSession, status: int = 200) -> Response:
-    view = register.register_view(session)
+    view = register_page.register_view(session)
     response = jsonify(RegisterOut.of(view).model_dump(mode="json"))
     response.status_code = status
     response.headers["ETag"] = f'"{view.version}"'

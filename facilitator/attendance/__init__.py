@@ -13,6 +13,7 @@ from flask import Flask
 
 from facilitator.attendance import charts
 from facilitator.attendance.engagement import EngagementStatus
+from facilitator.attendance.report_table import every_home_rows
 from facilitator.models.attendance import AttendanceStatus, EngagementRating, EntrySource, IgnoredAs
 from facilitator.models.engagement import ApologyReason, PauseReason
 from facilitator.providers import hub
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
         engagement_rating=EngagementRating,
         engagement_status=EngagementStatus,
         entry_source_label=entry_source_label,
+        every_home_rows=every_home_rows,
         ignored_as=IgnoredAs,
         pause_reason=PauseReason,
         heatmap=charts.heatmap,

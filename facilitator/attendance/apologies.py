@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from facilitator.errors import DomainError
 from facilitator.extensions import db
@@ -51,14 +51,14 @@ def standing_for_home(session_id: int, home_id: int) -> list[Apology]:
     return list(db.session.scalars(
         select(Apology).where(Apology.session_id == session_id, Apology.home_id == home_id,
                               Apology.withdrawn_at.is_(None))
-        .options(selectinload(Apology.contact)).order_by(Apology.created_at, Apology.id)))
+        .options(joinedload(Apology.contact)).order_by(Apology.created_at, Apology.id)))
 
 
 def for_session(session_id: int) -> list[Apology]:
     """Every apology for the session, withdrawn ones too, in the order they came."""
     return list(db.session.scalars(
         select(Apology).where(Apology.session_id == session_id)
-        .options(selectinload(Apology.contact), selectinload(Apology.home))
+        .options(joinedload(Apology.contact), joinedload(Apology.home))
         .order_by(Apology.created_at, Apology.id)))
 
 
@@ -81,7 +81,7 @@ def standing_for_sessions(session_ids: list[int], home_id: int | None = None) ->
         query = query.where(Apology.home_id == home_id)
     found: dict[int, list[Apology]] = {}
     for apology in db.session.scalars(
-            query.options(selectinload(Apology.home), selectinload(Apology.contact))
+            query.options(joinedload(Apology.home), joinedload(Apology.contact))
             .order_by(Apology.created_at, Apology.id)):
         found.setdefault(apology.session_id, []).append(apology)
     return found

@@ -1,5 +1,6 @@
-"""A session's register: what the page shows, saving it by hand, and the conflicts between two
-people saving it. Flush, never commit; no ``request`` or ``flash`` here.
+"""A session's register: saving it by hand, the conflicts between two people saving it, and the
+registers still to take (what the register page shows is ``register_page``'s). Flush, never
+commit; no ``request`` or ``flash`` here.
 
 Every write to a session's register goes through :func:`touch_register`, which raises the
 register's version and keeps a revision of the entries, so a save that started from an older
@@ -24,7 +25,6 @@ from facilitator import transaction
 from facilitator.attendance.roster import (
     check_can_record,
     entries_by_home,
-    join_evidence,
     member_homes,
     register_of,
 )
@@ -33,7 +33,6 @@ from facilitator.extensions import db
 from facilitator.models import CareHome, MeetingSession, SessionStatus, User, group_facilitators
 from facilitator.models.attendance import (
     AttendanceEntry,
-    AttendanceImport,
     AttendanceParticipant,
     AttendanceRegister,
     AttendanceRevision,
@@ -41,7 +40,6 @@ from facilitator.models.attendance import (
     EngagementRating,
     EntrySource,
 )
-from facilitator.models.invites import JoinRecord
 from facilitator.providers import hub
 
 STATUSES = tuple(s.value for s in AttendanceStatus)
@@ -60,54 +58,7 @@ FIELD_LABELS = {"status": "status", "staff_count": "staff", "engagement": "engag
                 "comment": "comment", "senior_present": "manager or team leader present"}
 
 
-# The register page ---------------------------------------------------------------------------
-
-@dataclass
-class RegisterLine:
-    home: CareHome
-    entry: AttendanceEntry | None
-    joins: list[JoinRecord]
-    people: list[AttendanceParticipant]
-
-    @property
-    def status(self) -> str | None:
-        return self.entry.status if self.entry else None
-
-
-@dataclass
-class RegisterView:
-    session: MeetingSession
-    register: AttendanceRegister | None
-    lines: list[RegisterLine]
-    unmatched: list[AttendanceParticipant]
-    set_aside: list[AttendanceParticipant]
-    job: AttendanceImport | None
-
-    @property
-    def version(self) -> int:
-        return self.register.version if self.register else 0
-
-    @property
-    def proposals(self) -> list[RegisterLine]:
-        return [line for line in self.lines if line.entry is not None and line.entry.has_proposal]
-
-
-def register_view(session: MeetingSession) -> RegisterView:
-    homes = member_homes(session)
-    entries = entries_by_home(session)
-    people = list(db.session.scalars(
-        select(AttendanceParticipant).where(AttendanceParticipant.session_id == session.id)
-        .order_by(AttendanceParticipant.first_joined_at, AttendanceParticipant.id)))
-    joins = join_evidence(session)
-    by_home: dict[int, list[AttendanceParticipant]] = {}
-    for person in people:
-        if person.home_id is not None:
-            by_home.setdefault(person.home_id, []).append(person)
-    lines = [RegisterLine(h, entries.get(h.id), joins.get(h.id, []), by_home.get(h.id, [])) for h in homes]
-    job = db.session.scalar(select(AttendanceImport).where(AttendanceImport.session_id == session.id))
-    return RegisterView(session, register_of(session), lines, [p for p in people if p.is_unmatched],
-                        [p for p in people if p.ignored_as], job)
-
+# Registers still to take ----------------------------------------------------------------------
 
 def registers_to_take(user: User, now: datetime, days: int = 60) -> list[tuple[MeetingSession, str]]:
     """A facilitator's sessions that took place and whose register no person has saved yet,

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from facilitator.access import LEAD_OR_ADMIN, MANAGERS, READERS, allow, facilitated_group_ids, get_or_404
-from facilitator.attendance import export, imports, report, worker
+from facilitator.attendance import export, imports, register_page, report, worker
 from facilitator.attendance import filters as report_filters
 from facilitator.attendance import register as register_rules
 from facilitator.attendance.blueprint import bp
@@ -34,7 +34,8 @@ from facilitator.attendance.forms import (
     RegisterForm,
     assign_choices,
 )
-from facilitator.attendance.register import RegisterConflict, RegisterView, RowInput
+from facilitator.attendance.register import RegisterConflict, RowInput
+from facilitator.attendance.register_page import RegisterView
 from facilitator.clock import local_today, now_utc, zone
 from facilitator.errors import DomainError, form_again
 from facilitator.extensions import db
@@ -93,7 +94,7 @@ def registers() -> Any:
 @allow(READERS)
 def register(session_id: int) -> Any:
     session = _readable(session_id)
-    view = register_rules.register_view(session)
+    view = register_page.register_view(session)
     return _page(view, _form_for(view))
 
 
@@ -133,7 +134,7 @@ def _register_again(session_id: int) -> Any:
     session = _takeable(session_id)
     form = RegisterForm()  # from the submitted form: what was typed
     form.form_errors.append(NOT_SAVED)
-    return _page(register_rules.register_view(session), form, 503)
+    return _page(register_page.register_view(session), form, 503)
 
 
 @bp.route("/sessions/<int:session_id>/register", methods=["POST"])
@@ -145,7 +146,7 @@ def save_register(session_id: int) -> Any:
     if MARK_ALL in request.form:
         return _marked_all_present(session, form)
     if not form.validate_on_submit():
-        return _page(register_rules.register_view(session), form, 422)
+        return _page(register_page.register_view(session), form, 422)
     rows = [_row_input(row.form) for row in form.rows]
     try:
         register_rules.save_register(session, rows, expected_version=int(form.version.data), user=g.user,
@@ -153,10 +154,10 @@ def save_register(session_id: int) -> Any:
     except RegisterConflict as exc:
         show_errors(form, exc)
         form.version.data = str(exc.version)
-        return _page(register_rules.register_view(session), form, 409, conflict=exc)
+        return _page(register_page.register_view(session), form, 409, conflict=exc)
     except DomainError as exc:
         show_errors(form, exc)
-        return _page(register_rules.register_view(session), form, 422)
+        return _page(register_page.register_view(session), form, 422)
     flash("The register is saved.", "success")
     return _back(session)
 
@@ -167,12 +168,23 @@ MARKED_ALL = ("Every home is marked present. Change the homes that were not, the
               "nothing is saved yet.")
 
 
+LEFT_AS_THEY_WERE = " Homes that sent apologies or are paused are left as they were."
+
+
 def _marked_all_present(session: MeetingSession, form: RegisterForm) -> Any:
     """The register as submitted, with every home's status set to present and nothing saved, so
-    the facilitator changes only the exceptions before saving (works without JavaScript)."""
+    the facilitator changes only the exceptions before saving (works without JavaScript). A home
+    still excused by its apology, or paused, is left as it was (``RegisterLine.left_as_it_is``)."""
+    view = register_page.register_view(session)
+    lines = {str(line.home.id): line for line in view.lines}
+    skipped = False
     for row in form.rows:
+        line = lines.get(str(row.form.home_id.data))
+        if line is not None and line.left_as_it_is:
+            skipped = True
+            continue
         row.form.status.data = AttendanceStatus.PRESENT.value
-    return _page(register_rules.register_view(session), form, notice=MARKED_ALL)
+    return _page(view, form, notice=MARKED_ALL + (LEFT_AS_THEY_WERE if skipped else ""))
 
 
 def _row_input(row: Any) -> RowInput:
@@ -271,8 +283,9 @@ def _report(template: str, **extra: Any) -> Any:
 @bp.route("/reports/attendance")
 @allow(LEAD_OR_ADMIN)
 def dashboard() -> Any:
-    """The engagement report, and each home's action plan: done, open and overdue."""
-    return _report("attendance/dashboard.html", progress=action_queries.progress_by_home(local_today()))
+    """The engagement report, and the action plans: totals, and the homes most overdue."""
+    plans, attention = action_queries.dashboard_plans(local_today())
+    return _report("attendance/dashboard.html", plans=plans, attention=attention)
 
 
 @bp.route("/reports/attendance/print")

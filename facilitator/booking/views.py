@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from facilitator import transaction
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
+from facilitator.attendance import apologies
 from facilitator.booking import calendar, moves, queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
 from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_today, now_utc, zone_name
@@ -140,6 +141,7 @@ def session_page(session_id: int) -> Any:
                            retry_form=RetryForm(), banners=queries.banners(now_utc()),
                            invites=invite_summary(session), emails=session_emails(session.id, now_utc()),
                            replies=home_replies(session.id), series_invites=page_state(session),
+                           apologies=apologies.standing_by_home(session.id),
                            plan=plan_queries.plan_of(session.id), summary=plan_queries.summary_of(session.id))
 
 

@@ -10,14 +10,14 @@ from sqlalchemy import select, text
 
 from facilitator import transaction
 from facilitator.access import PUBLIC, STAFF, allow, facilitated_group_ids
+from facilitator.attendance import apologies, register, report
 from facilitator.attendance import filters as report_filters
-from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
 from facilitator.conditions import queries as agreement_queries
 from facilitator.extensions import db
 from facilitator.journey import action_queries
-from facilitator.models import Group, Role, User, group_facilitators
+from facilitator.models import Apology, Group, MeetingSession, Role, User, group_facilitators
 from facilitator.supervision import queries as supervision_queries
 
 bp = Blueprint("home", __name__)
@@ -48,13 +48,21 @@ def _groups_of(user: User) -> list[Group]:
 
 
 def _facilitator_panels(user: User) -> dict[str, Any]:
-    """Sessions still to come, registers still to take and the homes to contact this week."""
+    """Sessions still to come and the apologies for them, registers still to take and the homes
+    to contact this week."""
     now = now_utc()
     own_groups = report_filters.Filters(only_groups=facilitated_group_ids(user))
     engagement = report.engagement_report(own_groups, now=now, zone=zone())
-    return {"upcoming_sessions": booking_queries.upcoming_for(user, now),
+    upcoming = booking_queries.upcoming_for(user, now)
+    return {"upcoming_sessions": upcoming, "upcoming_apologies": _apologies_for(upcoming),
             "attendance_overview": {"registers": register.registers_to_take(user, now),
                                     "contact": engagement.attention}}
+
+
+def _apologies_for(sessions: list[MeetingSession]) -> list[tuple[MeetingSession, Apology]]:
+    """The standing apologies for these sessions, soonest session first."""
+    found = apologies.standing_for_sessions([s.id for s in sessions])
+    return [(session, apology) for session in sessions for apology in found.get(session.id, [])]
 
 
 @bp.route("/healthz")

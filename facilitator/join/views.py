@@ -249,7 +249,7 @@ def home(token: str) -> Any:
     coming = coming_sessions(sessions, now)
     groups = queries.groups_of_sessions([c.session for c in coming] + past[::-1])
     reach = [(group, people) for group in groups if (people := queries.facilitators_of(group))]
-    tests = device_tests.test_meetings(contact.home_id, as_local(now).date())
+    tests = device_tests.test_meetings(contact.home_id, now)
     response = make_response(render_template(
         "join/home.html", contact=contact, home=contact.home, token=token, now=now, upcoming=coming,
         apologised=set(standing_for_sessions([c.session.id for c in coming], contact.home_id)),
@@ -263,7 +263,7 @@ def home(token: str) -> Any:
         test_meetings=tests, last_test=device_tests.latest_tests([contact.home_id]).get(contact.home_id),
         between=_between_sessions([c.session for c in coming], past, now)))
     if tests:
-        response.headers["Content-Security-Policy"] = csp_with_form_targets(m.url for m in tests)
+        response.headers["Content-Security-Policy"] = csp_with_form_targets(m.url for m in tests if m.url)
     return response
 
 

@@ -5,9 +5,9 @@
 ``access`` says who may see and change a home's journey, ``assessment_views`` the staff pages; the
 home fills its round in through ``facilitator.join.assessment``.
 ``actions`` holds the action plan's rules and writes, ``action_queries`` its reads,
-``action_views`` the staff pages (the weekly email of overdue actions is the outbox's:
-``facilitator.invites.digest``); the home's own page shows and ticks its actions through
-``facilitator.join.actions``.
+``action_views`` the staff pages, ``action_reports`` every home's plan for leads (the weekly email
+of overdue actions is the outbox's: ``facilitator.invites.digest``); the home's own page shows and
+ticks its actions through ``facilitator.join.actions``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from facilitator.models import ActionStatus
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.journey import action_views, assessment_views  # noqa: F401 - their routes are on bp
+    from facilitator.journey import (  # noqa: F401 - their routes are on bp
+        action_reports,
+        action_views,
+        assessment_views,
+    )
     from facilitator.journey.blueprint import bp
 
     app.register_blueprint(bp)

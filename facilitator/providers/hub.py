@@ -164,6 +164,14 @@ class ProviderHub:
         """Where "Test this iPad" leads for a group on this provider (None: nowhere)."""
         return self._fact(name, "test_meeting_url", None)
 
+    def device_check_uses_meeting(self, name: str) -> bool:
+        """Whether "Test this iPad" opens the pre-join screen of the home's next session instead."""
+        return self._fact(name, "device_check_uses_meeting", False)
+
+    def device_check_hint(self, name: str) -> str | None:
+        """What the button opens, in the provider's words, when it is not its own test meeting."""
+        return self._fact(name, "device_check_hint", None)
+
     # Hosts and their daily cap ----------------------------------------------------------------
 
     def host_for(self, name: str, users: Iterable[User | None]) -> str | None:

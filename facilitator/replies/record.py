@@ -14,6 +14,9 @@ lower SEQUENCE than the one kept answers an older version of the event and never
 With the same SEQUENCE the later DTSTAMP wins; a reply without DTSTAMP, or the same one again
 (a message read twice after a UIDVALIDITY change), overwrites with what it says, which is the
 same answer, so reading a message again changes nothing.
+
+**Apologies.** After each answer kept, the home's calendar apology follows its contacts' answers
+(``attendance.apologies.sync_calendar_apology``, the one rule: every invited contact declined).
 """
 
 from __future__ import annotations
@@ -24,10 +27,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from facilitator.attendance import apologies
 from facilitator.extensions import db
 from facilitator.invites import series
-from facilitator.models import CalendarReply, InviteDelivery, MeetingSession, Method
+from facilitator.models import CalendarReply, Contact, InviteDelivery, MeetingSession, Method
 from facilitator.replies.parse import Answer, normalise_address
+
+# The answers kept: the home's calendar apology follows them. "unchanged" too, so reading a reply
+# again makes the apology of a reply kept before apologies existed; the rule changes nothing twice.
+KEPT = ("recorded", "unchanged")
 
 
 def sessions_for_reply(uid: str, recurrence_id: datetime | date | None) -> list[MeetingSession]:
@@ -73,8 +81,24 @@ def record_answer(answer: Answer, received_at: datetime) -> list[str]:
     invited = invited_contacts([s.id for s in sessions], answer.attendee)
     if not invited:
         return ["not_invited"]
-    return [_keep(session_id, contact_id, answer, received_at)
-            for session_id, contacts in sorted(invited.items()) for contact_id in sorted(contacts)]
+    by_id = {s.id: s for s in sessions}
+    outcomes = []
+    for session_id, contacts in sorted(invited.items()):
+        for contact_id in sorted(contacts):
+            outcome = _keep(session_id, contact_id, answer, received_at)
+            if outcome in KEPT:
+                _home_apology_follows(by_id[session_id], contact_id, received_at)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _home_apology_follows(session: MeetingSession, contact_id: int, now: datetime) -> None:
+    """The contact's home's calendar apology follows its contacts' answers (issue 18: every
+    invited contact declined → it stands; an acceptance → it is withdrawn). A cancelled session
+    takes no apologies."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is not None and not session.is_cancelled:
+        apologies.sync_calendar_apology(session, contact.home_id, now)
 
 
 def _keep(session_id: int, contact_id: int, answer: Answer, received_at: datetime) -> str:

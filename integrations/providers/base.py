@@ -93,6 +93,11 @@ class MeetingProvider(ABC):
     # The provider's own public test meeting, opened by a home's "Test this iPad" button; None
     # when the provider has none (the button is not offered).
     test_meeting_url: str | None = None
+    # For a provider without one: whether the test opens the pre-join screen of the home's next
+    # session on it (its join link), where camera, microphone and sound can be checked before
+    # joining; and the words that say so beside the button.
+    device_check_uses_meeting: bool = False
+    device_check_hint: str | None = None
 
     @abstractmethod
     def create(self, meeting: MeetingRequest) -> ProviderMeeting:

@@ -74,7 +74,11 @@ class TeamsProvider(MeetingProvider):
     imports_attendance = True
     join_target = "Microsoft Teams"
     # test_meeting_url stays None: no public page of Microsoft's that opens a test meeting without
-    # signing in could be confirmed (Teams' test call is inside the signed-in app).
+    # signing in could be confirmed (Teams' test call is inside the signed-in app). Its pre-join
+    # screen checks the devices instead: nobody joins until they press "Join now".
+    device_check_uses_meeting = True
+    device_check_hint = ("Opens the next session's Teams screen, where you can check your camera, "
+                         "microphone and sound. You won't join until you press Join now.")
     join_hint = ('Teams opens in its app if it is installed; otherwise choose "Continue on this '
                  'browser". If asked, allow the camera and microphone.')
 

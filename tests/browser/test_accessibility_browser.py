@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from facilitator import providers
+from facilitator.attendance import apologies, pauses
 from facilitator.auth import services as auth_services
 from facilitator.booking import services as booking
 from facilitator.clock import local_today
@@ -109,6 +110,7 @@ def seed(live: LiveServer) -> World:
     for person, answer in zip([*homes[0].contacts, *homes[1].contacts], ("DECLINED", "DECLINED", "ACCEPTED"),
                               strict=True):
         db.session.add(CalendarReply(session_id=upcoming.id, contact_id=person.id, partstat=answer))
+    _apologies_and_a_pause(homes, upcoming, author)
     note = notes.create_note(author, taken.id, NOTE_TEXT, WEB, taken.group.memberships[0].home_id, True)
     record = write_record(author, local_today() - timedelta(days=7), shared=True,
                           supervisor=users["supervisor"])
@@ -153,6 +155,18 @@ def _plan_and_summary(author: User, upcoming: MeetingSession, past: MeetingSessi
     plans.save_plan(upcoming, plans.PlanData("Saying goodbye well", "1. Check-in\n2. Endings"), author, now)
     shared = plans.SummaryData("We shared what helps the team after a hard shift.")
     plans.save_summary(past, shared, author, now)
+
+
+def _apologies_and_a_pause(homes: list[CareHome], upcoming: MeetingSession, author: User) -> None:
+    """Rowan Court's calendar apology (both its contacts declined, as reading the replies makes
+    it), Seaview House's apology by link, and Seaview paused over that session's day (issue 18)."""
+    now = datetime.now(UTC)
+    apologies.sync_calendar_apology(upcoming, homes[0].id, now)
+    short_staffed = apologies.ApologyInput("staffing", "Two carers off")
+    apologies.send_apology(upcoming, homes[1].contacts[0], short_staffed, now)
+    day = upcoming.local_date
+    outbreak = pauses.PauseInput(day - timedelta(days=1), day + timedelta(days=2), "outbreak")
+    pauses.add_pause(homes[1].id, outbreak, author, now)
 
 
 def _series(make: Factory, author: User, soon: datetime) -> tuple[booking.BookingResult, Contact]:
@@ -450,6 +464,7 @@ PAGES = [
     # A lead.
     Visit("lead-home", "lead", _path("/"), "Welcome"),
     Visit("lead-progress", "lead", _path("/progress"), "Progress of every home"),
+    Visit("lead-all-actions", "lead", _path("/reports/actions"), "All homes' actions"),
     Visit("dashboard", "lead", _path("/reports/attendance"), "Attendance and engagement"),
     Visit("dashboard-filtered", "lead", _path("/reports/attendance"), "Attendance and engagement",
           then=_filter_dashboard),
