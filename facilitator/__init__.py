@@ -23,6 +23,7 @@ from facilitator import (
     followups,
     forms,
     home,
+    indicators,
     invites,
     join,
     journey,
@@ -48,7 +49,7 @@ INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors,
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.
 AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, journey, conditions,
-         packs, followups)
+         packs, followups, indicators)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
