@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
-from facilitator.models import IndicatorReturn, IndicatorStaffTrained, KsfLevel
+from facilitator.models import IndicatorReminderSend, IndicatorReturn, IndicatorStaffTrained, KsfLevel
 
 LEVELS = tuple(level.value for level in KsfLevel)
 EARLIEST, LATEST = date(2000, 1, 1), date(9999, 12, 1)  # every month a return can be for
@@ -94,3 +94,9 @@ def months_back(last: date, count: int) -> date:
     """The first day of the month ``count - 1`` months before ``last``."""
     index = last.year * 12 + last.month - 1 - (count - 1)
     return date(index // 12, index % 12 + 1, 1)
+
+
+def month_asked(message_id: int) -> date | None:
+    """The month a queued monthly reminder asks about (for its wording)."""
+    return db.session.scalar(
+        select(IndicatorReminderSend.month).where(IndicatorReminderSend.outbox_message_id == message_id))
