@@ -300,3 +300,15 @@ def test_a_reminder_is_not_sent_to_a_contact_who_stopped_reminders_after_it_was_
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.contact_id == a.contacts[0].id))
     assert message.status == "skipped"
     assert message.status == "skipped" and message.last_error == "The contact stopped reminders."
+
+
+def test_the_csv_is_read_by_leads_and_the_homes_facilitators_only(client, auth, make: Factory, setting):
+    facilitator, a, b, c, _ = setting
+    _seed_returns(a, b, facilitator)
+    auth.login("lead")
+    assert client.get(f"/homes/{a.id}/indicators.csv").status_code == 200
+    assert client.get(f"/homes/{a.id}/indicators/2026-01/edit").status_code == 403, "leads read only"
+    auth.logout()
+    auth.login(make.user("facilitator"))
+    assert client.get(f"/homes/{a.id}/indicators.csv").status_code == 403
+    assert "Implementation indicators" not in client.get(f"/homes/{a.id}").get_data(as_text=True)

@@ -30,18 +30,15 @@ def edit_return(home_id: int, month: str) -> Any:
     if first_day is None:
         abort(404)
     form = forms.ReturnForm()
-    if form.validate_on_submit():
-        try:
-            services.save_return(home, first_day, forms.posted_return(request.form), IndicatorSource.PAPER,
-                                 g.user)
-        except DomainError as exc:
-            return _page(form, home, first_day, exc.fields), 422
-        flash(f"Saved {home.name}'s return for {first_day.strftime('%B %Y')} (from paper).", "success")
-        return redirect(url_for("admin.home", home_id=home.id, _anchor="indicators-heading"))
-    status = 422 if form.is_submitted() else 200  # a post without its CSRF token
-    return _page(form, home, first_day, {"csrf_token": "The form expired: send it again"} if status == 422
-                 else {}), status
-
+    if not form.validate_on_submit():
+        return _page(form, home, first_day, {}), 200
+    try:
+        services.save_return(home, first_day, forms.posted_return(request.form), IndicatorSource.PAPER,
+                             g.user)
+    except DomainError as exc:
+        return _page(form, home, first_day, exc.fields), 422
+    flash(f"Saved {home.name}'s return for {first_day.strftime('%B %Y')} (from paper).", "success")
+    return redirect(url_for("admin.home", home_id=home.id, _anchor="indicators-heading"))
 
 def _page(form: forms.ReturnForm, home: CareHome, month: Any, problems: dict[str, str]) -> Any:
     saved = queries.return_for(home.id, month)
