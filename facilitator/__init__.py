@@ -23,6 +23,7 @@ from facilitator import (
     followups,
     forms,
     home,
+    indicators,
     invites,
     join,
     journey,
@@ -50,7 +51,7 @@ INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors,
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.
 AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, journey, conditions,
-         packs, followups, resources, plans)
+         packs, followups, resources, plans, indicators)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

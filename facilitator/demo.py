@@ -13,6 +13,7 @@ Care homes across Scotland in three PSL groups, one account of each role, and ar
 - a directory of real Scottish partner organisations, each home's council area, and one partner
   contact (``demo_partners``);
 - a dozen real NTTP / NES / Scottish Government learning resources (``demo_resources``).
+- six months of each home's monthly return of implementation indicators (``demo_indicators``).
 
 Each facilitator's sessions are at different times: nobody is double-booked.
 """
@@ -31,6 +32,7 @@ from facilitator.booking import services as booking
 from facilitator.booking import times as booking_times
 from facilitator.booking.clashes import overlaps
 from facilitator.clock import local_today, now_utc, zone, zone_name
+from facilitator.demo_indicators import load_indicators
 from facilitator.demo_partners import load_partners
 from facilitator.demo_resources import load_resources
 from facilitator.extensions import db
@@ -100,6 +102,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     _imported_from_zoom(groups[0])
     _upcoming(groups)
     _supervision(users[Role.FACILITATOR][0], users[Role.SUPERVISOR][0])
+    load_indicators(groups, users[Role.FACILITATOR][0])
     return [(email, role.value) for email, _, role in STAFF]
 
 

@@ -181,6 +181,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     # Self-assessment (issue 16): facilitators only for homes of their groups (now or before),
     # object-level (tests/test_assessments_api.py); leads read; assessment_id names no row here.
     "join.assessment": P,
+    # Implementation indicators (issue 19): facilitators write only homes of groups they facilitate
+    # (managed_home), leads read (can_read_home); object-level in tests/test_indicators.py.
+    "join.indicators": P,
+    "api.list_indicators": READERS,
+    "api.put_indicators": BOOKERS,
+    "indicators.edit_return": BOOKERS,
+    "indicators.indicators_csv": READERS,
     "join.assessment_start": P,
     "join.assessment_step": P,
     "join.assessment_finish": P,
@@ -290,6 +297,7 @@ def _fill(rule: str, ids: dict[str, int]) -> str:
     url = rule
     for name, value in ids.items():
         url = url.replace(f"<int:{name}>", str(value))
+    url = url.replace("<month>", "2026-01")  # a month of a home's return
     url = url.replace("<token>", UNKNOWN_TOKEN)  # token pages answer an unknown token with a 404
     url = url.replace("<series_id>", str(uuid.UUID(int=0)))  # no such series: the roles still answer first
     assert "<" not in url, f"no test id for {rule}"

@@ -40,6 +40,9 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.followups import queries as followup_queries
 from facilitator.forms import add_field_errors, choices, flash_refusal, show_errors, validate_all
+from facilitator.indicators import queries as indicator_queries
+from facilitator.indicators.forms import LEVEL_LABELS
+from facilitator.indicators.services import last_month, month_key
 from facilitator.models import (
     CareHome,
     Contact,
@@ -187,12 +190,16 @@ def home(home_id: int) -> Any:
     home = get_or_404(CareHome, home_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.home_id == home.id).order_by(Membership.joined_on))
-    readable, manages = can_read_home(g.user, home.id), can_manage_home(g.user, home.id, local_today())
+    today = local_today()
+    readable, manages = can_read_home(g.user, home.id), can_manage_home(g.user, home.id, today)
     return render_template("admin/home.html", home=home, memberships=list(memberships), can_print=readable,
+                           indicator_trend=indicator_queries.last_year(home.id, today) if readable else [],
+                           indicator_levels=LEVEL_LABELS,
+                           last_month_key=month_key(last_month(today)),
                            partner_contacts=partner_queries.home_contacts(home.id),
                            can_record_contact=manages, can_manage=manages,
                            agreements=agreement_queries.home_agreements(home.id) if readable else [],
-                           follow_ups=followup_queries.home_history(g.user, home.id), today=local_today())
+                           follow_ups=followup_queries.home_history(g.user, home.id), today=today)
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

@@ -21,6 +21,7 @@ from facilitator.api import (  # noqa: F401
     followups,
     groups,
     homes,
+    indicators,
     invitations,
     notes,
     partners,

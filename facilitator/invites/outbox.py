@@ -43,6 +43,7 @@ from facilitator.clock import now_utc
 from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
+from facilitator.indicators.reminder import queue_indicator_reminders
 from facilitator.invites import queries, render, series, series_render
 from facilitator.invites.digest import queue_overdue_digests
 from facilitator.invites.services import new_message
@@ -70,7 +71,8 @@ def run_report(*extra: tuple[str, str]) -> queue.RunReport:
     """What a pass did; ``outcomes`` holds each message's outcome by its Message-ID."""
     return queue.RunReport(("sent", "sent"), ("retrying", "to retry"), ("failed", "failed"),
                            ("skipped", "skipped"), ("reminders", "reminders queued"),
-                           ("digests", "action digests queued"), *extra)
+                           ("digests", "action digests queued"),
+                           ("indicator_reminders", "monthly return reminders queued"), *extra)
 
 
 def backoff() -> queue.Backoff:
@@ -110,6 +112,7 @@ def run_once(backend: MailBackend | None = None, worker: str | None = None,
     with write_intent():  # every transaction here may write: on SQLite, take the lock up front
         result.add("reminders", count=queue_due_reminders())
         result.add("digests", count=queue_overdue_digests())
+        result.add("indicator_reminders", count=queue_indicator_reminders())
         transaction.commit()
         handled = 0
         while handled < limit:

@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from facilitator.clock import as_local
 from facilitator.extensions import db
+from facilitator.indicators.queries import month_asked
+from facilitator.indicators.services import last_month, month_key
 from facilitator.invites import events, queries, series
 from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
@@ -152,6 +154,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return _missed_you_skip(message, now)
     if kind == MessageKind.SUMMARY:
         return _summary_skip(message)
+    if kind == MessageKind.INDICATORS:
+        return _indicators_skip(message)
     if message.series_id is not None:
         return series.why_skip(message)
     session = message.session
@@ -174,6 +178,15 @@ def _digest_skip(message: OutboxMessage, now: datetime) -> str | None:
         return "The contact stopped reminders."
     if not action_queries.overdue_for_owner(contact, as_local(now).date()):
         return "No overdue actions are left."
+    return None
+
+
+def _indicators_skip(message: OutboxMessage) -> str | None:
+    contact = message.contact
+    if not contact.is_active or contact.email != message.to_email:
+        return "The contact is inactive or has another address now."
+    if queries.is_opted_out(contact.id):
+        return "The contact stopped reminders."
     return None
 
 
@@ -228,6 +241,9 @@ def render(message: OutboxMessage, now: datetime) -> None:
         return
     if kind == MessageKind.ACTIONS:
         _render_digest(message, contact, now)
+        return
+    if kind == MessageKind.INDICATORS:
+        _render_indicators(message, contact, now)
         return
     session = message.session
     assert session is not None
@@ -337,6 +353,18 @@ def _render_digest(message: OutboxMessage, contact: Contact, now: datetime) -> N
     count = f"{len(overdue)} action{'s' if len(overdue) != 1 else ''}"
     fill_content(message, now, f"{contact.home.name}: {count} overdue", "actions_digest", context,
                  headers=headers)
+
+
+def _render_indicators(message: OutboxMessage, contact: Contact, now: datetime) -> None:
+    """The 1st of the month's ask for last month's return, with the link to the form."""
+    links = contact_links(contact)
+    month = month_asked(message.id) or last_month(as_local(now).date())
+    context = {"contact": contact, "home": contact.home, "links": links, "month": month,
+               "form_url": f"{links.home}/indicators?month={month_key(month)}"}
+    headers = {"List-Unsubscribe": f"<{links.reminders}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    fill_content(message, now, f"{contact.home.name}: your two-minute return for {month.strftime('%B %Y')}",
+                 "indicators_reminder", context, headers=headers)
 
 
 def reminder_offset_of(message: OutboxMessage) -> timedelta | None:

@@ -7,7 +7,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    # actions, apologies, assessment, device_test and paper_links add their routes to views.bp
-    from facilitator.join import actions, apologies, assessment, device_test, paper_links, views  # noqa: F401
+    # actions, apologies, assessment, device_test, indicators and paper_links add their routes to views.bp
+    from facilitator.join import (  # noqa: F401
+        actions,
+        apologies,
+        assessment,
+        device_test,
+        indicators,
+        paper_links,
+        views,
+    )
 
     app.register_blueprint(views.bp)

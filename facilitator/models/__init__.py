@@ -54,6 +54,13 @@ from facilitator.models.groups import (
     member_on,
 )
 from facilitator.models.homes import CareHome, Contact, ContactRole
+from facilitator.models.indicators import (
+    IndicatorReminderSend,
+    IndicatorReturn,
+    IndicatorSource,
+    IndicatorStaffTrained,
+    StaffRole,
+)
 from facilitator.models.invites import (
     ContactToken,
     DeliveryStatus,
@@ -101,6 +108,8 @@ __all__ = [
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",
     "DeviceTest", "MembershipReadiness",
     "ActionDigestSend",
+    "IndicatorReminderSend", "IndicatorReturn", "IndicatorSource", "IndicatorStaffTrained", "KsfLevel",
+    "StaffRole",
     "ActionStatus",
     "HomeAction",
     "Assessment",

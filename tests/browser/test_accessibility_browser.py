@@ -336,6 +336,13 @@ def _log_nothing(page: Page) -> None:
     expect(page.locator(".error-summary")).to_contain_text("Say what came of the contact.")
 
 
+def _return_errors(page: Page) -> None:
+    page.get_by_label("Care plans reviewed last month").fill("-1")
+    page.get_by_label("Care staff, Informed").fill("lots")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".error-summary a")).to_have_count(6)  # the four left blank too
+
+
 def _path(template: str) -> Callable[[World], str]:
     return lambda world: template.format(w=world)
 
@@ -356,6 +363,9 @@ PAGES = [
     Visit("contact-assessment", None, _path("/h/{w.home_link}/assessment"), "Rowan Court: self-assessment",
           ipad=True),
     Visit("contact-assessment-step", None, _path("/h/{w.home_link}/assessment/1"), "Governance", ipad=True),
+    Visit("contact-indicators", None, _path("/h/{w.home_link}/indicators"), "Rowan Court:", ipad=True),
+    Visit("contact-indicators-errors", None, _path("/h/{w.home_link}/indicators"), "Rowan Court:", ipad=True,
+          then=_return_errors),
     Visit("join", None, _path("/j/{w.join}"), "Week 9", ipad=True),
     Visit("join-unknown-link", None, _path("/j/" + "x" * 43), "", ipad=True, status=404),
     Visit("join-series", None, _path("/j/{w.series_join}"), "Series week", ipad=True),
@@ -375,6 +385,8 @@ PAGES = [
     Visit("agreement-paper", "facilitator", _path("/agreements/{w.agreement_id}/paper"),
           "Record the signed letter"),
     Visit("group-progress", "facilitator", _path("/groups/{w.group}/progress"), "Progress of Fife Cohort 3"),
+    Visit("indicators-paper", "facilitator", _path("/homes/{w.home}/indicators/2026-01/edit"),
+          "Rowan Court: return for January 2026"),
     Visit("home-assessments", "facilitator", _path("/homes/{w.home}/assessments"),
           "Rowan Court: self-assessment"),
     Visit("assessment-edit", "facilitator", _path("/assessments/{w.assessment}/edit"),
