@@ -44,7 +44,7 @@ from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
 from facilitator.indicators.reminder import queue_indicator_reminders
-from facilitator.invites import queries, render, series, series_render
+from facilitator.invites import applies, queries, render, series, series_render
 from facilitator.invites.digest import queue_overdue_digests
 from facilitator.invites.services import new_message
 from facilitator.models import (
@@ -191,7 +191,7 @@ def deliver_one(message_id: int, backend: MailBackend, worker: str) -> tuple[str
         db.session.rollback()
         return "lost", str(message_id)
     now = now_utc()
-    reason = render.why_skip(message, now)
+    reason = applies.why_skip(message, now)
     if reason:
         _finish(message, OutboxStatus.SKIPPED, now, reason)
         transaction.commit()

@@ -24,7 +24,7 @@ from facilitator.clock import as_local
 from facilitator.extensions import db
 from facilitator.indicators.queries import month_asked
 from facilitator.indicators.services import last_month, month_key
-from facilitator.invites import events, queries, series
+from facilitator.invites import events, queries
 from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, session_time, short_when
 from facilitator.journey import action_queries
@@ -136,90 +136,6 @@ def event_data(session: MeetingSession, link: str | None, now: datetime, *, sequ
 def download_ics(session: MeetingSession, link: str | None, now: datetime, home_name: str = "") -> bytes:
     """A single-event file to add to a calendar by hand (PUBLISH, so no attendee)."""
     return build_download(event_data(session, link, now, home_name=home_name), prodid=PRODID, now=now)
-
-
-# ------------------------------------------------------------------------------- applies?
-
-
-def why_skip(message: OutboxMessage, now: datetime) -> str | None:
-    """The reason this message no longer applies, or None. Checked before every attempt."""
-    kind = MessageKind(message.kind)
-    if kind == MessageKind.ACCOUNT:
-        return None
-    if kind == MessageKind.HOME_LINK:
-        return None if message.contact.is_active else "The contact is inactive."
-    if kind == MessageKind.ACTIONS:
-        return _digest_skip(message, now)
-    if kind == MessageKind.MISSED_YOU:
-        return _missed_you_skip(message, now)
-    if kind == MessageKind.SUMMARY:
-        return _summary_skip(message)
-    if kind == MessageKind.INDICATORS:
-        return _indicators_skip(message)
-    if message.series_id is not None:
-        return series.why_skip(message)
-    session = message.session
-    if session is None:
-        return "The session no longer exists."
-    if kind.is_calendar:
-        if queries.newer_calendar_message(message):
-            return "Replaced by a newer message before it was sent."
-        if kind == MessageKind.REQUEST and session.status != SessionStatus.SCHEDULED:
-            return "The session was cancelled before the invite was sent."
-        return None
-    return _reminder_skip(message, session, now)
-
-
-def _digest_skip(message: OutboxMessage, now: datetime) -> str | None:
-    contact = message.contact
-    if not contact.is_active or contact.email != message.to_email:
-        return "The contact is inactive or has another address now."
-    if queries.is_opted_out(contact.id):
-        return "The contact stopped reminders."
-    if not action_queries.overdue_for_owner(contact, as_local(now).date()):
-        return "No overdue actions are left."
-    return None
-
-
-def _indicators_skip(message: OutboxMessage) -> str | None:
-    contact = message.contact
-    if not contact.is_active or contact.email != message.to_email:
-        return "The contact is inactive or has another address now."
-    if queries.is_opted_out(contact.id):
-        return "The contact stopped reminders."
-    return None
-
-
-def _missed_you_skip(message: OutboxMessage, now: datetime) -> str | None:
-    session = message.session
-    if not message.contact.is_active or message.contact.email != message.to_email:
-        return "The contact is inactive or has another address now."
-    if session is None or session.status != SessionStatus.SCHEDULED or now >= session.starts_at:
-        return "The session it invites to was cancelled or has started."
-    return None
-
-
-def _summary_skip(message: OutboxMessage) -> str | None:
-    if not message.contact.is_active or message.contact.email != message.to_email:
-        return "The contact is inactive or has another address now."
-    if message.session is None or plan_queries.summary_of(message.session.id) is None:
-        return "The session or its summary no longer exists."
-    return None
-
-
-def _reminder_skip(message: OutboxMessage, session: MeetingSession, now: datetime) -> str | None:
-    delivery = queries.delivery(session.id, message.contact_id)
-    if session.status != SessionStatus.SCHEDULED:
-        return "The session was cancelled."
-    if message.reminder_starts_at != session.starts_at:
-        return "The session moved to another time."
-    if now >= session.starts_at:
-        return "The session has started."
-    if delivery is None or not delivery.is_invited or delivery.email != message.to_email:
-        return "The contact is no longer invited."
-    if queries.is_opted_out(message.contact_id):
-        return "The contact stopped reminders."
-    return None
 
 
 # ---------------------------------------------------------------------------------- render
