@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from facilitator.extensions import db
-from facilitator.indicators.reminder import queue_indicator_reminders
 from facilitator.indicators.services import indicator_problems, save_return
 from facilitator.invites import services as invite_services
+from facilitator.invites.indicator_reminder import queue_indicator_reminders
 from facilitator.invites.outbox import run_once
 from facilitator.invites.tokens import mint_contact_token
 from facilitator.models import IndicatorReminderSend, IndicatorReturn, IndicatorSource, OutboxMessage

@@ -18,11 +18,11 @@ from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_t
 from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.forms import flash_refusal, show_errors, validate_all
+from facilitator.invites import plan_queries
 from facilitator.invites.queries import invite_summary
 from facilitator.invites.series_render import page_state
 from facilitator.invites.states import session_emails
 from facilitator.models import Group, MeetingSession, Role, User, can_manage_group
-from facilitator.plans import queries as plan_queries
 from facilitator.providers import ProviderHub, hub
 from facilitator.replies.queries import home_replies
 

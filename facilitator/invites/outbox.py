@@ -43,9 +43,9 @@ from facilitator.clock import now_utc
 from facilitator.config import reminder_offsets
 from facilitator.database import write_intent
 from facilitator.extensions import db
-from facilitator.indicators.reminder import queue_indicator_reminders
 from facilitator.invites import applies, queries, render, series, series_render
 from facilitator.invites.digest import queue_overdue_digests
+from facilitator.invites.indicator_reminder import queue_indicator_reminders
 from facilitator.invites.services import new_message
 from facilitator.models import (
     DeliveryStatus,

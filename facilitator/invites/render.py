@@ -24,9 +24,9 @@ from facilitator.clock import as_local
 from facilitator.extensions import db
 from facilitator.indicators.queries import month_asked
 from facilitator.indicators.services import last_month, month_key
-from facilitator.invites import events, queries
+from facilitator.invites import events, plan_queries, queries
 from facilitator.invites.tokens import current_contact_token, mint_join_token
-from facilitator.invites.wording import duration_words, session_time, short_when
+from facilitator.invites.wording import duration_words, plan_lines, session_time, short_when
 from facilitator.journey import action_queries
 from facilitator.journey.actions import domain_titles
 from facilitator.models import (
@@ -40,8 +40,6 @@ from facilitator.models import (
     SessionStatus,
 )
 from facilitator.models.plans import SessionPlan
-from facilitator.plans import queries as plan_queries
-from facilitator.plans.wording import plan_lines
 from facilitator.providers import hub
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail

@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from icalendar import Component
 
 from facilitator.clock import as_local
-from facilitator.invites import events, queries, render, series
+from facilitator.invites import events, plan_queries, queries, render, series
 from facilitator.invites.tokens import mint_series_token
 from facilitator.invites.wording import session_time, short_when, zone_label
 from facilitator.models import Contact, MeetingSession, MessageKind, Method, OutboxMessage, Series
 from facilitator.models.plans import SessionPlan
-from facilitator.plans import queries as plan_queries
 from facilitator.recurrence import monthly_rule, week_of_month
 from integrations import ical_series
 from integrations.ical import Attendee

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from facilitator.clock import zone_name as configured_zone
-from facilitator.models import MeetingSession
+from facilitator.models import MeetingSession, SessionPlan
 
 
 def zone_label(zone_name: str) -> str:
@@ -85,3 +85,14 @@ def reminder_phrase(offsets_minutes: list[int]) -> str:
         return "never"
     joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"{joined} before each session"
+
+
+def plan_lines(plan: SessionPlan | None) -> list[str]:
+    """A plan in words, for a calendar event's DESCRIPTION (plain text; the ical builder escapes it)."""
+    if plan is None or plan.is_empty:
+        return []
+    lines = [f"Plan for this session: {plan.theme}"] if plan.theme else []
+    lines += [f"Agenda:\n{plan.agenda}"] if plan.agenda else []
+    if plan.resources:
+        lines += ["Resources:"] + [f"- {r.title}: {r.url}" for r in plan.resources]
+    return lines

@@ -38,7 +38,7 @@ from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.conditions import device_tests, partner_queries
 from facilitator.config import reminder_offsets
 from facilitator.extensions import csrf, db
-from facilitator.invites import events, queries, series, series_render, services
+from facilitator.invites import events, plan_queries, queries, series, series_render, services
 from facilitator.invites.joins import coming_sessions, join_state, series_occurrence
 from facilitator.invites.render import (
     PRODID,
@@ -60,7 +60,6 @@ from facilitator.invites.wording import local_clock, reminder_phrase, session_ti
 from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries
-from facilitator.plans import queries as plan_queries
 from facilitator.providers import hub
 from facilitator.security import csp_with_form_targets
 from facilitator.user_agents import is_link_scanner, user_agent_family

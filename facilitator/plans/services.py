@@ -23,6 +23,7 @@ from facilitator.booking.revisions import flush_or_conflict
 from facilitator.errors import FIELDS_INVALID, ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.invites import hooks
+from facilitator.invites import plan_queries as queries
 from facilitator.invites import queries as invite_queries
 from facilitator.invites.services import new_message
 from facilitator.models import (
@@ -35,7 +36,6 @@ from facilitator.models import (
     User,
 )
 from facilitator.models.plans import AGENDA_MAX, SUMMARY_MAX, THEME_MAX
-from facilitator.plans import queries
 
 REASON = "summary"
 
