@@ -24,6 +24,7 @@ from facilitator.api import (  # noqa: F401
     invitations,
     notes,
     partners,
+    pauses,
     readiness,
     series,
     sessions,
