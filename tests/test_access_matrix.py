@@ -242,6 +242,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.list_pauses": READERS,
     "api.create_pause": BOOKERS,
     "api.end_pause": BOOKERS,
+    "attendance.new_pause": BOOKERS,
+    "attendance.end_pause": BOOKERS,
     "api.send_missed_you": BOOKERS,
 }
 
