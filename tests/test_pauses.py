@@ -197,6 +197,20 @@ def test_the_home_page_adds_and_ends_a_pause(app, auth, client, world):
     assert "End today" not in page.split(f'data-pause-id="{pause.id}"', 1)[1].split("</tr>", 1)[0]
 
 
+def test_the_home_page_removes_a_pause_that_has_not_started(app, auth, client, api, world):
+    home = world["home"]
+    api.as_user(world["facilitator"])
+    pause = added(api, home)
+    auth.login(world["facilitator"])
+    page = client.get(f"/homes/{home.id}").get_data(as_text=True)
+    row = page.split(f'data-pause-id="{pause["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert "Upcoming" in row and "Cancel this pause" in row and "Norovirus on one floor" in row
+    response = client.post(f"/pauses/{pause['id']}/end", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert pauses_of(home) == []
+    assert "Removed the pause: it had not started." in client.get(f"/homes/{home.id}").get_data(as_text=True)
+
+
 def test_the_form_shows_every_problem_at_once_and_saves_nothing(app, auth, client, world):
     home = world["home"]
     auth.login(world["facilitator"])
