@@ -251,6 +251,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.list_follow_ups": READERS,
     "api.log_follow_up_contact": BOOKERS,
     "api.update_follow_up": BOOKERS,
+    # A home's pauses (issue 18): facilitators of the home's groups only, object-level
+    # (tests/test_pauses.py); leads read.
+    "api.list_pauses": READERS,
+    "api.create_pause": BOOKERS,
+    "api.end_pause": BOOKERS,
+    "attendance.new_pause": BOOKERS,
+    "attendance.end_pause": BOOKERS,
     "api.send_missed_you": BOOKERS,
     # Session plans and summaries (issue 19): the group's facilitators and admins (object-level:
     # tests/test_plans_summaries.py).
@@ -352,6 +359,7 @@ def test_role_matrix(role, make_app):
         ids["agreement_id"] = MISSING_ROW  # an agreement of the seeded home is tested in test_agreements
         ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)
+        ids["pause_id"] = MISSING_ROW  # 404 for those let in (tests/test_pauses.py: real ones)
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

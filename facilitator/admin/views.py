@@ -28,6 +28,8 @@ from facilitator.admin.forms import (
     UserForm,
     handover_form,
 )
+from facilitator.attendance import pauses
+from facilitator.attendance.pause_forms import PauseForm
 from facilitator.auth import mfa as auth_mfa
 from facilitator.auth import queries as auth_queries
 from facilitator.auth import reset as auth_reset
@@ -199,7 +201,9 @@ def home(home_id: int) -> Any:
                            partner_contacts=partner_queries.home_contacts(home.id),
                            can_record_contact=manages, can_manage=manages,
                            agreements=agreement_queries.home_agreements(home.id) if readable else [],
-                           follow_ups=followup_queries.home_history(g.user, home.id), today=today)
+                           follow_ups=followup_queries.home_history(g.user, home.id), today=today,
+                           pauses=pauses.home_pauses(home.id) if readable else [],
+                           pause_form=PauseForm() if manages else None)
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from facilitator.api import (  # noqa: F401
     invitations,
     notes,
     partners,
+    pauses,
     plans,
     readiness,
     resources,

@@ -34,6 +34,7 @@ class Operation:
     query: type[BaseModel] | None
     response: type[BaseModel] | None
     status: int
+    empty_status: int | None = None  # also answered, with no body, when the view returns None
 
 
 OPERATIONS: list[Operation] = []
@@ -84,8 +85,10 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 def operation(rule: str, method: str, *, roles: Any, summary: str,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              response: type[BaseModel] | None = None, status: int = 200) -> Callable[..., Any]:
-    """Register an API view. The view gets ``body``/``query`` models and returns a model."""
+              response: type[BaseModel] | None = None, status: int = 200,
+              empty_status: int | None = None) -> Callable[..., Any]:
+    """Register an API view. The view gets ``body``/``query`` models and returns a model, or None
+    for an answer with no body (``empty_status``, documented beside ``status``; 204 by default)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(fn)
@@ -98,13 +101,13 @@ def operation(rule: str, method: str, *, roles: Any, summary: str,
             if isinstance(result, Response):
                 return result
             if result is None:
-                return Response(status=204)
+                return Response(status=empty_status or 204)
             return result.model_dump(mode="json"), status
 
         allow(roles)(view)
         bp.add_url_rule(PREFIX + rule, fn.__name__, view, methods=[method])
         OPERATIONS.append(Operation(PREFIX + rule, method, f"api.{fn.__name__}", summary,
-                                    view.allowed_roles, body, query, response, status))
+                                    view.allowed_roles, body, query, response, status, empty_status))
         return view
 
     return decorate

@@ -94,6 +94,8 @@ def _responses(op: Operation) -> dict[str, Any]:
     else:
         responses[str(op.status)] = {"description": "Success",
                                      "content": {"application/json": {"schema": _ref(op.response)}}}
+    if op.empty_status is not None:
+        responses[str(op.empty_status)] = {"description": "Done, nothing to show"}
     for code, text in ERRORS.items():
         responses[code] = {"description": text,
                            "content": {"application/json": {"schema": _ref(Error)}}}

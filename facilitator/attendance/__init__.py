@@ -27,7 +27,7 @@ def entry_source_label(source: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.attendance import report_cache, views, webhook  # noqa: F401 - their routes are on bp
+    from facilitator.attendance import pause_views, report_cache, views, webhook  # noqa: F401 - routes on bp
     from facilitator.attendance.blueprint import bp
 
     report_cache.init_app(app)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from facilitator.errors import DomainError
+from facilitator.errors import ConflictError, DomainError
 from facilitator.extensions import db
 from facilitator.models import User
 from facilitator.models.engagement import HomePause, PauseReason
@@ -104,7 +104,9 @@ def add_pause(home_id: int, data: PauseInput, user: User | None, now: datetime) 
 
 def end_pause(pause: HomePause, today: date, now: datetime) -> HomePause | None:
     """End the pause today (``ends_on`` today, ``ended_early_at`` now); a pause not started yet is
-    deleted (None). A pause already over is left as it was."""
+    deleted (None). A pause already over cannot be ended: :class:`ConflictError`."""
+    if pause.ends_on < today:
+        raise ConflictError(f"This pause ended on {pause.ends_on:%-d %B %Y}: there is nothing to end.")
     if pause.starts_on > today:
         db.session.delete(pause)
         db.session.flush()

@@ -325,6 +325,12 @@ def _action_errors(page: Page) -> None:
     expect(page.locator(".error-summary a")).to_have_count(2)
 
 
+def _pause_errors(page: Page) -> None:
+    page.get_by_label("To (the last day of the pause)").fill("2020-01-01")
+    page.get_by_role("button", name="Pause Rowan Court").click()
+    expect(page.locator(".error-summary a")).to_have_count(2)
+
+
 def _agree_without_a_name(page: Page) -> None:
     page.get_by_label("Your full name").fill("   ")
     page.get_by_role("button", name="I agree").click()
@@ -461,6 +467,9 @@ PAGES = [
           "Record a contact"),
     Visit("partner-contact-errors", "facilitator", _path("/homes/{w.home}/partner-contacts/new"),
           "Record a contact", then=_save_empty),
+    Visit("pause-new", "facilitator", _path("/homes/{w.home}/pauses/new"), "Pause Rowan Court"),
+    Visit("pause-errors", "facilitator", _path("/homes/{w.home}/pauses/new"), "Pause Rowan Court",
+          then=_pause_errors),
     Visit("note-refused", "facilitator2", _path("/notes/{w.note}"), "You do not have access", status=403),
     # A supervisor.
     Visit("supervisor-home", "supervisor", _path("/"), "Welcome"),

@@ -52,6 +52,7 @@ ID_MODELS = {
     "token_id": "ApiToken",
     "agreement_id": "Agreement",
     "follow_up_id": "FollowUp",
+    "pause_id": "HomePause",
 }
 
 
