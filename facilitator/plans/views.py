@@ -14,8 +14,9 @@ from facilitator.access import MANAGERS, allow, session_or_404
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.forms import flash_refusal, show_errors, validate_all
+from facilitator.invites import plan_queries as queries
 from facilitator.models import MeetingSession
-from facilitator.plans import preview, queries, services
+from facilitator.plans import preview, services
 from facilitator.plans.blueprint import bp
 from facilitator.plans.forms import PlanForm, SendForm, SummaryForm
 from facilitator.resources.queries import search
