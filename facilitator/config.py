@@ -198,6 +198,9 @@ CHECKS: dict[str, Check] = {
     "AGREEMENT_SPONSOR_REMINDER_DAYS": _whole(1),
     "AGREEMENT_REVIEW_REMINDER_DAYS": _whole(1),
     "FOLLOW_UP_ESCALATE_DAYS": _whole(1),
+    "APOLOGY_DIGEST_HOUR": lambda key, value: _require(
+        not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= 23,
+        f"{key} must be an hour of the day, 0 to 23, not {value!r}"),
     "IMAP_PORT": lambda key, value: _require(
         not isinstance(value, bool) and isinstance(value, int) and 0 < value < 65536,
         f"{key} must be a port number (993 for IMAP over TLS), not {value!r}"),

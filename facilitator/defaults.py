@@ -195,6 +195,9 @@ DEFAULTS: dict[str, Any] = {
     # Follow-ups (issue 18): the leads are told of one with no contact logged this many days after
     # it opened (or after its snooze ended).
     "FOLLOW_UP_ESCALATE_DAYS": 10,
+    # The facilitators' daily digest of new apologies covers the day up to this hour (local time,
+    # 0–23) and is sent by the first follow-ups pass after it.
+    "APOLOGY_DIGEST_HOUR": 7,
     # An API token stops working this many days after it was made.
     "API_TOKEN_DAYS": 90,
     # A password-reset link works once, for this many minutes.

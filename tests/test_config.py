@@ -104,6 +104,7 @@ def test_make_run_sets_a_monitored_organizer_mailbox():
     ("REPORT_CACHE_SIZE", -1, "REPORT_CACHE_SIZE must be a whole number"),
     ("APOLOGY_RUN_AT_RISK", 0, "APOLOGY_RUN_AT_RISK must be a whole number, 1 or more"),
     ("APOLOGY_RUN_AT_RISK", "many", "APOLOGY_RUN_AT_RISK must be a whole number, 1 or more"),
+    ("APOLOGY_DIGEST_HOUR", 24, "APOLOGY_DIGEST_HOUR must be an hour of the day"),
 ])
 def test_bad_values_are_refused_at_start(instance, key, value, message):
     config = {"SECRET_KEY": TEST_SECRET, key: value}

@@ -328,4 +328,5 @@ def test_the_command_runs_one_pass(app, world):
     transaction.commit()
     result = app.test_cli_runner().invoke(args=["follow-ups", "run"])
     assert result.exit_code == 0
-    assert "Follow-ups: 1 opened, 0 back from a snooze, 0 escalated to the leads." in result.output
+    assert ("Follow-ups: 1 opened, 0 back from a snooze, 0 escalated to the leads, "
+            "0 apology digests queued.") in result.output
