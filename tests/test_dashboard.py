@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from facilitator.admin import services as admin_services
 from facilitator.attendance import register
-from facilitator.attendance.export import safe_cell
 from facilitator.auth.api_tokens import issue_api_token
+from facilitator.csv_cells import safe_cell
 from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.models import CareHome, Group, MeetingSession, Membership, User

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from facilitator.attendance.report import Filters, group_filter, member_periods, session_filter
+from facilitator.csv_cells import BOM, safe_cell
 from facilitator.extensions import db
 from facilitator.models import Group, MeetingSession, member_on
 from facilitator.models.attendance import AttendanceEntry, AttendanceStatus, EngagementRating
@@ -106,21 +107,9 @@ def export_rows(plan: ExportPlan, connection: Any) -> Iterator[ExportRow]:
                             member.region, member.protected_time, found.get(member.home_id))
 
 
-BOM = "\ufeff"
 HEADER = ["group", "session_id", "session_date", "session_start", "session_title", "home_id", "home_name",
           "region", "protected_time_agreed", "status", "staff_count", "engagement", "engagement_label",
           "minutes_attended", "manager_or_team_leader_present", "source", "comment"]
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
-# (tab and carriage return too: some import paths strip them and then see the formula).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would take for a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
 
 def _flag(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")

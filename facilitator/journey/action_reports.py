@@ -11,8 +11,8 @@ from typing import Any
 from flask import Response, render_template, request
 
 from facilitator.access import LEAD_OR_ADMIN, allow
-from facilitator.attendance.export import BOM, safe_cell
 from facilitator.clock import local_today
+from facilitator.csv_cells import BOM, safe_cell
 from facilitator.journey import action_queries
 from facilitator.journey.blueprint import bp
 
