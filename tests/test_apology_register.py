@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from facilitator.attendance import pauses
+from facilitator.absence import pauses
 from facilitator.extensions import db
 from facilitator.invites.tokens import mint_contact_token
 from facilitator.models import Apology, AttendanceEntry, CareHome, MeetingSession, User

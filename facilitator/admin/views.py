@@ -8,6 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from facilitator.absence import pauses
 from facilitator.access import (
     ADMIN,
     LEAD_OR_ADMIN,
@@ -28,7 +29,6 @@ from facilitator.admin.forms import (
     UserForm,
     handover_form,
 )
-from facilitator.attendance import pauses
 from facilitator.attendance.pause_forms import PauseForm
 from facilitator.auth import mfa as auth_mfa
 from facilitator.auth import queries as auth_queries

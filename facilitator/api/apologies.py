@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from facilitator.absence import apologies
 from facilitator.access import READERS, session_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import Output
-from facilitator.attendance import apologies
 from facilitator.models.engagement import Apology
 
 

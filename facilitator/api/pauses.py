@@ -2,7 +2,7 @@
 
 Admins and the facilitators of the home's groups add and end them; leads read. Every rule (the
 order of the dates, the reasons, an overlap, a pause already over) is the service's,
-``facilitator.attendance.pauses``, which names the fields ``from``, ``to``, ``reason``, ``note``
+``facilitator.absence.pauses``, which names the fields ``from``, ``to``, ``reason``, ``note``
 as the API does. Ending a pause that has not started yet deletes it: 204.
 """
 
@@ -13,10 +13,10 @@ from datetime import date, datetime
 from flask import abort, g
 from pydantic import ConfigDict, Field
 
+from facilitator.absence import pauses
 from facilitator.access import MANAGERS, READERS, can_read_home, get_or_404, managed_home, managed_record
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output
-from facilitator.attendance import pauses
 from facilitator.clock import local_today, now_utc
 from facilitator.models import CareHome
 from facilitator.models.engagement import HomePause

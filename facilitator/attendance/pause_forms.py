@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
-from facilitator.attendance.pauses import PauseInput
+from facilitator.absence.pauses import PauseInput
 from facilitator.forms import choices
 from facilitator.models.engagement import PauseReason
 

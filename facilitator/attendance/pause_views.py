@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, url_for
 
+from facilitator.absence import pauses
 from facilitator.access import MANAGERS, allow, managed_home, managed_record
-from facilitator.attendance import pauses
 from facilitator.attendance.blueprint import bp
 from facilitator.attendance.pause_forms import RENAMES, PauseForm
 from facilitator.clock import local_today, now_utc

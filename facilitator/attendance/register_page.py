@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from facilitator.attendance import apologies
-from facilitator.attendance.pauses import paused_on
+from facilitator.absence import apologies
+from facilitator.absence.pauses import paused_on
 from facilitator.attendance.roster import (
     entries_by_home,
     join_evidence,

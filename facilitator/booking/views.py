@@ -10,8 +10,8 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from facilitator import transaction
+from facilitator.absence import apologies
 from facilitator.access import ADMIN, MANAGERS, READERS, allow, get_or_404, session_or_404
-from facilitator.attendance import apologies
 from facilitator.booking import calendar, moves, queries, services, times
 from facilitator.booking.forms import BookingForm, CancelForm, RescheduleForm, RetryForm
 from facilitator.clock import DAY_RANGE_MESSAGE, as_local, day_in_range, local_today, now_utc, zone_name

@@ -9,9 +9,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template
 from sqlalchemy import select, text
 
 from facilitator import transaction
+from facilitator.absence import apologies
 from facilitator.access import PUBLIC, STAFF, allow, facilitated_group_ids
-from facilitator.attendance import apologies, register, report
 from facilitator.attendance import filters as report_filters
+from facilitator.attendance import register, report
 from facilitator.booking import queries as booking_queries
 from facilitator.clock import local_today, now_utc, zone
 from facilitator.conditions import queries as agreement_queries

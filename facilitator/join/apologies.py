@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
+from facilitator.absence import apologies
+from facilitator.absence.apologies import ApologyInput
 from facilitator.access import PUBLIC, allow
-from facilitator.attendance import apologies
-from facilitator.attendance.apologies import ApologyInput
 from facilitator.clock import now_utc
 from facilitator.errors import DomainError
 from facilitator.invites.wording import session_time

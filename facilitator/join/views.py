@@ -32,8 +32,8 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from facilitator import transaction
+from facilitator.absence.apologies import standing_for_sessions
 from facilitator.access import PUBLIC, allow
-from facilitator.attendance.apologies import standing_for_sessions
 from facilitator.clock import as_local, now_utc, zone_name
 from facilitator.conditions import device_tests, partner_queries
 from facilitator.config import reminder_offsets

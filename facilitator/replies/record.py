@@ -16,7 +16,7 @@ With the same SEQUENCE the later DTSTAMP wins; a reply without DTSTAMP, or the s
 same answer, so reading a message again changes nothing.
 
 **Apologies.** After each answer kept, the home's calendar apology follows its contacts' answers
-(``attendance.apologies.sync_calendar_apology``, the one rule: every invited contact declined).
+(``replies.calendar_apology``, the one rule: every invited contact declined).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from facilitator.attendance import apologies
 from facilitator.extensions import db
 from facilitator.invites import series
 from facilitator.models import CalendarReply, Contact, InviteDelivery, MeetingSession, Method
+from facilitator.replies.calendar_apology import sync_calendar_apology
 from facilitator.replies.parse import Answer, normalise_address
 
 # The answers kept: the home's calendar apology follows them. "unchanged" too, so reading a reply
@@ -98,7 +98,7 @@ def _home_apology_follows(session: MeetingSession, contact_id: int, now: datetim
     takes no apologies."""
     contact = db.session.get(Contact, contact_id)
     if contact is not None and not session.is_cancelled:
-        apologies.sync_calendar_apology(session, contact.home_id, now)
+        sync_calendar_apology(session, contact.home_id, now)
 
 
 def _keep(session_id: int, contact_id: int, answer: Answer, received_at: datetime) -> str:

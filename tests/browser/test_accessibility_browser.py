@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from facilitator import providers
-from facilitator.attendance import apologies, pauses
+from facilitator.absence import apologies, pauses
 from facilitator.auth import services as auth_services
 from facilitator.booking import services as booking
 from facilitator.clock import local_today
@@ -47,6 +47,7 @@ from facilitator.models import (
 )
 from facilitator.models.users import PasswordResetToken
 from facilitator.plans import services as plans
+from facilitator.replies.calendar_apology import sync_calendar_apology
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
 from tests.support import snapshot
@@ -161,7 +162,7 @@ def _apologies_and_a_pause(homes: list[CareHome], upcoming: MeetingSession, auth
     """Rowan Court's calendar apology (both its contacts declined, as reading the replies makes
     it), Seaview House's apology by link, and Seaview paused over that session's day (issue 18)."""
     now = datetime.now(UTC)
-    apologies.sync_calendar_apology(upcoming, homes[0].id, now)
+    sync_calendar_apology(upcoming, homes[0].id, now)
     short_staffed = apologies.ApologyInput("staffing", "Two carers off")
     apologies.send_apology(upcoming, homes[1].contacts[0], short_staffed, now)
     day = upcoming.local_date

@@ -11,7 +11,7 @@ save (source ``manual``) or an import that saw the home attend has replaced it b
 **One home, one answer.** The home's page is shared (one iPad, several contacts), so it shows the
 home's apologies, and "Withdraw" withdraws every standing apology of the home for that session.
 
-**Calendar replies** (:func:`sync_calendar_apology`): when every invited contact of a home has
+**Calendar replies** (``facilitator.replies.calendar_apology``): when every invited contact of a home has
 DECLINED a session, the home has one apology with source ``calendar`` (no contact, reason
 ``other``, note :data:`DECLINED_NOTE`); an ACCEPTED from any of them later withdraws it.
 Reading the same replies again changes nothing.
@@ -30,8 +30,7 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.models import Contact, MeetingSession
 from facilitator.models.attendance import AttendanceEntry, AttendanceStatus, EntrySource
-from facilitator.models.engagement import DECLINED_NOTE, Apology, ApologyReason, ApologySource
-from facilitator.replies.queries import home_replies
+from facilitator.models.engagement import Apology, ApologyReason, ApologySource
 
 MAX_NOTE = 500
 REASONS = tuple(r.value for r in ApologyReason)
@@ -167,24 +166,3 @@ def withdraw_apologies(session: MeetingSession, home_id: int, now: datetime) -> 
 
 
 # From calendar replies -----------------------------------------------------------------------
-
-def sync_calendar_apology(session: MeetingSession, home_id: int, now: datetime) -> None:
-    """After a calendar answer from one of the home's contacts: every invited contact declined
-    → the home's calendar apology stands; an acceptance → it is withdrawn. Flushes only."""
-    replies = home_replies(session.id).get(home_id)
-    apology = db.session.scalar(select(Apology).where(
-        Apology.session_id == session.id, Apology.home_id == home_id,
-        Apology.source == ApologySource.CALENDAR.value).order_by(Apology.id).limit(1))
-    if replies is not None and replies.all_declined:
-        if apology is None:
-            db.session.add(Apology(session_id=session.id, home_id=home_id, contact_id=None,
-                                   reason=ApologyReason.OTHER.value, note=DECLINED_NOTE,
-                                   source=ApologySource.CALENDAR.value, created_at=now))
-        elif apology.withdrawn_at is not None:
-            apology.created_at, apology.withdrawn_at, apology.digested_at = now, None, None
-    elif replies is not None and replies.accepted and apology is not None and apology.standing:
-        apology.withdrawn_at = now
-    else:
-        return
-    db.session.flush()
-    sync_register_entry(session, home_id)
