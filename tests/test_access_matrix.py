@@ -188,6 +188,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.put_indicators": BOOKERS,
     "indicators.edit_return": BOOKERS,
     "indicators.indicators_csv": READERS,
+    "indicators.programme_page": READERS,  # a facilitator: their groups (tests/test_indicator_trends.py)
+    "indicators.programme_csv": READERS,
     "join.assessment_start": P,
     "join.assessment_step": P,
     "join.assessment_finish": P,

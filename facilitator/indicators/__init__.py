@@ -1,9 +1,10 @@
 """Implementation indicators (issue 19): each home's two-minute monthly return.
 
 ``services`` holds the rules and the one write, ``queries`` the reads and the home's trend,
-``reminder`` the email on the 1st of each month, ``views`` the facilitator's paper entry and the
-CSV. The home sends its return through its link (``facilitator.join.indicators``); the API is
-``facilitator.api.indicators``.
+``views`` the facilitator's paper entry and the home's CSV, ``programme`` and ``programme_views``
+a group's and the programme's trend (the email on the 1st of each month is
+``facilitator.invites.indicator_reminder``). The home sends its return through its link
+(``facilitator.join.indicators``); the API is ``facilitator.api.indicators``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilitator.indicators import views  # noqa: F401 - its routes are on bp
+    from facilitator.indicators import programme_views, views  # noqa: F401 - their routes are on bp
     from facilitator.indicators.blueprint import bp
 
     app.register_blueprint(bp)

@@ -10,13 +10,12 @@ from typing import Any
 from flask_wtf import FlaskForm
 
 from facilitator.indicators.services import COUNTS, LEVELS, ROLES
-from facilitator.models import IndicatorReturn
+from facilitator.models import IndicatorReturn, KsfLevel
 
 ROLE_LABELS = {"care_staff": "Care staff", "senior_carer": "Senior carers", "nurse": "Nurses",
                "team_leader": "Team leaders", "manager": "Managers", "ancillary": "Ancillary staff",
                "other": "Other staff"}
-LEVEL_LABELS = {"informed": "Informed", "skilled": "Skilled", "enhanced": "Enhanced",
-                "specialist": "Specialist"}
+LEVEL_LABELS = {level.value: level.label for level in KsfLevel}
 
 
 class ReturnForm(FlaskForm):

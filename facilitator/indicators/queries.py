@@ -54,14 +54,14 @@ class TrendRow:
     @property
     def plans_share(self) -> int | None:
         """Per cent of care plans reviewed that name trauma (None when none were reviewed)."""
-        return _share(self.care_plans_naming_trauma, self.care_plans_reviewed)
+        return share(self.care_plans_naming_trauma, self.care_plans_reviewed)
 
     @property
     def meetings_share(self) -> int | None:
-        return _share(self.team_meetings_discussing_tip, self.team_meetings)
+        return share(self.team_meetings_discussing_tip, self.team_meetings)
 
 
-def _share(part: int, whole: int) -> int | None:
+def share(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
