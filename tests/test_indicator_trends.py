@@ -109,6 +109,7 @@ def test_a_facilitator_reads_their_own_groups_only(client, auth, world):
     assert client.get(f"/reports/indicators?group_id={lothian.id}").status_code == 403
     assert client.get(f"/reports/indicators.csv?group_id={lothian.id}").status_code == 403
     assert client.get("/reports/indicators?group_id=999999").status_code == 404
+    assert client.get(f"/reports/indicators?group_id={10**30}").status_code == 404
     auth.login("supervisor")
     assert client.get("/reports/indicators").status_code == 403
 

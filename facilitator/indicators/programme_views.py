@@ -22,6 +22,7 @@ from facilitator.extensions import db
 from facilitator.indicators import forms, programme, queries, services
 from facilitator.indicators.blueprint import bp
 from facilitator.models import Group
+from facilitator.models.base import can_be_row_id
 
 CSV_COLUMNS = ("month", "homes_reporting", *programme.SUMMED, "care_plans_naming_trauma_percent",
                "team_meetings_discussing_tip_percent",
@@ -57,7 +58,8 @@ def _groups() -> tuple[list[Group], Group | None]:
         return groups, None if visible is None else (groups[0] if groups else None)
     chosen = next((group for group in groups if str(group.id) == raw), None)
     if chosen is None:
-        abort(404 if not raw.isdigit() or db.session.get(Group, int(raw)) is None else 403)
+        known = raw.isdigit() and can_be_row_id(int(raw)) and db.session.get(Group, int(raw)) is not None
+        abort(403 if known else 404)
     return groups, chosen
 
 
