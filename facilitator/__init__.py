@@ -22,6 +22,7 @@ from facilitator import (
     errors,
     followups,
     forms,
+    gc_tuning,
     home,
     indicators,
     invites,
@@ -42,11 +43,11 @@ from facilitator import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
 
-# What every request passes through, in order: logging (link tokens masked in every line), the
-# database and the one owner of each request's transaction, CSRF and input checks, security
-# headers, error pages, rate limits, template filters, and the meeting providers.
-INFRASTRUCTURE = (logging_setup, database, transaction, forms, security, errors, ratelimit, templating,
-                  providers)
+# What every request passes through, in order: the collector's thresholds, logging (link tokens
+# masked in every line), the database and the one owner of each request's transaction, CSRF and
+# input checks, security headers, error pages, rate limits, template filters, and the providers.
+INFRASTRUCTURE = (gc_tuning, logging_setup, database, transaction, forms, security, errors, ratelimit,
+                  templating, providers)
 # One package per area of the app, each registering its blueprint (named as the package, with
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from limits import parse_many
 
+from facilitator import gc_tuning
 from facilitator.defaults import DEFAULTS
 from facilitator.models import Role
 
@@ -167,6 +168,7 @@ CHECKS: dict[str, Check] = {
     "ORGANIZER_EMAIL": _email,
     "MAIL_REPLY_TO": _email,
     "REMINDER_OFFSETS": lambda _key, value: reminder_offsets(value) and None,
+    "GC_THRESHOLDS": lambda _key, value: gc_tuning.thresholds(value) and None,
     "ACTION_DIGEST_WEEKDAY": lambda key, value: _require(
         not isinstance(value, bool) and str(value).strip() in "0123456" and len(str(value).strip()) == 1,
         f"{key} must be a weekday number, 0 (Monday) to 6 (Sunday), not {value!r}"),

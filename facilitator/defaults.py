@@ -140,6 +140,8 @@ DEFAULTS: dict[str, Any] = {
     # Each worker keeps this many groups' parts of the engagement report (dashboard, API) until a
     # change to them is committed; 0 computes every report afresh.
     "REPORT_CACHE_SIZE": 512,
+    # The garbage collector's thresholds in each process (facilitator/gc_tuning.py); "" keeps Python's.
+    "GC_THRESHOLDS": "100000,50,100",
     # A home that sent apologies for this many sessions in a row (or more) is "at risk".
     "APOLOGY_RUN_AT_RISK": 3,
     # Attendance is imported automatically this many minutes after a Zoom or Teams session ends.

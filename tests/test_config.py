@@ -31,6 +31,22 @@ def test_defaults(instance, monkeypatch):
     assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
 
 
+def test_the_collector_thresholds_are_set_and_empty_keeps_pythons(instance, monkeypatch):
+    import gc
+
+    monkeypatch.setenv("FACILITATOR_SECRET_KEY", TEST_SECRET)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        build(instance, GC_THRESHOLDS="")
+        assert gc.get_threshold() == (700, 10, 10)
+        monkeypatch.setenv("FACILITATOR_GC_THRESHOLDS", "20000,30,40")
+        build(instance)
+        assert gc.get_threshold() == (20000, 30, 40)
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_each_layer_overrides_the_one_below(instance, monkeypatch):
     (instance / "config.py").write_text(
         f"SECRET_KEY = {TEST_SECRET!r}\nTIMEZONE = 'Europe/Dublin'\n"
@@ -101,6 +117,8 @@ def test_make_run_sets_a_monitored_organizer_mailbox():
     ("SECRET_KEY", "short", "at least 32 characters"),
     ("TIMEZONE", "Mars/Olympus_Mons", "not a known time zone"),
     ("REPORT_CACHE_SIZE", "lots", "REPORT_CACHE_SIZE must be a whole number"),
+    ("GC_THRESHOLDS", "100000,50", "GC_THRESHOLDS must be three whole numbers above 0"),
+    ("GC_THRESHOLDS", "0,10,10", "GC_THRESHOLDS must be three whole numbers above 0"),
     ("REPORT_CACHE_SIZE", -1, "REPORT_CACHE_SIZE must be a whole number"),
     ("APOLOGY_RUN_AT_RISK", 0, "APOLOGY_RUN_AT_RISK must be a whole number, 1 or more"),
     ("APOLOGY_RUN_AT_RISK", "many", "APOLOGY_RUN_AT_RISK must be a whole number, 1 or more"),
