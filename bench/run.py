@@ -57,6 +57,8 @@ TARGETS_MS = {"dashboard": 300, "engagement_all": 300, "feed": 50, "register_sav
 # Pages built from the engagement report, which each worker caches per group until a change to
 # the group is committed: they are measured a second time with the cache off ("uncached").
 REPORT_PAGES = ("dashboard", "engagement_all", "engagement_group", "facilitator_home")
+# Issue 18: the report is fast without its cache too (the cache only adds).
+UNCACHED_TARGETS = ("dashboard", "engagement_all")
 MAX_STATEMENTS = 15
 
 
@@ -263,6 +265,9 @@ def verdicts(scale: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
         limit = TARGETS_MS.get(name)
         if limit and other is not None and figures["p95_ms"] > limit:
             misses.append(f"{name}: p95 {figures['p95_ms']} ms (target {limit} ms)")
+        uncached = figures.get("uncached") if name in UNCACHED_TARGETS else None
+        if limit and other is not None and uncached and uncached["p95_ms"] > limit:
+            misses.append(f"{name}, report cache off: p95 {uncached['p95_ms']} ms (target {limit} ms)")
     if other is not None and "csv" in scale:
         csv = scale["csv"]
         if csv["first_byte_ms"] > 500 or csv["total_ms"] > 5000 or csv["memory_growth_mb"] > 50:
