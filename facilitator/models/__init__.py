@@ -89,6 +89,7 @@ from facilitator.models.meetings import (
 from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
 from facilitator.models.plans import SessionPlan, SessionSummary
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
+from facilitator.models.reports import ProgrammeReport
 from facilitator.models.resources import KsfLevel, Publisher, Resource, ResourceFormat, ResourceTopic
 from facilitator.models.series import Series, SeriesToken
 from facilitator.models.supervision import (
@@ -164,6 +165,7 @@ __all__ = [
     "Method",
     "OutboxMessage",
     "OutboxStatus",
+    "ProgrammeReport",
     "Provider",
     "ProviderCircuit",
     "ProviderHostBudget",
