@@ -27,6 +27,7 @@ from facilitator.api import (  # noqa: F401
     partners,
     pauses,
     plans,
+    programme_reports,
     readiness,
     resources,
     series,

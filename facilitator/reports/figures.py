@@ -14,7 +14,8 @@ from facilitator.reports.filters import ReportFilters
 from facilitator.reports.scope import build_scope
 
 
-def figures(filters: ReportFilters, *, now: datetime | None = None, zone: ZoneInfo | None = None) -> dict[str, Any]:
+def figures(filters: ReportFilters, *, now: datetime | None = None,
+            zone: ZoneInfo | None = None) -> dict[str, Any]:
     scope = build_scope(filters, now or now_utc(), zone or display_zone())
     return {"filters": filters.as_dict(), "reach": reach.reach(scope),
             "attendance": engagement.attendance(scope), "engagement": engagement.engagement(scope),

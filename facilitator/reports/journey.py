@@ -45,7 +45,8 @@ def assessments(scope: Scope) -> list[dict[str, Any]]:
 
 def actions(scope: Scope) -> dict[str, int]:
     rows = progress_by_home(scope.filters.date_to, scope.home_ids)
-    return {"homes_with_plans": len(rows), "done": sum(r.done for r in rows), "open": sum(r.open for r in rows),
+    return {"homes_with_plans": len(rows), "done": sum(r.done for r in rows),
+            "open": sum(r.open for r in rows),
             "overdue": sum(r.overdue for r in rows)}
 
 

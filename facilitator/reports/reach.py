@@ -34,7 +34,8 @@ def _staff(scope: Scope) -> dict[tuple[int, int], int]:
         return {}
     filters = scope.filters.engagement(start=scope.filters.date_from, end=scope.filters.date_to)
     rows = db.session.execute(
-        select(MeetingSession.group_id, AttendanceEntry.home_id, func.coalesce(func.sum(AttendanceEntry.staff_count), 0))
+        select(MeetingSession.group_id, AttendanceEntry.home_id,
+               func.coalesce(func.sum(AttendanceEntry.staff_count), 0))
         .join(MeetingSession, MeetingSession.id == AttendanceEntry.session_id)
         .where(*session_filter(filters, scope.zone, scope.now), AttendanceEntry.home_id.in_(scope.home_ids))
         .group_by(MeetingSession.group_id, AttendanceEntry.home_id))
@@ -47,18 +48,22 @@ def reach(scope: Scope) -> dict[str, Any]:
     for block in scope.period.blocks:
         homes = {row.home.id for row in block.rows if row.home.id in scope.home_ids}
         by_group.append({"group_id": block.group.id, "group": block.group.name, "homes": len(homes),
-                         "contacts": sum(contacts.get(h, 0) for h in homes), "sessions_held": len(block.sessions),
+                         "contacts": sum(contacts.get(h, 0) for h in homes),
+                         "sessions_held": len(block.sessions),
                          "staff_attending": sum(staff.get((block.group.id, h), 0) for h in homes)})
-    areas: Counter[str] = Counter()
-    for home_id, area in scope.areas.items():
-        areas[area or ""] += 1
     staff_by_home: Counter[int] = Counter()
     for (_group, home_id), total in staff.items():
         staff_by_home[home_id] += total
-    by_area = [{"local_authority": key or None, "area": COUNCIL_AREAS.get(key, NO_AREA), "homes": count,
-                "contacts": sum(contacts.get(h, 0) for h, a in scope.areas.items() if (a or "") == key),
-                "staff_attending": sum(staff_by_home[h] for h, a in scope.areas.items() if (a or "") == key)}
-               for key, count in sorted(areas.items())]
     return {"homes": len(scope.home_ids), "contacts": sum(contacts.values()),
             "sessions_held": sum(g["sessions_held"] for g in by_group),
-            "staff_attending": sum(staff_by_home.values()), "by_group": by_group, "by_area": by_area}
+            "staff_attending": sum(staff_by_home.values()), "by_group": by_group,
+            "by_area": _by_area(scope, contacts, staff_by_home)}
+
+
+def _by_area(scope: Scope, contacts: dict[int, int], staff: Counter[int]) -> list[dict[str, Any]]:
+    homes: dict[str, list[int]] = {}
+    for home_id, area in scope.areas.items():
+        homes.setdefault(area or "", []).append(home_id)
+    return [{"local_authority": key or None, "area": COUNCIL_AREAS.get(key, NO_AREA), "homes": len(ids),
+             "contacts": sum(contacts.get(h, 0) for h in ids), "staff_attending": sum(staff[h] for h in ids)}
+            for key, ids in sorted(homes.items())]

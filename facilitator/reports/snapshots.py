@@ -18,7 +18,8 @@ from facilitator.reports.filters import ReportFilters
 def freeze_report(filters: ReportFilters, narrative: str, user: User | None) -> ProgrammeReport:
     narrative = (narrative or "").strip()
     if len(narrative) > NARRATIVE_MAX:
-        raise DomainError(FIELDS_INVALID, {"narrative": f"Keep the narrative under {NARRATIVE_MAX} characters."})
+        raise DomainError(FIELDS_INVALID,
+                          {"narrative": f"Keep the narrative under {NARRATIVE_MAX} characters."})
     frozen_at = now_utc()
     data = figures(filters, now=frozen_at)
     report = ProgrammeReport(date_from=filters.date_from, date_to=filters.date_to, filters=filters.as_dict(),
