@@ -190,6 +190,16 @@ EXPECTED: dict[str, frozenset[str]] = {
     "indicators.indicators_csv": READERS,
     "indicators.programme_page": READERS,  # a facilitator: their groups (tests/test_indicator_trends.py)
     "indicators.programme_csv": READERS,
+    # The programme report (issue 20): leads and admins only; snapshot ids name no row here.
+    "reports.programme_page": LEAD_OR_ADMIN,
+    "reports.programme_pdf": LEAD_OR_ADMIN,
+    "reports.programme_csv": LEAD_OR_ADMIN,
+    "reports.freeze": LEAD_OR_ADMIN,
+    "reports.snapshot_list": LEAD_OR_ADMIN,
+    "reports.snapshot": LEAD_OR_ADMIN,
+    "reports.snapshot_pdf": LEAD_OR_ADMIN,
+    "api.create_programme_report": LEAD_OR_ADMIN,
+    "api.get_programme_report": LEAD_OR_ADMIN,
     "join.assessment_start": P,
     "join.assessment_step": P,
     "join.assessment_finish": P,
@@ -362,6 +372,7 @@ def test_role_matrix(role, make_app):
         ids["assessment_id"] = MISSING_ROW  # a round that does not exist: 404 for those let in
         ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)
         ids["pause_id"] = MISSING_ROW  # 404 for those let in (tests/test_pauses.py: real ones)
+        ids["report_id"] = MISSING_ROW  # 404 for those let in (tests/test_programme_report.py: real ones)
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

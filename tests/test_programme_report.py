@@ -161,7 +161,8 @@ def test_a_frozen_snapshot_never_changes_when_the_data_does(app, world, auth):
     shown = auth.client.get(f"/reports/programme/snapshots/{report.id}")
     assert shown.status_code == 200 and "A steady quarter." in shown.get_data(as_text=True)
     assert auth.client.get(f"/reports/programme/snapshots/{report.id}.pdf").data == pdf_before
-    assert f"PDF of snapshot {report.id}" in auth.client.get("/reports/programme/snapshots").get_data(as_text=True)
+    listing = auth.client.get("/reports/programme/snapshots").get_data(as_text=True)
+    assert f"PDF of snapshot {report.id}" in listing
 
 
 def test_freezing_names_every_problem(app, world, auth):
