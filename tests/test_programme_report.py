@@ -18,7 +18,18 @@ from facilitator.attendance import report as reports
 from facilitator.attendance.filters import Filters
 from facilitator.attendance.reasons import apology_reasons
 from facilitator.extensions import db
-from facilitator.models import MeetingSession, ProgrammeReport
+from facilitator.indicators.programme import totals
+from facilitator.indicators.services import save_return
+from facilitator.journey.action_queries import progress_by_home
+from facilitator.journey.frameworks import current_framework
+from facilitator.models import (
+    Assessment,
+    AssessmentRating,
+    HomeAction,
+    IndicatorSource,
+    MeetingSession,
+    ProgrammeReport,
+)
 from facilitator.models.attendance import AttendanceEntry
 from facilitator.models.engagement import Apology
 from facilitator.reports.figures import figures
@@ -91,6 +102,42 @@ def test_reach_and_attendance_equal_the_underlying_reports(app, world):
     assert data["apologies"]["by_reason"]["staffing"] == sum(m.counts.get("staffing", 0) for m in months) == 1
     assert [a["area"] for a in data["reach"]["by_area"]] == ["Fife", "Highland"]
     json.dumps(data)  # JSON-safe
+
+
+def _round(home, number: int, started_on: date, rating: int) -> None:
+    framework = current_framework()
+    db.session.add(Assessment(home_id=home.id, framework_id=framework.id, round=number,
+                              started_on=started_on, ratings=[AssessmentRating(domain_key=framework.domain_keys()[0], rating=rating)]))
+
+
+def test_journey_and_indicators_equal_the_underlying_queries(app, world):
+    slipping, steady = world["slipping"], world["steady"]
+    _round(slipping, 1, date(2026, 3, 1), 1)  # before the period: not compared
+    _round(slipping, 2, date(2026, 6, 17), 2)
+    _round(slipping, 3, date(2026, 6, 25), 4)
+    _round(steady, 1, date(2026, 6, 18), 3)  # one round in the period: no change
+    db.session.add_all([HomeAction(home_id=slipping.id, title="Plan a huddle", status="done"),
+                        HomeAction(home_id=steady.id, title="Review care plans", due_on=date(2026, 6, 1),
+                                   status="in_progress")])
+    save_return(steady, date(2026, 6, 1), {"care_plans_reviewed": 10, "care_plans_naming_trauma": 4,
+                                           "team_meetings": 3, "team_meetings_discussing_tip": 2,
+                                           "team_leaders_trained_total": 1, "staff_trained": []},
+                IndicatorSource.PAPER, world["facilitator"])
+    db.session.commit()
+    data = figures(period_filters())
+    first_domain = data["journey"]["assessments"][0]
+    assert (first_domain["homes_compared"], first_domain["mean_change"], first_domain["up"]) == (1, 2, 1)
+    plans = progress_by_home(LAST, {slipping.id, steady.id})
+    assert data["journey"]["actions"] == {"homes_with_plans": len(plans), "done": sum(p.done for p in plans),
+                                          "open": sum(p.open for p in plans),
+                                          "overdue": sum(p.overdue for p in plans)}
+    assert data["journey"]["actions"]["overdue"] == 1 and data["journey"]["actions"]["done"] == 1
+    [june] = totals(date(2026, 6, 1), LAST)
+    assert data["indicators"] == [{"month": "2026-06", "homes": 1, "care_plans_reviewed": 10,
+                                   "care_plans_naming_trauma": 4, "team_meetings": 3,
+                                   "team_meetings_discussing_tip": 2, "plans_share": june.plans_share,
+                                   "meetings_share": june.meetings_share,
+                                   "trained_by_level": june.trained_by_level}]
 
 
 def test_a_home_that_slipped_moves_from_engaged_to_at_risk(app, world):
