@@ -106,8 +106,9 @@ def test_reach_and_attendance_equal_the_underlying_reports(app, world):
 
 def _round(home, number: int, started_on: date, rating: int) -> None:
     framework = current_framework()
+    rated = AssessmentRating(domain_key=framework.domain_keys()[0], rating=rating)
     db.session.add(Assessment(home_id=home.id, framework_id=framework.id, round=number,
-                              started_on=started_on, ratings=[AssessmentRating(domain_key=framework.domain_keys()[0], rating=rating)]))
+                              started_on=started_on, ratings=[rated]))
 
 
 def test_journey_and_indicators_equal_the_underlying_queries(app, world):
