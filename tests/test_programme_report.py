@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from facilitator import transaction
+from facilitator.admin import services as admin
 from facilitator.attendance import report as reports
+from facilitator.attendance import report_cache
 from facilitator.attendance.filters import Filters
 from facilitator.attendance.reasons import apology_reasons
 from facilitator.extensions import db
@@ -152,6 +154,35 @@ def test_the_council_area_filter_keeps_only_its_homes(app, world):
     data = figures(period_filters(local_authority="highland"))
     assert data["reach"]["homes"] == 1 and data["reach"]["contacts"] == 3
     assert data["engagement"]["transitions"] == [{"from": "engaged", "to": "engaged", "homes": 1}]
+
+
+def _selects(work) -> int:
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    report_cache.parts().clear()  # every part computed, both times
+    db.session.expire_all()  # and nothing already loaded
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
+
+
+def test_the_figures_take_the_same_statements_for_more_homes(app, world, make):
+    figures(period_filters())  # the first use publishes the default framework
+    before = _selects(lambda: figures(period_filters()))
+    for n in range(4):
+        home = make.home(f"Extra Home {n}", contacts=2, local_authority="fife")
+        db.session.add(AttendanceEntry(session_id=world["sessions"][5].id, home_id=home.id, comment="",
+                                       status="present", staff_count=2, source="manual"))
+        admin.add_member(world["group"], home.id, date(2026, 1, 5))
+    db.session.commit()
+    assert figures(period_filters())["reach"]["homes"] == 6
+    assert _selects(lambda: figures(period_filters())) == before
 
 
 def test_filters_name_every_problem_at_once():
