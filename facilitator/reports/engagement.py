@@ -24,12 +24,13 @@ def _mean(values: list[float | None]) -> float | None:
 
 def attendance(scope: Scope) -> dict[str, Any]:
     """Per group, the homes' mean attendance rate and commitment; per month, the registers' share."""
+    rows = scope.rows()
     by_group = []
     for block in scope.period.blocks:
-        rows = [r for r in scope.rows() if r.group.id == block.group.id]
+        ours = [r for r in rows if r.group.id == block.group.id]
         by_group.append({"group_id": block.group.id, "group": block.group.name,
-                         "rate": _mean([r.engagement.rate for r in rows]),
-                         "commitment": _mean([r.engagement.commitment for r in rows])})
+                         "rate": _mean([r.engagement.rate for r in ours]),
+                         "commitment": _mean([r.engagement.commitment for r in ours])})
     months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for block in scope.period.blocks:
         for column in block.sessions:
@@ -38,7 +39,6 @@ def attendance(scope: Scope) -> dict[str, Any]:
             month[1] += column.expected
     by_month = [{"month": key, "attended": a, "expected": e, "share": round(a / e, 3) if e else None}
                 for key, (a, e) in sorted(months.items())]
-    rows = scope.rows()
     return {"rate": _mean([r.engagement.rate for r in rows]),
             "commitment": _mean([r.engagement.commitment for r in rows]),
             "by_group": by_group, "by_month": by_month}
