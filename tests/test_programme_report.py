@@ -185,9 +185,13 @@ def test_the_figures_take_the_same_statements_for_more_homes(app, world, make):
     assert _selects(lambda: figures(period_filters())) == before
 
 
-def test_filters_name_every_problem_at_once():
-    chosen, problems = parse({"from": "16/06/2026", "local_authority": "atlantis"})
-    assert chosen is None and set(problems) == {"from", "to", "local_authority"}
+def test_filters_name_every_problem_at_once(app):
+    chosen, problems = parse({"from": "16/06/2026", "local_authority": "atlantis",
+                              "group_id": "99999999999"})
+    assert chosen is None and set(problems) == {"from", "to", "local_authority", "group_id"}
+    assert set(parse({"from": "0001-01-01", "to": "9999-12-31"})[1]) == {"from", "to"}
+    backwards = parse({"from": "2026-06-30", "to": "2026-06-01"})[1]
+    assert backwards == {"to": "The last day must not be before the first."}
 
 
 def test_the_page_refuses_a_bad_date_with_422_naming_it(app, world, auth):

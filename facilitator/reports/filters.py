@@ -18,6 +18,7 @@ from facilitator.models import Group
 from facilitator.models.base import can_be_row_id
 
 FIELDS = ("from", "to", "group_id", "region", "local_authority")
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a period outside these is a typing slip
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,14 @@ def _date(raw: Any, name: str, problems: dict[str, str]) -> date | None:
         problems[name] = f"Enter the {'first' if name == 'from' else 'last'} day of the period (YYYY-MM-DD)."
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         problems[name] = f"“{text[:20]}” is not a date: write it as YYYY-MM-DD, e.g. 2026-04-01."
         return None
+    if not EARLIEST <= day <= LATEST:
+        problems[name] = f"Choose a date from {EARLIEST.year} to {LATEST.year}."
+        return None
+    return day
 
 
 def _group_id(raw: Any, problems: dict[str, str]) -> int | None:
