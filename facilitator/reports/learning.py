@@ -1,5 +1,5 @@
-"""Learning: the questionnaires' pre/post change (issue 20's questionnaires, built separately).
-Until they are merged, the section says it is not available."""
+"""Learning: the pre/post questionnaires' change per statement (issue 20). The questionnaires are
+not built yet, so the section says the results are not available; this is where they plug in."""
 
 from __future__ import annotations
 
