@@ -207,6 +207,12 @@ def serious_accessibility_problems(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the current page."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    page.wait_for_load_state("load")
+    try:
+        results = Axe().run(page)
+    except PlaywrightError:
+        # A click's navigation can land between the load wait and axe's start; audit the new page.
+        page.wait_for_load_state("load")
+        results = Axe().run(page)
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])} elements)"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]

@@ -29,6 +29,7 @@ def test_a_note_written_by_one_facilitator_cannot_be_reached_by_another(live_ser
     sign_in(page, live_server, author.email, PASSWORD)
     page.get_by_role("link", name="Notes", exact=True).click()
     page.get_by_role("link", name="Write a note").click()
+    page.wait_for_url(f"{live_server.url}/notes/new*")
     assert serious_accessibility_problems(page) == []
     page.get_by_label("Session").select_option(str(session_id))
     page.get_by_label("About one home (optional)").select_option(label="Ardenlea House")
@@ -71,6 +72,7 @@ def test_recording_supervision_and_the_lead_overview_are_accessible(live_server,
     sign_in(page, live_server, author.email, PASSWORD)
     assert page.get_by_text("No supervision is recorded yet.").is_visible()
     page.get_by_role("link", name="Record supervision").first.click()
+    expect(page.get_by_label("Length in minutes")).to_be_visible()
     assert serious_accessibility_problems(page) == []
     page.get_by_label("Length in minutes").fill("50")
     page.get_by_label("Boundaries").check()
@@ -182,6 +184,7 @@ def test_a_supervisor_records_a_supervision_that_the_supervisee_sees(live_server
     sign_in(page, live_server, supervisor.email, PASSWORD)
     page.goto(f"{live_server.url}/supervision/facilitators/{author.id}")
     page.get_by_role("link", name="Record a supervision with Ailsa Fraser").click()
+    page.wait_for_url(f"{live_server.url}/supervision/facilitators/{author.id}/new")
     assert serious_accessibility_problems(page) == []
     expect(page.get_by_label("Reflections")).to_have_count(0)
     page.get_by_label("Length in minutes").fill("45")
