@@ -32,6 +32,7 @@ from facilitator import (
     packs,
     plans,
     providers,
+    questionnaires,
     ratelimit,
     reports,
     resources,
@@ -53,7 +54,7 @@ INFRASTRUCTURE = (gc_tuning, logging_setup, database, transaction, forms, securi
 # its templates in the folder of that name). ``auth`` comes first: it loads who is calling and
 # checks their access before any other area's view runs.
 AREAS = (auth, home, admin, api, booking, invites, join, attendance, supervision, journey, conditions,
-         packs, followups, resources, plans, indicators, reports)
+         packs, followups, resources, plans, indicators, questionnaires, reports)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

@@ -200,6 +200,10 @@ CHECKS: dict[str, Check] = {
     "AGREEMENT_SPONSOR_REMINDER_DAYS": _whole(1),
     "AGREEMENT_REVIEW_REMINDER_DAYS": _whole(1),
     "FOLLOW_UP_ESCALATE_DAYS": _whole(1),
+    "QUESTIONNAIRE_MIN_CELL": _whole(1),
+    "QUESTIONNAIRE_LINK_DAYS": _whole(1),
+    "QUESTIONNAIRE_REMINDER_DAYS": _whole(1),
+    "QUESTIONNAIRE_PULSE_HOURS": _whole(1, "a whole number of hours"),
     "APOLOGY_DIGEST_HOUR": lambda key, value: _require(
         not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= 23,
         f"{key} must be an hour of the day, 0 to 23, not {value!r}"),

@@ -194,6 +194,14 @@ DEFAULTS: dict[str, Any] = {
     "AGREEMENT_LINK_DAYS": 30,
     "AGREEMENT_SPONSOR_REMINDER_DAYS": 14,
     "AGREEMENT_REVIEW_REMINDER_DAYS": 30,
+    # Questionnaires (issue 20): a result with fewer responses than QUESTIONNAIRE_MIN_CELL is shown
+    # as "fewer than 3 responses" (free text too); a contact's link works QUESTIONNAIRE_LINK_DAYS;
+    # non-responders are reminded once QUESTIONNAIRE_REMINDER_DAYS after the round was sent; the
+    # pulse shows on the join and home pages for QUESTIONNAIRE_PULSE_HOURS after a session ends.
+    "QUESTIONNAIRE_MIN_CELL": 3,
+    "QUESTIONNAIRE_LINK_DAYS": 30,
+    "QUESTIONNAIRE_REMINDER_DAYS": 7,
+    "QUESTIONNAIRE_PULSE_HOURS": 48,
     # Follow-ups (issue 18): the leads are told of one with no contact logged this many days after
     # it opened (or after its snooze ended).
     "FOLLOW_UP_ESCALATE_DAYS": 10,

@@ -32,11 +32,11 @@ _STOP = r"/?#\s\"'<>%&;,"
 _SLASH = r"(?:/|%2[Ff])"
 # The segment after a token route's prefix, up to the end of the segment or ".ics".
 _TOKEN_ROUTE = re.compile(
-    rf"({_SLASH}(?:j|h|a|feeds){_SLASH})(?!\[redacted\])[^{_STOP}]+?(?=\.ics\b|[{_STOP}]|$)")
+    rf"({_SLASH}(?:j|h|a|q|feeds){_SLASH})(?!\[redacted\])[^{_STOP}]+?(?=\.ics\b|[{_STOP}]|$)")
 # Any other segment long enough to be a token (ours are 43 characters).
 _LONG_SEGMENT = re.compile(rf"(?:(?<=/)|(?<=%2[Ff]))[A-Za-z0-9_-]{{32,}}(?=\.ics\b|[{_STOP}]|$)")
 _TOKEN_QUERY = re.compile(r"((?:^|[?&;\s])(?:[\w-]*token|code)=)[^&;#\s\"'<>]+", re.IGNORECASE)
-_QUICK = re.compile(r"(?:/|%2F)(?:j|h|a|feeds)(?:/|%2F)|token|code=|[A-Za-z0-9_-]{32}", re.IGNORECASE)
+_QUICK = re.compile(r"(?:/|%2F)(?:j|h|a|q|feeds)(?:/|%2F)|token|code=|[A-Za-z0-9_-]{32}", re.IGNORECASE)
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "facilitator")
 
 

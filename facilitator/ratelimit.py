@@ -50,7 +50,7 @@ from werkzeug.exceptions import TooManyRequests
 
 log = logging.getLogger(__name__)
 
-TOKEN_PREFIXES = ("/j/", "/h/", "/feeds/", "/a/")
+TOKEN_PREFIXES = ("/j/", "/h/", "/feeds/", "/a/", "/q/")
 # What a link page answers for a link that is unknown, revoked or expired.
 UNKNOWN_LINK_STATUSES = frozenset({404, 410})
 LIMIT_KEYS = {"webhook": "RATELIMIT_WEBHOOK", "api": "RATELIMIT_API"}

@@ -33,7 +33,7 @@ PERMISSIONS_POLICY = (
     "browsing-topics=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"
-TOKEN_PATH_PREFIXES = ("/j/", "/h/", "/feeds/", "/a/")
+TOKEN_PATH_PREFIXES = ("/j/", "/h/", "/feeds/", "/a/", "/q/")
 
 # Sent on every response (a view may send its own value instead, never none).
 BASE_HEADERS = {

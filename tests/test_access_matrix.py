@@ -201,6 +201,21 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.create_programme_report": LEAD_OR_ADMIN,
     "api.get_programme_report": LEAD_OR_ADMIN,
     "join.assessment_start": P,
+    "join.questionnaire": P,
+    "join.join_pulse": P,
+    "join.home_pulse": P,
+    # Questionnaires (issue 20): a group's rounds are read by whoever sees the group and sent by
+    # its facilitators and admins; object-level in tests/test_questionnaires.py.
+    "questionnaires.group_questionnaires": READERS,
+    "questionnaires.send_round": BOOKERS,
+    "questionnaires.round_results": READERS,
+    "questionnaires.round_results_csv": READERS,
+    "questionnaires.templates": ADMIN,
+    "questionnaires.copy_template": ADMIN,
+    "questionnaires.edit_template": ADMIN,
+    "api.list_questionnaires": READERS,
+    "api.create_questionnaire_round": BOOKERS,
+    "api.questionnaire_round_results": READERS,
     "join.assessment_step": P,
     "join.assessment_finish": P,
     "journey.home_assessments": READERS,
@@ -373,6 +388,7 @@ def test_role_matrix(role, make_app):
         ids["follow_up_id"] = MISSING_ROW  # 404 for those let in (tests/test_followups.py: real ones)
         ids["pause_id"] = MISSING_ROW  # 404 for those let in (tests/test_pauses.py: real ones)
         ids["report_id"] = MISSING_ROW  # 404 for those let in (tests/test_programme_report.py: real ones)
+        ids["round_id"] = ids["questionnaire_id"] = MISSING_ROW  # tests/test_questionnaires.py: real ones
         client = app.test_client()
         auth = Auth(client, make)
         user_role = None if role == "anonymous" else role

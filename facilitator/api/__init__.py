@@ -28,6 +28,7 @@ from facilitator.api import (  # noqa: F401
     pauses,
     plans,
     programme_reports,
+    questionnaires,
     readiness,
     resources,
     series,

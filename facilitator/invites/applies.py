@@ -9,6 +9,7 @@ from facilitator.clock import as_local
 from facilitator.invites import plan_queries, queries, series
 from facilitator.journey import action_queries
 from facilitator.models import MeetingSession, MessageKind, OutboxMessage, SessionStatus
+from facilitator.questionnaires import links as questionnaire_links
 
 MOVED_ON = "The contact is inactive or has another address now."
 
@@ -33,6 +34,8 @@ def why_skip(message: OutboxMessage, now: datetime) -> str | None:
         return _summary_skip(message)
     if kind == MessageKind.INDICATORS:
         return _indicators_skip(message)
+    if kind == MessageKind.QUESTIONNAIRE:
+        return _questionnaire_skip(message, now)
     if message.series_id is not None:
         return series.why_skip(message)
     session = message.session
@@ -63,6 +66,20 @@ def _indicators_skip(message: OutboxMessage) -> str | None:
     if _moved_on(message):
         return MOVED_ON
     if queries.is_opted_out(contact.id):
+        return "The contact stopped reminders."
+    return None
+
+
+def _questionnaire_skip(message: OutboxMessage, now: datetime) -> str | None:
+    if _moved_on(message):
+        return MOVED_ON
+    invite = questionnaire_links.invite_of_message(message.id)
+    if invite is None or invite.responded or questionnaire_links.kept_link(invite) is None:
+        return "The contact has answered, or the questionnaire is gone."
+    ends = questionnaire_links.link_expires_at(invite)
+    if ends is None or now >= ends:
+        return "The questionnaire's link has stopped working."
+    if message.reason == questionnaire_links.REMINDER and queries.is_opted_out(message.contact_id):
         return "The contact stopped reminders."
     return None
 

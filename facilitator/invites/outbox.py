@@ -59,6 +59,7 @@ from facilitator.models import (
     SessionStatus,
 )
 from facilitator.models.invites import CALENDAR_KINDS
+from facilitator.questionnaires.rounds import queue_due_rounds, queue_questionnaire_reminders
 from integrations.mailer import MailBackend, MailError, build_backend
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def run_report(*extra: tuple[str, str]) -> queue.RunReport:
     return queue.RunReport(("sent", "sent"), ("retrying", "to retry"), ("failed", "failed"),
                            ("skipped", "skipped"), ("reminders", "reminders queued"),
                            ("digests", "action digests queued"),
-                           ("indicator_reminders", "monthly return reminders queued"), *extra)
+                           ("indicator_reminders", "monthly return reminders queued"),
+                           ("questionnaires", "questionnaire emails queued"), *extra)
 
 
 def backoff() -> queue.Backoff:
@@ -113,6 +115,7 @@ def run_once(backend: MailBackend | None = None, worker: str | None = None,
         result.add("reminders", count=queue_due_reminders())
         result.add("digests", count=queue_overdue_digests())
         result.add("indicator_reminders", count=queue_indicator_reminders())
+        result.add("questionnaires", count=queue_due_rounds() + queue_questionnaire_reminders())
         transaction.commit()
         handled = 0
         while handled < limit:

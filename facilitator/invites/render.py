@@ -41,6 +41,7 @@ from facilitator.models import (
 )
 from facilitator.models.plans import SessionPlan
 from facilitator.providers import hub
+from facilitator.questionnaires import links as questionnaire_links
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail
 
@@ -158,6 +159,9 @@ def render(message: OutboxMessage, now: datetime) -> None:
         return
     if kind == MessageKind.INDICATORS:
         _render_indicators(message, contact, now)
+        return
+    if kind == MessageKind.QUESTIONNAIRE:
+        _render_questionnaire(message, contact, now)
         return
     session = message.session
     assert session is not None
@@ -279,6 +283,25 @@ def _render_indicators(message: OutboxMessage, contact: Contact, now: datetime) 
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     fill_content(message, now, f"{contact.home.name}: your two-minute return for {month.strftime('%B %Y')}",
                  "indicators_reminder", context, headers=headers)
+
+
+def _render_questionnaire(message: OutboxMessage, contact: Contact, now: datetime) -> None:
+    """A contact's personal link to a pre or post questionnaire (the same link in the reminder)."""
+    invite = questionnaire_links.invite_of_message(message.id)
+    token = invite and questionnaire_links.kept_link(invite)
+    if invite is None or token is None:
+        raise RenderError("the questionnaire's link is gone (answered or removed)")
+    ends = questionnaire_links.link_expires_at(invite)
+    questionnaire = invite.round.questionnaire
+    reminder = message.reason == questionnaire_links.REMINDER
+    links = contact_links(contact)
+    context = {"contact": contact, "home": contact.home, "links": links, "questionnaire": questionnaire,
+               "url": questionnaire_links.link_url(token), "reminder": reminder,
+               "until": as_local(ends).strftime("%-d %B %Y") if ends else ""}
+    headers = {"List-Unsubscribe": f"<{links.reminders}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if reminder else None
+    subject = f"{'Reminder: ' if reminder else ''}{questionnaire.title}: a few minutes, no names"
+    fill_content(message, now, subject, "questionnaire", context, headers=headers)
 
 
 def reminder_offset_of(message: OutboxMessage) -> timedelta | None:

@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    # actions, apologies, assessment, device_test, indicators and paper_links add their routes to views.bp
+    # these modules add their routes to views.bp
     from facilitator.join import (  # noqa: F401
         actions,
         apologies,
@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         device_test,
         indicators,
         paper_links,
+        questionnaire,
         views,
     )
 

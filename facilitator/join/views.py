@@ -61,6 +61,7 @@ from facilitator.journey import action_queries
 from facilitator.models import Contact, ContactToken, LinkKind, MeetingSession, SeriesToken, SessionStatus
 from facilitator.packs import queries as pack_queries
 from facilitator.providers import hub
+from facilitator.questionnaires import answers
 from facilitator.security import csp_with_form_targets
 from facilitator.user_agents import is_link_scanner, user_agent_family
 from integrations.ical import build_feed
@@ -128,7 +129,8 @@ def _join(session: MeetingSession, contact: Contact, via: str, here: str, calend
         next_session=upcoming, next_url=next_url, when=session_time(session, now),
         join_hint=hub().join_hint(session.provider),
         starts_in=starts_in(session, now), opens_at=local_clock(state.window_opens, session.timezone),
-        next_when=session_time(upcoming, now) if upcoming else None)
+        next_when=session_time(upcoming, now) if upcoming else None,
+        pulse=None if via == "feed" else answers.pulse_offer(session, contact, now))
 
 
 def _invited_row(token: str) -> Any:
@@ -260,7 +262,8 @@ def home(token: str) -> Any:
         plan=action_queries.open_plans([contact.home_id])[contact.home_id], today=as_local(now).date(),
         just_done=request.args.get("done"), printed_rounds=pack_queries.completed_rounds(contact.home_id),
         test_meetings=tests, last_test=device_tests.latest_tests([contact.home_id]).get(contact.home_id),
-        between=_between_sessions([c.session for c in coming], past, now)))
+        between=_between_sessions([c.session for c in coming], past, now),
+        pulse=answers.pulse_offer(past[-1] if past else None, contact, now)))
     if tests:
         response.headers["Content-Security-Policy"] = csp_with_form_targets(m.url for m in tests if m.url)
     return response

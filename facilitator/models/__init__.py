@@ -88,6 +88,17 @@ from facilitator.models.meetings import (
 )
 from facilitator.models.partners import Partner, PartnerArea, PartnerContact, PartnerSpecialism, Specialism
 from facilitator.models.plans import SessionPlan, SessionSummary
+from facilitator.models.questionnaires import (
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireInvite,
+    QuestionnairePurpose,
+    QuestionnaireQuestion,
+    QuestionnaireResponse,
+    QuestionnaireRound,
+    RoundKind,
+)
 from facilitator.models.replies import CalendarReply, MailboxMessage, PartStat
 from facilitator.models.reports import ProgrammeReport
 from facilitator.models.resources import KsfLevel, Publisher, Resource, ResourceFormat, ResourceTopic
@@ -104,6 +115,8 @@ from facilitator.models.supervision import (
 from facilitator.models.users import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "QuestionKind", "Questionnaire", "QuestionnaireAnswer", "QuestionnaireInvite", "QuestionnairePurpose",
+    "QuestionnaireQuestion", "QuestionnaireResponse", "QuestionnaireRound", "RoundKind",
     "DECLINED_NOTE", "Apology", "ApologyReason", "ApologySource", "FollowUp", "FollowUpChannel",
     "FollowUpContact", "FollowUpOutcome", "FollowUpState", "HomePause", "PauseReason",
     "AGREED_STATUSES", "Agreement", "AgreementReminder", "AgreementSource", "AgreementStatus",

@@ -13,7 +13,7 @@ from facilitator.paper import render_pdf
 from facilitator.reports.labels import cover_lines
 
 TITLE = "Programme report"
-ROW_NAMES = ("group", "month", "area", "facilitator", "domain")
+ROW_NAMES = ("group", "month", "area", "facilitator", "domain", "statement")
 
 
 def pdf(figures: dict[str, Any], narrative: str, frozen: Any = None) -> bytes:

@@ -9,16 +9,22 @@
   var content = document.getElementById(ID);
   if (!content || !window.fetch || !window.DOMParser) { return; }
   var seconds = parseInt(content.getAttribute("data-refresh-seconds"), 10) || 60;
+  // A form someone has started (the pulse's answer chosen, say) is never swapped away.
+  var started = false;
+  document.addEventListener("change", function (event) {
+    if (content.contains(event.target)) { started = true; }
+  });
 
   function refresh() {
     var current = document.getElementById(ID);
-    if (!current || current.contains(document.activeElement)) { return; }
+    if (!current || started || current.contains(document.activeElement)) { return; }
     fetch(window.location.href, {credentials: "same-origin", cache: "no-store"})
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (html === null) { return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(ID);
-        if (fresh && fresh.innerHTML !== current.innerHTML && !current.contains(document.activeElement)) {
+        if (fresh && fresh.innerHTML !== current.innerHTML && !started &&
+            !current.contains(document.activeElement)) {
           current.innerHTML = fresh.innerHTML;
         }
       })
