@@ -30,7 +30,7 @@ class MessageKind(enum.StrEnum):
     MISSED_YOU = "missed_you"  # a follow-up's "We missed you", with the group's next session (issue 18)
     SUMMARY = "summary"  # a session's summary, to every home of the group (issue 19)
     INDICATORS = "indicators"  # the 1st of the month's ask for last month's return (issue 19)
-    QUESTIONNAIRE = "questionnaire"  # a contact's personal link to a pre or post questionnaire (issue 20)
+    QUESTIONNAIRE = "questions"  # a contact's personal link to a pre or post questionnaire (issue 20)
     # An email written in full by its caller (account emails, such as a password reset), to a
     # user rather than a contact: no contact, no session, no calendar.
     ACCOUNT = "account"

@@ -17,10 +17,17 @@ from facilitator.questionnaires.template_data import QuestionSpec
 BLANK_ROWS = 3
 
 
+class ServiceCheckedRadio(RadioField):
+    """Radio buttons whose value the service checks (its message says what to choose)."""
+
+    def pre_validate(self, form: object) -> None:
+        pass
+
+
 class RoundForm(FlaskForm):
     questionnaire_id = SelectField("Questionnaire", validate_choice=False)
-    kind = RadioField("When in the programme", validate_choice=False,
-                      choices=[("pre", "Pre: at the start"), ("post", "Post: at the end")])
+    kind = ServiceCheckedRadio("When in the programme",
+                               choices=choices([("pre", "Pre: at the start"), ("post", "Post: at the end")]))
     send_on = DateField("Send on (optional: today if left blank)", validators=[Optional()])
 
     def offer(self, questionnaires: list[Questionnaire]) -> RoundForm:

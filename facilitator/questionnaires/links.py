@@ -20,7 +20,7 @@ from facilitator.invites.tokens import token_hash, well_formed
 from facilitator.models import QuestionnaireInvite
 
 LINK_PURPOSE = "questionnaire-link"
-INVITE, REMINDER = "questionnaire", "questionnaire_reminder"
+INVITE, REMINDER = "questionnaire", "questionnaire_remind"  # outbox reasons: 20 characters at most
 
 
 
