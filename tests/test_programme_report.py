@@ -34,6 +34,8 @@ from facilitator.models import (
 )
 from facilitator.models.attendance import AttendanceEntry
 from facilitator.models.engagement import Apology
+from facilitator.models.questionnaires import QuestionnaireAnswer, QuestionnaireInvite, QuestionnaireResponse
+from facilitator.questionnaires import answers, catalogue, rounds
 from facilitator.reports.figures import figures
 from facilitator.reports.filters import ReportFilters, parse
 from facilitator.supervision import services as supervision
@@ -51,7 +53,10 @@ LETTERS = {"P": "present", "A": "absent", "X": "excused"}
 CANARY_NOTE = "zephyrquill"
 CANARY_REFLECTION = "plumbobwhistle"
 CANARY_ACTION = "snickerpetal"
-CANARIES = (CANARY_NOTE, CANARY_REFLECTION, CANARY_ACTION)
+# Free text a questionnaire answered: below the threshold, and above it (the report never has words).
+CANARY_FEW = "quillowmarsh"
+CANARY_MANY = "brackenfizz"
+CANARIES = (CANARY_NOTE, CANARY_REFLECTION, CANARY_ACTION, CANARY_FEW, CANARY_MANY)
 
 
 @pytest.fixture
@@ -277,6 +282,39 @@ def test_only_leads_and_admins_reach_the_api(app, world, api, role):
     assert api.get("/api/v1/programme-reports/1").status_code == 403
 
 
+def _questionnaire_round(group, kind: str, sent_on: date, forms: list[dict]) -> int:
+    chosen = catalogue.offered("pre_post")[0]
+    round_ = rounds.create_round(group, rounds.RoundInput(chosen.id, kind, None), None)
+    round_.send_on = sent_on
+    invites = db.session.scalars(select(QuestionnaireInvite).where(QuestionnaireInvite.round_id == round_.id)
+                                 .order_by(QuestionnaireInvite.id)).all()
+    for invite, form in zip(invites, forms, strict=False):
+        answers.answer_invite(invite, form)
+    db.session.commit()
+    return round_.id
+
+
+def _mean(kind_round_id: int, key: str) -> float:
+    return db.session.scalar(select(func.avg(QuestionnaireAnswer.value)).join(QuestionnaireResponse).where(
+        QuestionnaireResponse.round_id == kind_round_id, QuestionnaireAnswer.question_key == key))
+
+
+def test_learning_is_the_questionnaires_change_with_small_numbers_suppressed(app, world):
+    group = world["group"]
+    pre = _questionnaire_round(group, "pre", FIRST, [{"feel_safe": "2", "how_it_shows": "3"}] * 2
+                               + [{"feel_safe": "3"}] * 3)
+    post = _questionnaire_round(group, "post", LAST, [{"feel_safe": "4"}] * 3 + [{"how_it_shows": "5"}] * 2)
+    _questionnaire_round(group, "pre", FIRST - timedelta(days=1), [{"feel_safe": "1"}] * 5)  # before it
+    learning = figures(period_filters())["learning"]
+    assert learning["rounds"] == {"pre": 1, "post": 1, "pulse": 0}
+    assert learning["responses"] == {"pre": 5, "post": 5, "pulse": 0}
+    rows = {row["statement"]: row for row in learning["statements"]}
+    assert rows["feel_safe"]["change"] == round(_mean(post, "feel_safe") - _mean(pre, "feel_safe"), 2) == 1.4
+    assert rows["how_it_shows"]["suppressed"] and rows["how_it_shows"]["change"] is None  # 2 of each side
+    assert rows["five_principles"]["pre_mean"] is None
+    assert figures(period_filters(group_id=group.id + 1000))["learning"]["rounds"]["pre"] == 0
+
+
 def test_no_confidential_text_reaches_the_report(app, world, auth):
     """The canary: a note and a supervision record's reflections and action, in none of the page,
     the PDF, the CSV, a snapshot's figures or its PDF."""
@@ -288,10 +326,15 @@ def test_no_confidential_text_reaches_the_report(app, world, auth):
         reflections=f"Thinking about {CANARY_REFLECTION}.",
         actions=[supervision.ActionInput(f"Read {CANARY_ACTION}")]), WEB, date(2026, 6, 30))
     transaction.commit()
+    few = {"feel_safe": "3", "anything_else": f"The {CANARY_FEW}"}
+    _questionnaire_round(world["group"], "pre", FIRST, [few, few, {"feel_safe": "4"}])
+    many = {"feel_safe": "4", "anything_else": f"A {CANARY_MANY}"}
+    _questionnaire_round(world["group"], "post", LAST, [many] * 3)
     auth.login("lead")
     query = "?from=2026-06-16&to=2026-06-30"
     page = auth.client.get("/reports/programme" + query).get_data(as_text=True)
     assert "Moira Facilitator" in page  # the facilitation section is there, as counts
+    assert "I feel confident helping a resident" in page  # and learning, as means
     pdf = pdf_text(auth.client.get("/reports/programme.pdf" + query).data)
     csv_body = auth.client.get("/reports/programme.csv" + query).get_data(as_text=True)
     auth.post("/reports/programme/freeze", PERIOD, page="/reports/programme" + query)
