@@ -13,7 +13,8 @@ Care homes across Scotland in three PSL groups, one account of each role, and ar
 - a directory of real Scottish partner organisations, each home's council area, and one partner
   contact (``demo_partners``);
 - a dozen real NTTP / NES / Scottish Government learning resources (``demo_resources``).
-- six months of each home's monthly return of implementation indicators (``demo_indicators``).
+- six months of each home's monthly return of implementation indicators (``demo_indicators``);
+- each group's pre questionnaire, the first group's post one, and pulses (``demo_questionnaires``).
 
 Each facilitator's sessions are at different times: nobody is double-booked.
 """
@@ -34,6 +35,7 @@ from facilitator.booking.clashes import overlaps
 from facilitator.clock import local_today, now_utc, zone, zone_name
 from facilitator.demo_indicators import load_indicators
 from facilitator.demo_partners import load_partners
+from facilitator.demo_questionnaires import load_questionnaires
 from facilitator.demo_resources import load_resources
 from facilitator.extensions import db
 from facilitator.models import Group, MeetingSession, Role, User
@@ -103,6 +105,7 @@ def load_demo(password: str) -> list[tuple[str, str]]:
     _upcoming(groups)
     _supervision(users[Role.FACILITATOR][0], users[Role.SUPERVISOR][0])
     load_indicators(groups, users[Role.FACILITATOR][0])
+    load_questionnaires(groups)
     return [(email, role.value) for email, _, role in STAFF]
 
 

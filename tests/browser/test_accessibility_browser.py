@@ -42,11 +42,14 @@ from facilitator.models import (
     LinkKind,
     MeetingSession,
     Partner,
+    QuestionnaireInvite,
+    QuestionnaireRound,
     Series,
     User,
 )
 from facilitator.models.users import PasswordResetToken
 from facilitator.plans import services as plans
+from facilitator.questionnaires import links as questionnaire_links
 from facilitator.replies.calendar_apology import sync_calendar_apology
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in
@@ -136,17 +139,23 @@ def seed(live: LiveServer) -> World:
     sponsor = agreements.send_agreement(agreements.create_agreement(homes[0], agreements.AgreementData(
         3, 1.5, 2, local_today(), sponsor_name="Morag Baird", sponsor_email="morag@board.example"), author))
     sponsor_link = links.kept_link(sponsor)  # the link the email carries
+    post = db.session.scalar(select(QuestionnaireRound).where(QuestionnaireRound.kind == "post"))
+    pre = db.session.scalar(select(QuestionnaireRound).where(QuestionnaireRound.kind == "pre",
+                                                             QuestionnaireRound.group_id == post.group_id))
+    waiting = db.session.scalars(select(QuestionnaireInvite).where(
+        QuestionnaireInvite.round_id == post.id, QuestionnaireInvite.responded.is_(False))).first()
     world = World(
         ids={"group": fife.id, "upcoming": upcoming.id, "untaken": untaken.id, "taken": taken.id,
              "note": note.id, "record": record.id, "author": author.id, "home": homes[0].id,
              "contact": contact.id, "series_session": series.sessions[0].id, "action": late.id,
              "partner": db.session.scalar(select(Partner.id).order_by(Partner.id)),
              "assessment": assessment.id, "follow_up": follow_up.id, "agreement_id": sponsor.id,
-             "home2": homes[1].id},
+             "home2": homes[1].id, "demo_group": post.group_id, "pre_round": pre.id},
         tokens={"join": mint_join_token(upcoming, contact), "home_link": mint_contact_token(contact),
                 "reset": reset, "series": str(series.series_id),
                 "series_join": mint_series_token(db.session.get(Series, series.series_id), series_contact),
-                "series_feed": mint_contact_token(series_contact, LinkKind.FEED), "agreement": sponsor_link})
+                "series_feed": mint_contact_token(series_contact, LinkKind.FEED), "agreement": sponsor_link,
+                "questionnaire": questionnaire_links.kept_link(waiting)})
     world.tokens.update(_signed_in(live, users))
     db.session.commit()
     return world
@@ -374,6 +383,8 @@ PAGES = [
           status=410),
     # A care-home contact on the shared iPad.
     Visit("contact-home", None, _path("/h/{w.home_link}"), "Rowan Court", ipad=True),
+    Visit("contact-questionnaire", None, _path("/q/{w.questionnaire}"), "Confidence in trauma-informed",
+          ipad=True),
     Visit("contact-session", None, _path("/h/{w.home_link}/sessions/{w.upcoming}"), "Week 9", ipad=True),
     Visit("contact-reminders", None, _path("/h/{w.home_link}/reminders"), "Reminder", ipad=True),
     Visit("contact-assessment", None, _path("/h/{w.home_link}/assessment"), "Rowan Court: self-assessment",
@@ -400,6 +411,10 @@ PAGES = [
           "Draft a protected-time agreement"),
     Visit("agreement-paper", "facilitator", _path("/agreements/{w.agreement_id}/paper"),
           "Record the signed letter"),
+    Visit("group-questionnaires", "lead", _path("/groups/{w.demo_group}/questionnaires"), "Questionnaires"),
+    Visit("questionnaire-results", "lead", _path("/questionnaire-rounds/{w.pre_round}"),
+          "Confidence in trauma-informed"),
+    Visit("questionnaire-templates", "admin", _path("/admin/questionnaires"), "Questionnaires"),
     Visit("group-progress", "facilitator", _path("/groups/{w.group}/progress"), "Progress of Fife Cohort 3"),
     Visit("indicators-paper", "facilitator", _path("/homes/{w.home}/indicators/2026-01/edit"),
           "Rowan Court: return for January 2026"),
