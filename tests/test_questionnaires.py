@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from facilitator.extensions import db
+from facilitator.invites import questionnaire_sends
+from facilitator.invites.questionnaire_links import find_invite
 from facilitator.invites.tokens import mint_contact_token, mint_join_token
 from facilitator.models import (
     OutboxMessage,
@@ -23,7 +25,6 @@ from facilitator.models import (
     ReminderOptOut,
 )
 from facilitator.questionnaires import answers, catalogue, results, rounds
-from facilitator.questionnaires.links import find_invite
 from tests.support.factories import Factory, csrf_token
 from tests.support.invites import add_session, deliver, invites_config, set_now
 
@@ -245,7 +246,7 @@ def test_a_reminder_queued_for_someone_who_then_answers_is_not_sent(app, setting
     round_ = send(group)
     deliver(app)
     set_now(app, NOW + timedelta(days=8))
-    assert rounds.queue_questionnaire_reminders() == 5
+    assert questionnaire_sends.queue_questionnaire_reminders() == 5
     db.session.commit()
     answer_all(round_, [{"what_trauma_is": "2"}] * 5)
     report, sent = deliver(app)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from facilitator.clock import as_local
-from facilitator.invites import plan_queries, queries, series
+from facilitator.invites import plan_queries, queries, questionnaire_links, series
 from facilitator.journey import action_queries
 from facilitator.models import MeetingSession, MessageKind, OutboxMessage, SessionStatus
-from facilitator.questionnaires import links as questionnaire_links
 
 MOVED_ON = "The contact is inactive or has another address now."
 

@@ -46,6 +46,7 @@ from facilitator.extensions import db
 from facilitator.invites import applies, queries, render, series, series_render
 from facilitator.invites.digest import queue_overdue_digests
 from facilitator.invites.indicator_reminder import queue_indicator_reminders
+from facilitator.invites.questionnaire_sends import queue_due_rounds, queue_questionnaire_reminders
 from facilitator.invites.services import new_message
 from facilitator.models import (
     DeliveryStatus,
@@ -59,7 +60,6 @@ from facilitator.models import (
     SessionStatus,
 )
 from facilitator.models.invites import CALENDAR_KINDS
-from facilitator.questionnaires.rounds import queue_due_rounds, queue_questionnaire_reminders
 from integrations.mailer import MailBackend, MailError, build_backend
 
 log = logging.getLogger(__name__)

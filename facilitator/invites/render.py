@@ -24,7 +24,7 @@ from facilitator.clock import as_local
 from facilitator.extensions import db
 from facilitator.indicators.queries import month_asked
 from facilitator.indicators.services import last_month, month_key
-from facilitator.invites import events, plan_queries, queries
+from facilitator.invites import events, plan_queries, queries, questionnaire_links
 from facilitator.invites.tokens import current_contact_token, mint_join_token
 from facilitator.invites.wording import duration_words, plan_lines, session_time, short_when
 from facilitator.journey import action_queries
@@ -41,7 +41,6 @@ from facilitator.models import (
 )
 from facilitator.models.plans import SessionPlan
 from facilitator.providers import hub
-from facilitator.questionnaires import links as questionnaire_links
 from integrations.ical import Attendee, EventData, build_cancel, build_download, build_request
 from integrations.mailer import OutgoingEmail
 

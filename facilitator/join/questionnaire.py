@@ -18,9 +18,10 @@ from flask import abort, redirect, render_template, request, url_for
 from facilitator.access import PUBLIC, allow
 from facilitator.clock import now_utc
 from facilitator.errors import ConflictError, DomainError
+from facilitator.invites import questionnaire_links as links
 from facilitator.join.views import _home_session, _invited_row, _series_link, bp
 from facilitator.models import Contact, MeetingSession, QuestionnaireInvite
-from facilitator.questionnaires import answers, links
+from facilitator.questionnaires import answers
 from facilitator.questionnaires.template_data import scale_labels
 
 

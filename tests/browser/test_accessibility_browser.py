@@ -30,6 +30,7 @@ from facilitator.demo import load_demo
 from facilitator.extensions import db
 from facilitator.followups.opening import open_follow_up
 from facilitator.followups.services import ContactData, log_contact
+from facilitator.invites import questionnaire_links
 from facilitator.invites.tokens import mint_contact_token, mint_join_token, mint_series_token
 from facilitator.journey import assessments as rounds
 from facilitator.journey.actions import ActionData, create_action
@@ -49,7 +50,6 @@ from facilitator.models import (
 )
 from facilitator.models.users import PasswordResetToken
 from facilitator.plans import services as plans
-from facilitator.questionnaires import links as questionnaire_links
 from facilitator.replies.calendar_apology import sync_calendar_apology
 from facilitator.supervision import services as notes
 from tests.browser.conftest import LiveServer, serious_accessibility_problems, sign_in

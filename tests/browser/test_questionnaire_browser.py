@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from facilitator.clock import local_today
 from facilitator.extensions import db
+from facilitator.invites import questionnaire_links as links
 from facilitator.invites.tokens import mint_contact_token
 from facilitator.models import QuestionnaireInvite, QuestionnaireResponse
-from facilitator.questionnaires import answers, catalogue, links, rounds
+from facilitator.questionnaires import answers, catalogue, rounds
 from tests.browser.conftest import serious_accessibility_problems, sign_in
 from tests.support.factories import PASSWORD, Factory
 from tests.support.invites import add_session
