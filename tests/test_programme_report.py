@@ -19,6 +19,7 @@ from facilitator.attendance import report as reports
 from facilitator.attendance import report_cache
 from facilitator.attendance.filters import Filters
 from facilitator.attendance.reasons import apology_reasons
+from facilitator.conditions import agreements
 from facilitator.extensions import db
 from facilitator.indicators.programme import totals
 from facilitator.indicators.services import save_return
@@ -343,3 +344,22 @@ def test_no_confidential_text_reaches_the_report(app, world, auth):
     for text in (page, pdf, csv_body, json.dumps(snapshot.figures), pdf_text(snapshot.pdf)):
         for word in CANARIES:
             assert word not in text.lower()
+
+
+def test_agreements_and_indicators_count_only_the_homes_the_filters_keep(app, world):
+    agreements.record_agreed_on(world["slipping"], date(2026, 6, 1))
+    save_return(world["steady"], date(2026, 6, 1), {
+        "care_plans_reviewed": 7, "care_plans_naming_trauma": 2, "team_meetings": 2,
+        "team_meetings_discussing_tip": 1, "team_leaders_trained_total": 0, "staff_trained": []},
+        IndicatorSource.PAPER, world["facilitator"])
+    db.session.commit()
+    everyone = figures(period_filters())
+    assert everyone["conditions"]["agreements"]["homes"] == 2
+    assert everyone["conditions"]["agreements"]["covered"] == 1
+    in_fife = figures(period_filters(local_authority="fife"))
+    agreed = in_fife["conditions"]["agreements"]
+    assert (agreed["homes"], agreed["covered"]) == (1, 1)
+    assert in_fife["indicators"] == [], "Steady Lodge's return is in Highland"
+    in_highland = figures(period_filters(local_authority="highland"))
+    assert in_highland["conditions"]["agreements"]["covered"] == 0
+    assert [row["care_plans_reviewed"] for row in in_highland["indicators"]] == [7]

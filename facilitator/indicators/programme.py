@@ -8,6 +8,7 @@ return once, whatever its groups. Two statements whatever the number of homes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -39,8 +40,11 @@ class MonthTotals:
         return share(self.team_meetings_discussing_tip, self.team_meetings)
 
 
-def _returns(query: Select, group_id: int | None, first: date, last: date) -> Select:
+def _returns(query: Select, group_id: int | None, first: date, last: date,
+             home_ids: Collection[int] | None = None) -> Select:
     query = query.where(IndicatorReturn.month.between(first, last))
+    if home_ids is not None:
+        query = query.where(IndicatorReturn.home_id.in_(list(home_ids)))
     if group_id is None:
         return query
     return query.where(IndicatorReturn.home_id.in_(
@@ -48,18 +52,20 @@ def _returns(query: Select, group_id: int | None, first: date, last: date) -> Se
                                          Membership.is_member_on(IndicatorReturn.month))))
 
 
-def totals(first: date, last: date, group_id: int | None = None) -> list[MonthTotals]:
-    """Each month from ``first`` to ``last`` with at least one return, oldest first."""
+def totals(first: date, last: date, group_id: int | None = None,
+           home_ids: Collection[int] | None = None) -> list[MonthTotals]:
+    """Each month from ``first`` to ``last`` with at least one return, oldest first; of the homes
+    of ``home_ids`` only when given (the programme report's region and council-area filters)."""
     sums = [func.coalesce(func.sum(getattr(IndicatorReturn, name)), 0) for name in SUMMED]
-    rows = {month: MonthTotals(month, homes, *map(int, figures))
-            for month, homes, *figures in db.session.execute(_returns(
-                select(IndicatorReturn.month, func.count(distinct(IndicatorReturn.home_id)), *sums),
-                group_id, first, last).group_by(IndicatorReturn.month).order_by(IndicatorReturn.month))}
+    per_month = _returns(select(IndicatorReturn.month, func.count(distinct(IndicatorReturn.home_id)), *sums),
+                         group_id, first, last, home_ids)
+    rows = {month: MonthTotals(month, homes, *map(int, figures)) for month, homes, *figures
+            in db.session.execute(per_month.group_by(IndicatorReturn.month).order_by(IndicatorReturn.month))}
     trained: dict[date, dict[str, int]] = {month: {} for month in rows}
     level, count = IndicatorStaffTrained.ksf_level, func.sum(IndicatorStaffTrained.count)
     by_level = select(IndicatorReturn.month, level, count).join(IndicatorStaffTrained.indicator_return)
     for month, key, total in db.session.execute(
-            _returns(by_level, group_id, first, last).group_by(IndicatorReturn.month, level)):
+            _returns(by_level, group_id, first, last, home_ids).group_by(IndicatorReturn.month, level)):
         trained[month][key] = int(total)
     for month, row in rows.items():
         row.trained_by_level = {level: trained[month].get(level, 0) for level in LEVELS}

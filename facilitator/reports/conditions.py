@@ -38,7 +38,7 @@ def _partner_contacts(scope: Scope) -> int:
 
 
 def conditions(scope: Scope) -> dict[str, Any]:
-    agreed = agreement_figures(scope.filters.date_to)
+    agreed = agreement_figures(scope.filters.date_to, scope.home_ids)
     return {"agreements": {"homes": agreed.homes, "covered": agreed.covered, "share": agreed.share,
-                           "hours_per_month": agreed.hours_per_month, "scope": "programme"},
+                           "hours_per_month": agreed.hours_per_month},
             "readiness": _readiness(scope), "partner_contacts": _partner_contacts(scope)}
