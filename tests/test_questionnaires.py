@@ -108,6 +108,7 @@ def test_a_round_invites_every_active_contact_of_the_group_with_a_link_each(app,
     ({"questionnaire_id": 1, "kind": "pre", "send_on": "2026-03-09"}, "send_on"),
     ({"questionnaire_id": 1, "kind": "pre", "send_on": "next tuesday"}, "send_on"),
     ({"kind": "pre"}, "questionnaire_id"),
+    ({"questionnaire_id": 2**31 - 1, "kind": "pre"}, "questionnaire_id"),
 ])
 def test_a_bad_round_is_refused_naming_the_field(app, setting, api, body, field):
     facilitator, group, *_ = setting
@@ -384,6 +385,9 @@ def test_editing_names_every_problem_and_an_unused_copy_changes_in_place(app, au
     saved = auth.post(edit, {"title": "Our own", "question_1_text": "We feel safe",
                              "question_1_kind": "scale"}, page=edit)
     assert saved.status_code == 303
+    again = auth.post(edit, {"title": "Our own", "question_1_key": "we_feel_safe",
+                             "question_1_text": "We feel safe", "question_1_kind": "scale"}, page=edit)
+    assert again.status_code == 303, "saving the same keys again in place"
     db.session.expire_all()
     copy = catalogue.get(copy_id)
     assert copy.version == 1 and copy.title == "Our own"

@@ -113,6 +113,8 @@ def edit_questionnaire(questionnaire: Questionnaire, data: QuestionnaireInput,
     questions = _checked(questionnaire, data)
     if not in_use(questionnaire):
         questionnaire.title, questionnaire.introduction = data.title.strip(), data.introduction.strip()
+        questionnaire.questions.clear()
+        db.session.flush()  # the old rows go before the new ones take their keys
         questionnaire.questions = [QuestionnaireQuestion(position=n, key=q.key, text=q.text, kind=q.kind)
                                    for n, q in enumerate(questions, start=1)]
         db.session.flush()

@@ -12,6 +12,7 @@ from facilitator.errors import DomainError
 from facilitator.extensions import db
 from facilitator.invites.questionnaire_sends import SENT_KINDS, send_round
 from facilitator.models import Group, Questionnaire, QuestionnairePurpose, QuestionnaireRound, User
+from facilitator.models.base import can_be_row_id
 from facilitator.questionnaires import catalogue
 
 
@@ -27,7 +28,8 @@ def round_problems(data: RoundInput, today: date) -> dict[str, str]:
     if data.kind not in SENT_KINDS:
         problems["kind"] = 'Choose "pre" (at the start) or "post" (at the end).'
     questionnaire = None
-    if isinstance(data.questionnaire_id, int) and not isinstance(data.questionnaire_id, bool):
+    if (isinstance(data.questionnaire_id, int) and not isinstance(data.questionnaire_id, bool)
+            and can_be_row_id(data.questionnaire_id)):
         questionnaire = db.session.get(Questionnaire, data.questionnaire_id)
     if questionnaire is None:
         problems["questionnaire_id"] = "Choose one of the questionnaires offered."
