@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
@@ -184,6 +185,31 @@ def progress_all(v: Visit) -> Call:
 def actions_all(v: Visit) -> Call:
     """The lead's page of every home's action plan, most overdue first: a page of homes."""
     return Call("GET", "/reports/actions?sort=overdue&dir=desc", user=lead(v.world))
+
+
+def report_period(world: World) -> str:
+    """The programme report's query: the last quarter to the bench's today."""
+    today = date.fromisoformat(world.now[:10])
+    return f"from={today - timedelta(days=91)}&to={today}"
+
+
+@page("programme_report")
+def programme_report(v: Visit) -> Call:
+    """The lead's programme report over the last quarter, every group (issue 20)."""
+    return Call("GET", f"/reports/programme?{report_period(v.world)}", user=lead(v.world))
+
+
+@page("programme_report_pdf")
+def programme_report_pdf(v: Visit) -> Call:
+    """The same report as the PDF a lead takes to a board (WeasyPrint)."""
+    return Call("GET", f"/reports/programme.pdf?{report_period(v.world)}", user=lead(v.world))
+
+
+@page("questionnaire_results")
+def questionnaire_results(v: Visit) -> Call:
+    """A post round's results over the API: counts per answer, small numbers suppressed."""
+    return Call("GET", f"/api/v1/questionnaire-rounds/{v.world.questionnaire_round_id}/results",
+                token=lead(v.world).api_token)
 
 
 @page("csv")

@@ -50,16 +50,25 @@ from bench.seed import Spec, World  # noqa: E402
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PAGE_NAMES = ("dashboard", "engagement_all", "engagement_group", "csv", "feed", "join", "register_open",
               "register_save", "facilitator_home", "calendar", "assessment_pack_pdf", "progress_all",
-              "assessment_page", "actions_all")
+              "assessment_page", "actions_all", "programme_report", "programme_report_pdf",
+              "questionnaire_results")
 TARGETS_MS = {"dashboard": 300, "engagement_all": 300, "feed": 50, "register_save": 100,
               "assessment_pack_pdf": 2000, "progress_all": 300, "assessment_page": 100,
-              "actions_all": 300}
+              "actions_all": 300, "programme_report": 1000, "programme_report_pdf": 10000,
+              "questionnaire_results": 200}
 # Pages built from the engagement report, which each worker caches per group until a change to
 # the group is committed: they are measured a second time with the cache off ("uncached").
 REPORT_PAGES = ("dashboard", "engagement_all", "engagement_group", "facilitator_home")
 # Issue 18: the report is fast without its cache too (the cache only adds).
 UNCACHED_TARGETS = ("dashboard", "engagement_all")
 MAX_STATEMENTS = 15
+# The programme report reads every section's own figures (issue 20): more statements than a page,
+# as many whatever the number of homes (checked between the two scales like every page).
+STATEMENT_LIMITS = {"programme_report": 120, "programme_report_pdf": 120}
+
+
+def statement_limit(name: str) -> int:
+    return STATEMENT_LIMITS.get(name, MAX_STATEMENTS)
 
 
 @dataclass(frozen=True)
@@ -257,8 +266,8 @@ def verdicts(scale: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
     """Which targets this scale misses (100% scale: all of them; statements at both)."""
     misses = []
     for name, figures in scale["pages"].items():
-        if figures["statements"] > MAX_STATEMENTS:
-            misses.append(f"{name}: {figures['statements']} statements (at most {MAX_STATEMENTS})")
+        if figures["statements"] > statement_limit(name):
+            misses.append(f"{name}: {figures['statements']} statements (at most {statement_limit(name)})")
         if other is not None and other["pages"].get(name, figures)["statements"] != figures["statements"]:
             misses.append(f"{name}: statements differ between scales "
                           f"({other['pages'][name]['statements']} and {figures['statements']})")

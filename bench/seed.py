@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from bench.seed_engagement import seed_engagement
 from bench.seed_journey import seed_journey
+from bench.seed_questionnaires import seed_questionnaires
 from facilitator.auth import mfa, totp
 from facilitator.models import (
     Agreement,
@@ -159,6 +160,7 @@ class World:
     contact_tokens: list[str]  # one feed link per contact: /feeds/<token>.ics
     join_links: list[JoinLink]  # every invited contact's link to the session in progress
     home_link: str = ""  # one contact's home page link, /h/<token> (bench/seed_journey.py)
+    questionnaire_round_id: int = 0  # the first group's post round (bench/seed_questionnaires.py)
     counts: dict[str, int] = field(default_factory=dict)
 
     def facilitator(self, user_id: int) -> Staff:
@@ -239,6 +241,8 @@ class _Seeder:
         self._sessions(groups)
         self._memberships(groups)
         self._registers(groups, contacts)
+        round_id = seed_questionnaires(self.insert, self.ids.take, groups, contacts, self.rng, self.now,
+                                       self.now.astimezone(self.zone).date())
         seed_engagement(self.c, self.insert, self.ids.take, self.rng, self.now, contacts)
         join_links = self._invitations(groups, contacts)
         contact_tokens = self._contact_tokens(contacts)
@@ -254,7 +258,7 @@ class _Seeder:
                               [s["id"] for s in g["sessions"][self.spec.current_index + 1:]])
                     for g in groups],
             contact_tokens=contact_tokens, join_links=join_links, home_link=home_link,
-            counts=dict(self.counts))
+            questionnaire_round_id=round_id, counts=dict(self.counts))
 
     # People ------------------------------------------------------------------------------------
 

@@ -71,20 +71,26 @@ class HomeReadiness:
 
 def group_readiness(group: Group, today: date | None = None) -> list[HomeReadiness]:
     """Each current member's checklist, by home name."""
+    return groups_readiness([group.id], today).get(group.id, [])
+
+
+def groups_readiness(group_ids: list[int], today: date | None = None) -> dict[int, list[HomeReadiness]]:
+    """Each group's current members' checklists, by home name: the same statements for one group
+    or all of them (the programme report's)."""
     today = today or local_today()
     members = list(db.session.scalars(select(Membership).options(selectinload(Membership.home)).where(
-        Membership.group_id == group.id, Membership.is_member_on(today))))
-    home_ids = [m.home_id for m in members]
+        Membership.group_id.in_(group_ids), Membership.is_member_on(today)))) if group_ids else []
+    home_ids = list({m.home_id for m in members})
     recorded = _recorded([m.id for m in members])
     agreements = _current_agreements(home_ids)
     started = _first_rounds(home_ids)
     tested = latest_tests(home_ids)
-    homes = []
+    by_group: dict[int, list[HomeReadiness]] = {}
     for m in sorted(members, key=lambda m: (m.home.name, m.home_id)):
-        homes.append(HomeReadiness(m.home_id, m.home.name, _items(
+        by_group.setdefault(m.group_id, []).append(HomeReadiness(m.home_id, m.home.name, _items(
             recorded.get(m.id), agreements.get(m.home_id, []), started.get(m.home_id), tested.get(m.home_id),
             today)))
-    return homes
+    return by_group
 
 
 def _recorded(membership_ids: list[int]) -> dict[int, MembershipReadiness]:

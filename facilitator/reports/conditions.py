@@ -8,18 +8,18 @@ from typing import Any
 from sqlalchemy import func, select
 
 from facilitator.conditions.queries import agreement_figures
-from facilitator.conditions.readiness import ITEMS, group_readiness
+from facilitator.conditions.readiness import ITEMS, groups_readiness
 from facilitator.extensions import db
-from facilitator.models import Group, PartnerContact
+from facilitator.models import PartnerContact
 from facilitator.reports.scope import Scope
 
 
 def _readiness(scope: Scope) -> dict[str, Any]:
     done = dict.fromkeys(ITEMS, 0)
     homes = ready = 0
-    for block in scope.period.blocks:
-        group = db.session.get(Group, block.group.id)
-        for home in group_readiness(group, scope.filters.date_to):
+    by_group = groups_readiness([block.group.id for block in scope.period.blocks], scope.filters.date_to)
+    for checklists in by_group.values():
+        for home in checklists:
             if home.home_id not in scope.home_ids:
                 continue
             homes += 1
