@@ -192,6 +192,21 @@ def factory_spec(instance: Path) -> str:
     return f"facilitator:create_app(instance_path={str(instance)!r})"
 
 
+def start_instances(env: dict[str, str], instance: Path, log_dir: Path) -> list[servers.Server]:
+    """The gunicorn instances, started at the same time (each spends seconds loading the app); if
+    one does not come up, those that did are stopped."""
+    with ThreadPoolExecutor(INSTANCES) as pool:
+        futures = [pool.submit(servers.start_gunicorn, factory_spec(instance), name=f"instance{n}", env=env,
+                               workers=1, log_dir=log_dir) for n in range(INSTANCES)]
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        for future in futures:
+            if future.exception() is None:
+                future.result().stop()
+        raise failed[0]
+    return [future.result() for future in futures]
+
+
 def run_workers(env: dict[str, str], instance: Path) -> list[subprocess.CompletedProcess[str]]:
     """Two `outbox send` and two `sync`, started together."""
     flask = [sys.executable, "-m", "flask", "--app", factory_spec(instance)]
@@ -223,8 +238,7 @@ def test_instances_and_workers_share_one_database(make_app: Any, zoom: FakeZoom,
 
     instance = tmp_path / "instance"
     env = shared_env(app, zoom, smtp_port, instance)
-    started = [servers.start_gunicorn(factory_spec(instance), name=f"instance{n}", env=env, workers=1,
-                                      log_dir=tmp_path / "logs") for n in range(INSTANCES)]
+    started = start_instances(env, instance, tmp_path / "logs")
     try:
         first = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
 
