@@ -73,7 +73,9 @@ class Scenario:
 
     @classmethod
     def small(cls) -> Scenario:
-        return cls(Spec.at(0.05, sessions_per_group=12, future_sessions=2), duration=10.0, lead_in=3.0,
+        # Every tap falls within lead_in + spread = 6 s, so 7 s of traffic holds them all and a
+        # few seconds of register saves and lead downloads after the start.
+        return cls(Spec.at(0.05, sessions_per_group=12, future_sessions=2), duration=7.0, lead_in=3.0,
                    spread=3.0,
                    homes=20, facilitators=2, leads=1, save_every=(0.5, 1.0), lead_pause=(2.0, 3.0), workers=2,
                    threads=2, check_latency=False)

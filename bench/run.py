@@ -79,6 +79,7 @@ class Plan:
     csv_downloads: int
     concurrency: int = 50
     warmup_seconds: float = 2.0
+    hammer_lead: float = 0.5  # seconds between starting the load generator and its first connection
     page_budget: float = 120.0  # seconds per page; a slower page stops after 5 requests
     pages: tuple[str, ...] = PAGE_NAMES  # ``--pages``: a subset skips the HTTP measurements
 
@@ -93,10 +94,12 @@ def full_plan(requests: int, names: tuple[str, ...] = PAGE_NAMES) -> Plan:
 
 
 def small_plan() -> Plan:
-    """Seconds, not minutes: 5 and 50 homes, a few weeks of sessions, a few requests."""
+    """Seconds, not minutes: 5 and 50 homes, a few weeks of sessions, a few requests, and join
+    links opened for half a second (it proves the run and its figures; it measures nothing)."""
     return Plan({"10%": Spec.at(0.005, sessions_per_group=8, future_sessions=2),
                  "100%": Spec.at(0.05, sessions_per_group=12, future_sessions=2)},
-                requests=3, throughput_seconds=1.0, csv_downloads=1, concurrency=10, warmup_seconds=0.5)
+                requests=3, throughput_seconds=0.5, csv_downloads=1, concurrency=10, warmup_seconds=0.25,
+                hammer_lead=0.2)
 
 
 @dataclass
@@ -203,9 +206,10 @@ def served(world: World, app: Any, env: dict[str, str], plan: Plan, workdir: Pat
 def join_throughput(server: servers.Server, paths: list[str], headers: dict[str, str],
                     plan: Plan) -> traffic.Throughput:
     """Warm the workers up (first requests load code and open connections), then measure."""
-    traffic.hammer(server.port, paths, headers, concurrency=plan.concurrency, seconds=plan.warmup_seconds)
+    traffic.hammer(server.port, paths, headers, concurrency=plan.concurrency, seconds=plan.warmup_seconds,
+                   lead=plan.hammer_lead)
     return traffic.hammer(server.port, paths, headers, concurrency=plan.concurrency,
-                          seconds=plan.throughput_seconds)
+                          seconds=plan.throughput_seconds, lead=plan.hammer_lead)
 
 
 def check_answers(what: str, result: traffic.Throughput, expected: int) -> None:

@@ -154,15 +154,16 @@ def _process(port: int, paths: list[str], headers: dict[str, str], threads: int,
 
 
 def hammer(port: int, paths: list[str], headers: dict[str, str], *, concurrency: int = 50,
-           seconds: float = 5.0, processes: int = 2) -> Throughput:
+           seconds: float = 5.0, processes: int = 2, lead: float = 0.5) -> Throughput:
     """Keep ``concurrency`` connections busy with GETs of ``paths`` (in turn) for ``seconds``.
 
     Every request opens a new connection, as hundreds of different iPads would. Completed means
     answered (any status) before the time was up; a refused or dropped connection is an error.
+    All connections start together, ``lead`` seconds from now (time for the processes to start).
     """
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    start_at = time.time() + 0.5
+    start_at = time.time() + lead
     stop_at = start_at + seconds
     workers, first = [], 0
     for p in range(processes):

@@ -11,10 +11,12 @@ create; mail goes to an SMTP server on loopback (aiosmtpd) that records every me
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -192,6 +194,32 @@ def factory_spec(instance: Path) -> str:
     return f"facilitator:create_app(instance_path={str(instance)!r})"
 
 
+def distinct_ports(count: int) -> list[int]:
+    """Free ports on loopback, different from each other (all held open while they are chosen)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                   for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+def start_instances(env: dict[str, str], instance: Path, log_dir: Path) -> list[servers.Server]:
+    """The gunicorn instances, started at the same time (each spends seconds loading the app); if
+    one does not come up, those that did are stopped."""
+    ports = distinct_ports(INSTANCES)
+    with ThreadPoolExecutor(INSTANCES) as pool:
+        futures = [pool.submit(servers.start_gunicorn, factory_spec(instance), name=f"instance{n}", env=env,
+                               workers=1, log_dir=log_dir, port=port) for n, port in enumerate(ports)]
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        for future in futures:
+            if future.exception() is None:
+                future.result().stop()
+        raise failed[0]
+    return [future.result() for future in futures]
+
+
 def run_workers(env: dict[str, str], instance: Path) -> list[subprocess.CompletedProcess[str]]:
     """Two `outbox send` and two `sync`, started together."""
     flask = [sys.executable, "-m", "flask", "--app", factory_spec(instance)]
@@ -223,8 +251,7 @@ def test_instances_and_workers_share_one_database(make_app: Any, zoom: FakeZoom,
 
     instance = tmp_path / "instance"
     env = shared_env(app, zoom, smtp_port, instance)
-    started = [servers.start_gunicorn(factory_spec(instance), name=f"instance{n}", env=env, workers=1,
-                                      log_dir=tmp_path / "logs") for n in range(INSTANCES)]
+    started = start_instances(env, instance, tmp_path / "logs")
     try:
         first = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
 

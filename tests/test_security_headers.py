@@ -4,16 +4,22 @@ The routes come from the URL map, so pages added later are covered without touch
 Each is requested with real ids and tokens and with unknown ones, anonymously and as each role
 (the API with each role's bearer token), which between them give 200s, redirects, 401s, 403s and
 404s, in HTML and JSON; a 405 and a 500 are made on purpose.
+
+The crawl is done once per module and process (``every_answer``): by whichever of the two tests
+that read it runs first, in that test (with its own app, database and calendar checks), and the
+other test reads the same answers.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.datastructures import Headers
 
 from facilitator.access import PUBLIC, allow
 from facilitator.security import CSP, HSTS, PERMISSIONS_POLICY
@@ -59,55 +65,84 @@ def test_csp_is_strict() -> None:
     assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP and "*" not in CSP
 
 
-def test_every_get_route_as_everyone(app: Flask, make: Any) -> None:
+@dataclass(frozen=True)
+class Answer:
+    """What one GET answered: enough for the header checks and, for HTML, the page."""
+
+    who: str
+    url: str
+    status_code: int
+    mimetype: str
+    headers: Headers
+    html: str | None
+
+
+@pytest.fixture(scope="module")
+def answers() -> list[Answer]:
+    """Filled by ``every_answer`` in the first test of this module that asks for it."""
+    return []
+
+
+def every_answer(app: Flask, make: Any, cache: list[Answer]) -> list[Answer]:
+    """Every GET route (with real and unknown arguments) anonymously and as each role, the API
+    with each role's bearer token. Kept only once the whole crawl is done."""
+    if cache:
+        return cache
     world = build_world(make)
     clients = {"anonymous": app.test_client()}
     clients.update({role: signed_in(app, make, world.users[role]) for role in ROLES})
-    statuses: Counter[int] = Counter()
-    kinds: Counter[str] = Counter()
-    problems: list[str] = []
-    urls = list(get_urls(app, world))
-    assert len(urls) > 20, "the URL map looks empty"
-    for _rule, url in urls:
+    found: list[Answer] = []
+    for _rule, url in get_urls(app, world):
         for who, client in clients.items():
             headers = {}
             if url.startswith("/api/") and who != "anonymous":
                 headers["Authorization"] = f"Bearer {world.api_tokens[who]}"
             response = client.get(url, headers=headers)
             response.close()
-            statuses[response.status_code] += 1
-            kinds[response.mimetype] += 1
-            if response.status_code >= 500:
-                problems.append(f"{who} GET {url}: {response.status_code}")
-            try:
-                assert_headers(response, url)
-            except AssertionError as exc:
-                problems.append(f"{who} GET {url}: header {exc}")
+            html = response.get_data(as_text=True) if response.mimetype == "text/html" else None
+            found.append(Answer(who, url, response.status_code, response.mimetype,
+                                Headers(response.headers), html))
+    cache.extend(found)
+    return cache
+
+
+def test_every_get_route_as_everyone(app: Flask, make: Any, answers: list[Answer]) -> None:
+    statuses: Counter[int] = Counter()
+    kinds: Counter[str] = Counter()
+    problems: list[str] = []
+    seen = every_answer(app, make, answers)
+    urls = {answer.url for answer in seen}
+    assert len(urls) > 20, "the URL map looks empty"
+    for answer in seen:
+        who, url = answer.who, answer.url
+        statuses[answer.status_code] += 1
+        kinds[answer.mimetype] += 1
+        if answer.status_code >= 500:
+            problems.append(f"{who} GET {url}: {answer.status_code}")
+        try:
+            assert_headers(answer, url)
+        except AssertionError as exc:
+            problems.append(f"{who} GET {url}: header {exc}")
     assert not problems, "\n".join(problems)
     for status in (200, 302, 401, 403, 404):
         assert statuses[status], f"no {status} among {dict(statuses)}"
     assert kinds["application/json"] and kinds["text/html"]
-    if any(url.startswith("/feeds/") for _, url in urls):
+    if any(url.startswith("/feeds/") for url in urls):
         assert kinds["text/calendar"]
 
 
-def test_no_inline_script_or_style_on_any_page(app: Flask, make: Any) -> None:
+def test_no_inline_script_or_style_on_any_page(app: Flask, make: Any, answers: list[Answer]) -> None:
     """The CSP forbids inline script and style, so a page using them would break in browsers."""
-    world = build_world(make)
-    clients = [app.test_client()] + [signed_in(app, make, world.users[role]) for role in ROLES]
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle\s*=|\son[a-z]+\s*=\s*[\"']"
                         r"|javascript:", re.IGNORECASE)
     problems: set[str] = set()
-    for _rule, url in get_urls(app, world):
-        if url.startswith(("/api/", "/static/")):
-            continue
-        for client in clients:
-            response = client.get(url)
-            response.close()
-            if response.mimetype == "text/html":
-                match = inline.search(response.get_data(as_text=True))
-                if match:
-                    problems.add(f"{url}: inline {match.group(0)!r} is refused by the CSP")
+    pages = [a for a in every_answer(app, make, answers) if not a.url.startswith(("/api/", "/static/"))]
+    assert {a.who for a in pages} == {"anonymous", *ROLES}
+    for answer in pages:
+        if answer.html is not None:
+            match = inline.search(answer.html)
+            if match:
+                problems.add(f"{answer.url}: inline {match.group(0)!r} is refused by the CSP")
     assert not problems, "\n".join(sorted(problems))
 
 
