@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from facilitator.clock import FIRST_DAY, as_local, local_today, now_utc
 from facilitator.conditions.device_tests import latest_tests
@@ -78,7 +78,8 @@ def groups_readiness(group_ids: list[int], today: date | None = None) -> dict[in
     """Each group's current members' checklists, by home name: the same statements for one group
     or all of them (the programme report's)."""
     today = today or local_today()
-    members = list(db.session.scalars(select(Membership).options(selectinload(Membership.home)).where(
+    # joinedload: one statement however many members (selectinload splits its IN list every 500).
+    members = list(db.session.scalars(select(Membership).options(joinedload(Membership.home)).where(
         Membership.group_id.in_(group_ids), Membership.is_member_on(today)))) if group_ids else []
     home_ids = list({m.home_id for m in members})
     recorded = _recorded([m.id for m in members])
@@ -96,7 +97,7 @@ def groups_readiness(group_ids: list[int], today: date | None = None) -> dict[in
 def _recorded(membership_ids: list[int]) -> dict[int, MembershipReadiness]:
     if not membership_ids:
         return {}
-    rows = db.session.scalars(select(MembershipReadiness).options(selectinload(MembershipReadiness.champion))
+    rows = db.session.scalars(select(MembershipReadiness).options(joinedload(MembershipReadiness.champion))
                               .where(MembershipReadiness.membership_id.in_(membership_ids)))
     return {r.membership_id: r for r in rows}
 

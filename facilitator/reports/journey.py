@@ -8,24 +8,34 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from facilitator.extensions import db
 from facilitator.journey.action_queries import progress_by_home
 from facilitator.journey.frameworks import current_framework
 from facilitator.journey.progress import compare
-from facilitator.models import Assessment
+from facilitator.models import Assessment, AssessmentRating
 from facilitator.reports.scope import Scope
 
 
 def _rounds(scope: Scope) -> dict[int, list[tuple[int, dict[str, int | None]]]]:
+    """Each home's rounds started in the period with their ratings: one statement, however many
+    homes (a loader would split its IN list every 500 rounds)."""
     found: dict[int, list[tuple[int, dict[str, int | None]]]] = defaultdict(list)
     if not scope.home_ids:
         return found
-    for a in db.session.scalars(select(Assessment).options(selectinload(Assessment.ratings)).where(
-            Assessment.home_id.in_(scope.home_ids),
-            Assessment.started_on.between(scope.filters.date_from, scope.filters.date_to))):
-        found[a.home_id].append((a.round, {r.domain_key: r.rating for r in a.ratings}))
+    ratings: dict[int, tuple[int, int, dict[str, int | None]]] = {}
+    for assessment_id, home_id, number, key, rating in db.session.execute(
+            select(Assessment.id, Assessment.home_id, Assessment.round, AssessmentRating.domain_key,
+                   AssessmentRating.rating)
+            .outerjoin(AssessmentRating, AssessmentRating.assessment_id == Assessment.id)
+            .where(Assessment.home_id.in_(scope.home_ids),
+                   Assessment.started_on.between(scope.filters.date_from, scope.filters.date_to))
+            .order_by(Assessment.home_id, Assessment.round)):
+        _, _, by_key = ratings.setdefault(assessment_id, (home_id, number, {}))
+        if key is not None:
+            by_key[key] = rating
+    for home_id, number, by_key in ratings.values():
+        found[home_id].append((number, by_key))
     return found
 
 
