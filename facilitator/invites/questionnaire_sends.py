@@ -39,9 +39,9 @@ SENT_KINDS = (RoundKind.PRE.value, RoundKind.POST.value)
 def queue_due_rounds(today: date | None = None) -> int:
     """The outbox pass: send every round whose day has come; returns how many emails were queued."""
     today = today or local_today()
-    due = db.session.scalars(select(QuestionnaireRound).where(
+    due = list(db.session.scalars(select(QuestionnaireRound).where(
         QuestionnaireRound.sent_at.is_(None), QuestionnaireRound.send_on <= today,
-        QuestionnaireRound.kind.in_(SENT_KINDS)).with_for_update(skip_locked=True))
+        QuestionnaireRound.kind.in_(SENT_KINDS)).with_for_update(skip_locked=True)))
     return sum(send_round(r, today) for r in due)
 
 
