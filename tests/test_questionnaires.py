@@ -186,6 +186,12 @@ def test_a_contact_answers_once_through_their_link_and_nothing_ties_the_answer_t
     assert token not in logged and contact.email not in logged and contact.name not in logged
     other = _token_of(sent, a.contacts[1].email)
     assert find_invite(other).contact_id == a.contacts[1].id and not find_invite(other).responded
+    theirs = client.get(f"/q/{other}").get_data(as_text=True)
+    answered = client.post(f"/q/{other}", data={"csrf_token": csrf_token(theirs), "what_trauma_is": "1"})
+    assert answered.status_code == 303
+    values = sorted(v for v in db.session.scalars(
+        select(QuestionnaireAnswer.value).where(QuestionnaireAnswer.question_key == "what_trauma_is")))
+    assert values == [1, 4], "another contact's link adds its own answer and changes no one else's"
 
 
 def test_no_column_links_an_answer_to_a_contact_an_invite_or_a_time(app):
