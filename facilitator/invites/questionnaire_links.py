@@ -23,7 +23,6 @@ LINK_PURPOSE = "questionnaire-link"
 INVITE, REMINDER = "questionnaire", "questionnaire_remind"  # outbox reasons: 20 characters at most
 
 
-
 def link_url(token: str) -> str:
     return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/") + f"/q/{token}"
 
