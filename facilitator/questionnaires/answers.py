@@ -141,7 +141,11 @@ def answer_pulse(session: MeetingSession, contact: Contact, form: Mapping[str, s
     answers = read_answers(round_.questionnaire, form)
     if pulse_answered(session.id, contact.id):
         raise ConflictError("Your answers for this session are already in. Thank you.")
-    db.session.add(QuestionnaireInvite(round_id=round_.id, contact_id=contact.id, responded=True))
+    try:
+        with db.session.begin_nested():
+            db.session.add(QuestionnaireInvite(round_id=round_.id, contact_id=contact.id, responded=True))
+    except IntegrityError:  # the same contact's other tap got there first
+        raise ConflictError("Your answers for this session are already in. Thank you.") from None
     _write_response(round_.id, answers)
     db.session.flush()
 
