@@ -201,6 +201,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.create_programme_report": LEAD_OR_ADMIN,
     "api.get_programme_report": LEAD_OR_ADMIN,
     "join.assessment_start": P,
+    "api.get_plan": READERS,  # the session's own visibility: another group's facilitator 404
+    "api.get_summary": READERS,
     "join.questionnaire": P,
     "join.join_pulse": P,
     "join.home_pulse": P,

@@ -224,6 +224,10 @@ def test_summary_rules_and_the_session_page(app):
     assert api.put(base, json={"text": "changed"}).status_code == 409  # it went as it is
     page = signed_in(app, world, world.lead).get(f"/sessions/{world.session.id}")
     assert SUMMARY in page.text and "4 emails queued" in page.text and no_canary(page.text)
+    read = world.api(app, world.lead).get(base)
+    assert read.status_code == 200 and read.json["text"] == SUMMARY and read.json["queued"] == 4
+    assert world.api(app, world.outsider).get(base).status_code == 404
+    assert world.api(app, world.lead).get(f"/api/v1/sessions/{world.session.id}/plan").status_code == 404
 
 
 def test_of_two_sends_at_once_the_conditional_update_lets_one_through(app):
@@ -304,6 +308,8 @@ def test_the_plan_is_in_the_invitation_and_its_description_and_a_change_sends_an
     assert unknown.json["error"]["fields"] == {"resource_ids": f"No resource of the library has the id "
                                                                f"{video.id + 1000}."}
     put = api.put(url, json={"theme": THEME, "agenda": AGENDA, "resource_ids": [video.id]})
+    read = api.get(url).json
+    assert (read["theme"], read["agenda"], read["resource_ids"]) == (THEME, AGENDA, [video.id])
     assert put.status_code == 200
     assert put.json | {"updated_at": ""} == {"session_id": world.session.id, "theme": THEME, "agenda": AGENDA,
                                              "resource_ids": [video.id], "updated_at": ""}

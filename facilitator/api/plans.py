@@ -11,11 +11,12 @@ from __future__ import annotations
 from flask import abort, g
 from pydantic import Field
 
-from facilitator.access import MANAGERS, session_or_404
+from facilitator.access import MANAGERS, READERS, session_or_404
 from facilitator.api.core import operation
 from facilitator.api.schemas import Input, Output, RowId
 from facilitator.api.sessions import UtcTime
 from facilitator.clock import now_utc
+from facilitator.invites import plan_queries as queries
 from facilitator.models import MeetingSession, SessionPlan, SessionSummary
 from facilitator.plans import services
 
@@ -70,6 +71,24 @@ def _managed(session_id: int) -> MeetingSession:
     if not session.can_manage(g.user):
         abort(403)
     return session
+
+
+@operation("/sessions/<int:session_id>/plan", "GET", roles=READERS, response=PlanOut,
+           summary="The session's plan (404 when it has none)")
+def get_plan(session_id: int) -> PlanOut:
+    plan = queries.plan_of(session_or_404(session_id).id)
+    if plan is None:
+        abort(404)
+    return PlanOut.of(plan)
+
+
+@operation("/sessions/<int:session_id>/summary", "GET", roles=READERS, response=SummaryOut,
+           summary="The session's summary, sent or not (404 when none is written)")
+def get_summary(session_id: int) -> SummaryOut:
+    summary = queries.summary_of(session_or_404(session_id).id)
+    if summary is None:
+        abort(404)
+    return SummaryOut.of(summary)
 
 
 @operation("/sessions/<int:session_id>/plan", "PUT", roles=MANAGERS, body=PlanIn, response=PlanOut,
