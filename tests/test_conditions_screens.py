@@ -156,6 +156,10 @@ def test_the_facilitator_records_a_homes_readiness_on_the_group_page(auth, clien
     assert "3 of 7" in client.get(f"/groups/{group.id}").get_data(as_text=True)
     again = client.get(url).get_data(as_text=True)
     assert 'value="2026-02-10"' in again and "Ailsa Grant" in again
+    auth.post(url, {"visited_on": "2026-02-10", "met_manager_on": "2026-02-11",
+                    "device_tested_on": "2026-02-12", "champion_contact_id": str(home.contacts[1].id)})
+    group_page = client.get(f"/groups/{group.id}").get_data(as_text=True)
+    assert "4 of 7" in group_page, "a device test the facilitator saw counts"
     assert client.get(f"/groups/{group.id}/members/{other.id}/readiness").status_code == 404  # not a member
 
 

@@ -135,3 +135,13 @@ def test_the_group_page_shows_each_homes_readiness(api, world, auth):
     page = auth.client.get(f"/groups/{group.id}").get_data(as_text=True)
     assert "2 of 7" in page and "0 of 7" in page
     assert "Device tested" in page and "Sponsor named" in page
+
+
+def test_a_device_test_the_facilitator_recorded_ticks_the_item_when_the_home_has_none(api, world):
+    facilitator, group, home, _new = world
+    api.as_user(facilitator)
+    url = f"/api/v1/groups/{group.id}/members/{home.id}/readiness"
+    future = api.patch(url, json={"device_tested_on": "2999-01-01"})
+    assert future.status_code == 422 and "device_tested_on" in future.get_json()["error"]["fields"]
+    item = api.patch(url, json={"device_tested_on": "2026-02-12"}).get_json()["items"]["device_tested"]
+    assert item == {"done": True, "on": "2026-02-12", "detail": "recorded by the facilitator"}

@@ -52,6 +52,8 @@ class ReadinessUpdate(Input):
     visited_on: date | None = None
     visited_by: str | None = Field(default=None, max_length=200)
     met_manager_on: date | None = None
+    device_tested_on: date | None = Field(default=None, description="A test seen by the facilitator "
+                                          "(the home's own 'Test this iPad' counts first)")
     champion_contact_id: RowId | None = None
 
 

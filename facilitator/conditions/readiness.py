@@ -135,10 +135,18 @@ def _items(row: MembershipReadiness | None, agreements: list[Agreement], started
         "agreement": Item(agreed is not None, agreed.agreed_on if agreed else None,
                           f"review on {agreed.review_on:%-d %B %Y}" if agreed else waiting),
         "champion": Item(bool(champion and champion.is_active), detail=champion.name if champion else None),
-        "device_tested": Item(tested is not None, as_local(tested.tested_at).date() if tested else None,
-                              tested.family if tested else NOT_RECORDED),
+        "device_tested": _device_item(tested, row.device_tested_on if row else None),
         "first_assessment": Item(started is not None, started, None if started else NOT_RECORDED),
     }
+
+
+def _device_item(tested: DeviceTest | None, recorded_on: date | None) -> Item:
+    """The home's latest "Test this iPad", else the test the facilitator recorded, else not yet."""
+    if tested is not None:
+        return Item(True, as_local(tested.tested_at).date(), tested.family)
+    if recorded_on is not None:
+        return Item(True, recorded_on, "recorded by the facilitator")
+    return Item(False, None, NOT_RECORDED)
 
 
 def current_record(group: Group, home_id: int) -> MembershipReadiness | None:
@@ -151,7 +159,8 @@ def current_record(group: Group, home_id: int) -> MembershipReadiness | None:
 def readiness_problems(home_id: int, changes: dict[str, Any]) -> dict[str, str]:
     """Every problem with the changes at once, by field (nothing changes; None values are blanks)."""
     today = local_today()
-    problems = {name: "Choose a date between 1900 and today." for name in ("visited_on", "met_manager_on")
+    problems = {name: "Choose a date between 1900 and today."
+                for name in ("visited_on", "met_manager_on", "device_tested_on")
                 if changes.get(name) is not None and not FIRST_DAY <= changes[name] <= today}
     champion_id = changes.get("champion_contact_id")
     if champion_id is not None:

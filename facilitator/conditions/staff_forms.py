@@ -61,11 +61,12 @@ class ReadinessForm(FlaskForm):
     visited_on = DateField("Facilitator visited the home on (optional)", validators=[Optional()])
     visited_by = StringField("Visited by (optional)", validators=[Optional(), Length(max=200)])
     met_manager_on = DateField("Met the manager face to face on (optional)", validators=[Optional()])
+    device_tested_on = DateField("Tested the home's device with them on (optional)", validators=[Optional()])
     champion_contact_id = SelectField("Implementation lead or champion", coerce=optional_row_id,
                                       validate_choice=False)
 
     def changes(self) -> dict[str, Any]:
         """Every field, as the service takes them (a blank clears it)."""
         return {"visited_on": self.visited_on.data, "visited_by": self.visited_by.data or "",
-                "met_manager_on": self.met_manager_on.data,
+                "met_manager_on": self.met_manager_on.data, "device_tested_on": self.device_tested_on.data,
                 "champion_contact_id": self.champion_contact_id.data}

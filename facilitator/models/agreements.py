@@ -129,6 +129,9 @@ class MembershipReadiness(Base):
     visited_on: Mapped[date | None]
     visited_by: Mapped[str] = mapped_column(String(200), default="")
     met_manager_on: Mapped[date | None]
+    # A device test the facilitator saw with the home (a call on the home's iPad, say): for homes
+    # whose groups use pasted links, which have no test meeting to open from the home's page.
+    device_tested_on: Mapped[date | None]
     champion_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_now)
 

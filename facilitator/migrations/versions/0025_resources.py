@@ -2,7 +2,7 @@
 nothing existing changes.
 
 Revision ID: 0025
-Revises: 0024
+Revises: 0023 (0024 was never used)
 Create Date: 2026-12-03 12:00:00.000000
 
 """

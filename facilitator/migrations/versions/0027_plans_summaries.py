@@ -2,7 +2,7 @@
 sent once to every home of the group, never the confidential note. New tables only.
 
 Revision ID: 0027
-Revises: 0025 (for now: 0026 once the indicators are merged)
+Revises: 0026
 Create Date: 2026-12-03 12:00:00.000000
 
 """

@@ -1,7 +1,7 @@
 """programme_reports (issue 20): frozen snapshots of the quarterly programme report. New table only.
 
 Revision ID: 0029
-Revises: 0028 (the questionnaires)
+Revises: 0027 (0028 was never used)
 Create Date: 2026-12-03 13:00:00.000000
 
 """
