@@ -119,6 +119,9 @@ def test_the_dashboard_shows_commitment_and_apology_reasons_by_month(app, make, 
     assert sum(c["staffing"] for c in counted.values()) == 0
     assert sum(c["all"] for c in counted.values()) == 2
     assert "Outbreak or illness</th>" in reasons
+    chart = reasons.split('class="reason-chart"', 1)[1].split("</svg>", 1)[0]
+    segments = re.findall(r"<title>([^<]+): (\d+) outbreak or illness</title>", chart)
+    assert sum(int(n) for _, n in segments) == 2, "the chart shows the same counts as the table"
 
 
 def group_version(group_id: int) -> int:

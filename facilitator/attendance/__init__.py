@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         pause_reason=PauseReason,
         heatmap=charts.heatmap,
         attendance_chart=charts.attendance_chart,
+        apology_chart=charts.apology_chart,
         sparkline=charts.sparkline,
         status_letter=charts.cell_letter,
     )

@@ -11,7 +11,7 @@ thousands of elements: every value that comes from the database (names, titles) 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -141,6 +141,38 @@ def _attendance_chart(block: Any, uid: str) -> Markup:
         parts.append(f'<text x="{middle}" y="{below}" class="chart-axis" text-anchor="end" '
                      f'transform="rotate(-45 {middle} {below})">{column.day:%-d %b}</text>')
     return _svg("trend-chart", width, top + chart_h + bottom, f'aria-labelledby="{uid}-t"', parts)
+
+
+def apology_chart(months: list[Any], reasons: Iterable[Any]) -> Markup:
+    """Apologies by month, a stacked bar per month (one shade per reason, named in the legend and
+    in each segment's title); the table beside it holds the same numbers."""
+    reasons = list(reasons)
+    bar, gap, top, chart_h, left = 34, 14, 20, 110, 8
+    width = left + max(1, len(months)) * (bar + gap) + 10
+    most = max((m.total for m in months), default=0) or 1
+    parts = ['<title id="apology-chart-t">Apologies sent in advance, by month and reason</title>']
+    for index, month in enumerate(months):
+        x, base = left + index * (bar + gap), top + chart_h
+        for shade, reason in enumerate(reasons):
+            n = month.count(reason)
+            if not n:
+                continue
+            h = round(chart_h * n / most, 1)
+            base -= h
+            parts.append(f'<g><title>{escape(month.label)}: {n} {escape(reason.label.lower())}</title>'
+                         f'<rect x="{x}" y="{round(base, 1)}" width="{bar}" height="{h}" '
+                         f'class="reason-seg reason-{shade}"/></g>')
+        parts.append(f'<text x="{x + bar / 2}" y="{round(base - 5, 1)}" class="chart-value" '
+                     f'text-anchor="middle">{month.total}</text>')
+        parts.append(f'<text x="{x + bar / 2}" y="{top + chart_h + 14}" class="chart-axis" '
+                     f'text-anchor="middle">{escape(month.label[:3])} {escape(month.month[2:4])}</text>')
+    legend_y = top + chart_h + 34
+    for shade, reason in enumerate(reasons):
+        x, css = left + shade * 150, f"reason-seg reason-{shade}"
+        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" class="{css}"/>'
+                     f'<text x="{x + 16}" y="{legend_y}" class="chart-axis">{escape(reason.label)}</text>')
+    width = max(width, left + len(reasons) * 150)
+    return _svg("reason-chart", width, legend_y + 8, 'aria-labelledby="apology-chart-t"', parts)
 
 
 @lru_cache(maxsize=4096)
