@@ -247,14 +247,19 @@ def test_of_two_sends_at_once_the_conditional_update_lets_one_through(app):
 
 def test_a_draft_summary_is_not_on_the_homes_page(app):
     world = World(app)
-    services.save_summary(world.session, services.SummaryData(SUMMARY), world.facilitator, now_utc())
+    video = add_resource("Opening doors, an animation", "https://learn.example.org/opening-doors")
+    with_video = services.SummaryData(SUMMARY, [video.id])
+    services.save_summary(world.session, with_video, world.facilitator, now_utc())
     token = mint_contact_token(world.stays.contacts[0])
     db.session.commit()
     page = app.test_client().get(f"/h/{token}")
     assert page.status_code == 200 and SUMMARY not in page.text
     services.send_summary(world.session, world.facilitator, now_utc())
     db.session.commit()
-    assert SUMMARY in app.test_client().get(f"/h/{token}").text
+    sent = app.test_client().get(f"/h/{token}").text
+    assert SUMMARY in sent
+    shared = sent.split('id="shared-resources"', 1)[1].split("</ul>", 1)[0]
+    assert "Opening doors, an animation" in shared, "the resources shared with the group, listed once"
     left = mint_contact_token(world.left.contacts[0])
     db.session.commit()
     assert SUMMARY not in app.test_client().get(f"/h/{left}").text  # it had left before the session
