@@ -296,8 +296,10 @@ def _questionnaire_round(group, kind: str, sent_on: date, forms: list[dict]) -> 
 
 
 def _mean(kind_round_id: int, key: str) -> float:
-    return db.session.scalar(select(func.avg(QuestionnaireAnswer.value)).join(QuestionnaireResponse).where(
-        QuestionnaireResponse.round_id == kind_round_id, QuestionnaireAnswer.question_key == key))
+    """SQL's own average (PostgreSQL answers a Decimal)."""
+    mean = select(func.avg(QuestionnaireAnswer.value)).join(QuestionnaireResponse).where(
+        QuestionnaireResponse.round_id == kind_round_id, QuestionnaireAnswer.question_key == key)
+    return float(db.session.scalar(mean))
 
 
 def test_learning_is_the_questionnaires_change_with_small_numbers_suppressed(app, world):
