@@ -15,24 +15,15 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from facilitator.clock import local_today
 from facilitator.extensions import db
 from facilitator.indicators.services import last_month
 from facilitator.invites import queries
 from facilitator.invites.services import new_message
-from facilitator.models import Contact, IndicatorReminderSend, Membership, MessageKind
+from facilitator.models import Contact, IndicatorReminderSend, MessageKind
 
 REASON = "monthly_return"
-
-
-def contacts_to_ask(today: date) -> list[Contact]:
-    """Active contacts of the homes in a group on ``today``."""
-    current = select(Membership.home_id).where(Membership.is_member_on(today))
-    return list(db.session.scalars(
-        select(Contact).where(Contact.is_active, Contact.home_id.in_(current))
-        .options(selectinload(Contact.home)).order_by(Contact.id)))
 
 
 def queue_indicator_reminders(today: date | None = None) -> int:
@@ -44,7 +35,7 @@ def queue_indicator_reminders(today: date | None = None) -> int:
     month = last_month(today)
     done = set(db.session.scalars(
         select(IndicatorReminderSend.contact_id).where(IndicatorReminderSend.month == month)))
-    return sum(_record(contact, month) for contact in contacts_to_ask(today)
+    return sum(_record(contact, month) for contact in queries.member_contacts_on(today)
                if contact.id not in done and not queries.is_opted_out(contact.id))
 
 

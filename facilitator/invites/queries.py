@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -50,6 +50,16 @@ def member_home_ids(session: MeetingSession, memberships: Iterable[Membership] |
     on = session.local_date
     rows = memberships if memberships is not None else memberships_of_group(session.group_id)
     return {m.home_id for m in rows if m.group_id == session.group_id and m.is_member_on(on)}
+
+
+def member_contacts_on(day: date, group_id: int | None = None) -> list[Contact]:
+    """Active contacts of the homes that are members on ``day`` of the group (of any group when
+    None), with their homes: who a monthly ask or a questionnaire round goes to."""
+    members = select(Membership.home_id).where(Membership.is_member_on(day))
+    if group_id is not None:
+        members = members.where(Membership.group_id == group_id)
+    return list(db.session.scalars(select(Contact).where(Contact.is_active, Contact.home_id.in_(members))
+                                   .options(selectinload(Contact.home)).order_by(Contact.id)))
 
 
 def eligible_contacts(session: MeetingSession) -> dict[int, Contact]:

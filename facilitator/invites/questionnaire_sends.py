@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 
 from facilitator import sealed
 from facilitator.clock import local_today, now_utc
@@ -26,7 +25,6 @@ from facilitator.invites.services import new_message
 from facilitator.invites.tokens import new_token, token_hash
 from facilitator.models import (
     Contact,
-    Membership,
     MessageKind,
     QuestionnaireInvite,
     QuestionnaireRound,
@@ -45,19 +43,13 @@ def queue_due_rounds(today: date | None = None) -> int:
     return sum(send_round(r, today) for r in due)
 
 
-def contacts_of_group(group_id: int, day: date) -> list[Contact]:
-    members = select(Membership.home_id).where(Membership.group_id == group_id, Membership.is_member_on(day))
-    return list(db.session.scalars(select(Contact).where(Contact.is_active, Contact.home_id.in_(members))
-                                   .options(selectinload(Contact.home)).order_by(Contact.id)))
-
-
 def send_round(round_: QuestionnaireRound, today: date) -> int:
     """An invite and an email for each contact not yet invited; returns how many."""
     now = now_utc()
     invited = set(db.session.scalars(select(QuestionnaireInvite.contact_id).where(
         QuestionnaireInvite.round_id == round_.id)))
     queued = 0
-    for contact in contacts_of_group(round_.group_id, today):
+    for contact in queries.member_contacts_on(today, round_.group_id):
         if contact.id in invited:
             continue
         token = new_token()
