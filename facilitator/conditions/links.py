@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from facilitator import sealed
 from facilitator.clock import now_utc
 from facilitator.extensions import db
-from facilitator.invites.tokens import new_token, token_hash, well_formed
+from facilitator.invites.tokens import new_token, seal, token_hash, unseal, well_formed
 from facilitator.models import Agreement
 
 LINK_PURPOSE = "agreement-link"
@@ -31,20 +30,14 @@ def mint_link(agreement: Agreement, now: datetime) -> str:
     """A new link for the agreement; any earlier one stops working."""
     token = new_token()
     agreement.token_hash = token_hash(token)
-    agreement.token_ciphertext = sealed.encrypt(LINK_PURPOSE, token.encode())
+    agreement.token_ciphertext = seal(LINK_PURPOSE, token)
     agreement.sent_at = now
     return token
 
 
 def kept_link(agreement: Agreement) -> str | None:
     """The link sent last, to send again; None when none is kept or it cannot be opened."""
-    if agreement.token_ciphertext is None or agreement.token_hash is None:
-        return None
-    try:
-        token = sealed.decrypt(LINK_PURPOSE, agreement.token_ciphertext).decode()
-    except (sealed.InvalidToken, ValueError):
-        return None
-    return token if token_hash(token) == agreement.token_hash else None
+    return unseal(LINK_PURPOSE, agreement.token_ciphertext, agreement.token_hash)
 
 
 def link_expires_at(agreement: Agreement) -> datetime | None:

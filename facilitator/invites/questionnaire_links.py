@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from facilitator import sealed
 from facilitator.clock import now_utc
 from facilitator.extensions import db
-from facilitator.invites.tokens import token_hash, well_formed
+from facilitator.invites.tokens import token_hash, unseal, well_formed
 from facilitator.models import QuestionnaireInvite
 
 LINK_PURPOSE = "questionnaire-link"
@@ -29,13 +28,7 @@ def link_url(token: str) -> str:
 
 def kept_link(invite: QuestionnaireInvite) -> str | None:
     """The link sent first, to send again; None once answered or when it cannot be opened."""
-    if invite.token_ciphertext is None or invite.token_hash is None:
-        return None
-    try:
-        token = sealed.decrypt(LINK_PURPOSE, invite.token_ciphertext).decode()
-    except (sealed.InvalidToken, ValueError):
-        return None
-    return token if token_hash(token) == invite.token_hash else None
+    return unseal(LINK_PURPOSE, invite.token_ciphertext, invite.token_hash)
 
 
 def link_expires_at(invite: QuestionnaireInvite) -> datetime | None:

@@ -16,13 +16,12 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from facilitator import sealed
 from facilitator.clock import local_today, now_utc
 from facilitator.extensions import db
 from facilitator.invites import queries
 from facilitator.invites.questionnaire_links import INVITE, LINK_PURPOSE, REMINDER
 from facilitator.invites.services import new_message
-from facilitator.invites.tokens import new_token, token_hash
+from facilitator.invites.tokens import new_token, seal, token_hash
 from facilitator.models import (
     Contact,
     MessageKind,
@@ -55,7 +54,7 @@ def send_round(round_: QuestionnaireRound, today: date) -> int:
         token = new_token()
         invite = QuestionnaireInvite(
             round_id=round_.id, contact_id=contact.id, token_hash=token_hash(token),
-            token_ciphertext=sealed.encrypt(LINK_PURPOSE, token.encode()), sent_at=now)
+            token_ciphertext=seal(LINK_PURPOSE, token), sent_at=now)
         db.session.add(invite)
         message = new_message(MessageKind.QUESTIONNAIRE, INVITE, contact, contact.email)
         db.session.flush()

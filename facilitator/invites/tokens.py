@@ -63,6 +63,22 @@ def well_formed(token: str) -> bool:
     return bool(_TOKEN_SHAPE.fullmatch(token))
 
 
+def seal(purpose: str, token: str) -> str:
+    """A link kept so an email can carry it again (``facilitator.sealed``, keyed from SECRET_KEY)."""
+    return sealed.encrypt(purpose, token.encode())
+
+
+def unseal(purpose: str, ciphertext: str | None, expected_hash: str | None) -> str | None:
+    """The kept link, or None: none kept, it cannot be opened, or it is not the row's link."""
+    if ciphertext is None or expected_hash is None:
+        return None
+    try:
+        token = sealed.decrypt(purpose, ciphertext).decode()
+    except (sealed.InvalidToken, ValueError):
+        return None
+    return token if token_hash(token) == expected_hash else None
+
+
 # ------------------------------------------------------------------------------ join links
 
 
