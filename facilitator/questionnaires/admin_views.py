@@ -20,9 +20,8 @@ from facilitator.questionnaires.forms import TemplateForm, question_rows, templa
 @bp.route("/admin/questionnaires")
 @allow(ADMIN)
 def templates() -> Any:
-    versions = catalogue.every_version()
-    used = {q.id for q in versions if catalogue.in_use(q)}
-    return render_template("questionnaires/admin_list.html", versions=versions, used=used, form=FlaskForm())
+    return render_template("questionnaires/admin_list.html", versions=catalogue.every_version(),
+                           used=catalogue.used_ids(), form=FlaskForm())
 
 
 @bp.route("/admin/questionnaires/<int:questionnaire_id>/copy", methods=["POST"])

@@ -93,6 +93,19 @@ def invited_count(round_: QuestionnaireRound) -> int:
                              .where(QuestionnaireInvite.round_id == round_.id))
 
 
+def counts_by_round(rounds: list[QuestionnaireRound]) -> dict[int, tuple[int, int]]:
+    """Round id → (responses, invited) for many rounds in two statements (the group's page)."""
+    ids = [r.id for r in rounds]
+    if not ids:
+        return {}
+    responses = dict(db.session.execute(select(QuestionnaireResponse.round_id, func.count()).where(
+        QuestionnaireResponse.round_id.in_(ids)).group_by(QuestionnaireResponse.round_id)).all())
+    invited = dict(db.session.execute(select(QuestionnaireInvite.round_id, func.count()).where(
+        QuestionnaireInvite.round_id.in_(ids)).group_by(QuestionnaireInvite.round_id)).all())
+    return {r.id: (responses.get(r.id, 0), responses.get(r.id, 0) if r.kind == RoundKind.PULSE
+                   else invited.get(r.id, 0)) for r in rounds}
+
+
 def round_results(round_: QuestionnaireRound) -> dict[str, Any]:
     """The API's results of one round; text questions carry their answers from the minimum."""
     scale, texts = scale_counts([round_.id]), _text_counts(round_.id)

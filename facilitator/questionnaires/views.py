@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from facilitator.access import MANAGERS, READERS, allow, get_or_404
 from facilitator.clock import local_today
@@ -32,9 +33,12 @@ def _group(group_id: int) -> Group:
 
 
 def _rounds_of(group: Group) -> list[tuple[QuestionnaireRound, int, int]]:
-    found = db.session.scalars(select(QuestionnaireRound).where(QuestionnaireRound.group_id == group.id)
-                               .order_by(QuestionnaireRound.send_on.desc(), QuestionnaireRound.id.desc()))
-    return [(r, results.response_count([r.id]), results.invited_count(r)) for r in found]
+    found = list(db.session.scalars(
+        select(QuestionnaireRound).options(joinedload(QuestionnaireRound.questionnaire))
+        .where(QuestionnaireRound.group_id == group.id)
+        .order_by(QuestionnaireRound.send_on.desc(), QuestionnaireRound.id.desc())))
+    counts = results.counts_by_round(found)
+    return [(r, *counts[r.id]) for r in found]
 
 
 def _group_page(group: Group, form: RoundForm, status: int = 200) -> Any:
