@@ -8,6 +8,8 @@ confidential note into a summary, and there will be none.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, g
 from pydantic import Field
 
@@ -62,8 +64,17 @@ class SummaryOut(Output):
                    updated_at=summary.updated_at, sent_at=summary.sent_at, queued=summary.queued)
 
 
+T = TypeVar("T")
+
+
 class SentOut(Output):
     queued: int
+
+
+def _or_404(record: T | None) -> T:
+    if record is None:
+        abort(404)
+    return record
 
 
 def _managed(session_id: int) -> MeetingSession:
@@ -76,19 +87,13 @@ def _managed(session_id: int) -> MeetingSession:
 @operation("/sessions/<int:session_id>/plan", "GET", roles=READERS, response=PlanOut,
            summary="The session's plan (404 when it has none)")
 def get_plan(session_id: int) -> PlanOut:
-    plan = queries.plan_of(session_or_404(session_id).id)
-    if plan is None:
-        abort(404)
-    return PlanOut.of(plan)
+    return PlanOut.of(_or_404(queries.plan_of(session_or_404(session_id).id)))
 
 
 @operation("/sessions/<int:session_id>/summary", "GET", roles=READERS, response=SummaryOut,
            summary="The session's summary, sent or not (404 when none is written)")
 def get_summary(session_id: int) -> SummaryOut:
-    summary = queries.summary_of(session_or_404(session_id).id)
-    if summary is None:
-        abort(404)
-    return SummaryOut.of(summary)
+    return SummaryOut.of(_or_404(queries.summary_of(session_or_404(session_id).id)))
 
 
 @operation("/sessions/<int:session_id>/plan", "PUT", roles=MANAGERS, body=PlanIn, response=PlanOut,
